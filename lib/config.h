@@ -1,0 +1,120 @@
+/* Configuration: one table of options (YAML key, flag, type, default,
+ * bounds, offset into lk_config, help) read by the YAML loader, the flag
+ * parser, validation and the /config endpoint. Key names and defaults are
+ * Loki's. */
+#ifndef LOKIC_LIB_CONFIG_H
+#define LOKIC_LIB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/str.h"
+
+typedef struct lk_config {
+    /* top level */
+    bool auth_enabled;               /* auth_enabled (true) */
+    char *target;                    /* target ("all"; only "all" is accepted) */
+
+    /* server */
+    char *http_listen_address;       /* server.http_listen_address ("" = all) */
+    int http_listen_port;            /* server.http_listen_port (3100) */
+    char *log_level;                 /* server.log_level ("info") */
+    int64_t http_server_read_timeout_ns;   /* server.http_server_read_timeout (30s) */
+    int64_t http_server_write_timeout_ns;  /* server.http_server_write_timeout (30s) */
+
+    /* common */
+    char *path_prefix;               /* common.path_prefix ("" -> data dir default) */
+
+    /* distributor */
+    int64_t max_recv_msg_size;       /* distributor.max_recv_msg_size (100 MiB) */
+
+    /* ingester */
+    int64_t chunk_block_size;        /* ingester.chunk_block_size (262144) */
+    int64_t chunk_target_size;       /* ingester.chunk_target_size (1572864) */
+    int64_t chunk_idle_period_ns;    /* ingester.chunk_idle_period (30m) */
+    int64_t max_chunk_age_ns;        /* ingester.max_chunk_age (2h) */
+    int64_t chunk_retain_period_ns;  /* ingester.chunk_retain_period (0s) */
+    char *chunk_encoding;            /* ingester.chunk_encoding ("snappy") */
+    bool wal_enabled;                /* ingester.wal.enabled (true) */
+    char *wal_dir;                   /* ingester.wal.dir ("" -> <path_prefix>/wal) */
+
+    /* limits_config */
+    bool reject_old_samples;             /* true */
+    int64_t reject_old_samples_max_age_ns; /* 1w */
+    int64_t creation_grace_period_ns;    /* 10m */
+    int64_t max_line_size;               /* 256KB (0 = no limit) */
+    bool max_line_size_truncate;         /* false */
+    int max_label_names_per_series;      /* 15 */
+    int max_label_name_length;           /* 1024 */
+    int max_label_value_length;          /* 2048 */
+    double ingestion_rate_mb;            /* 4 */
+    double ingestion_burst_size_mb;      /* 6 */
+    int max_entries_limit_per_query;     /* 5000 */
+    int max_query_series;                /* 500 */
+    int max_streams_per_user;            /* 0 = unlimited */
+    int max_global_streams_per_user;     /* 5000 (single binary: same as local) */
+    int64_t max_query_length_ns;         /* 30d1h (721h) */
+    int64_t query_timeout_ns;            /* 1m */
+    int64_t retention_period_ns;         /* 0 = keep forever */
+    bool allow_structured_metadata;      /* true */
+    int64_t max_structured_metadata_size; /* 64KB */
+    int max_structured_metadata_entries_count; /* 128 */
+    bool discover_service_name_enabled;  /* false in lokic (Loki 2.9 answers) */
+    bool discover_log_levels;            /* false in lokic (Loki 2.9 answers) */
+
+    /* storage */
+    char *filesystem_directory;      /* storage_config.filesystem.directory */
+    char *active_index_directory;    /* storage_config.boltdb_shipper.active_index_directory */
+
+    /* compactor / retention */
+    bool retention_enabled;          /* compactor.retention_enabled (false) */
+    int64_t compaction_interval_ns;  /* compactor.compaction_interval (10m) */
+    bool table_manager_retention_deletes_enabled; /* table_manager.retention_deletes_enabled */
+    int64_t table_manager_retention_period_ns;    /* table_manager.retention_period */
+
+    /* querier */
+    int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */
+
+    /* where the config came from (for messages); NULL when embedded */
+    char *source;
+} lk_config;
+
+/* Fills every field with its default. */
+void config_defaults(lk_config *c);
+/* Loads YAML text (name is used in messages as file:line:column). Unknown or
+ * inapplicable keys log one warning each (key and line). A malformed file or
+ * bad value: LK_EPARSE / LK_EINVAL with "file:line:column: what was expected"
+ * in *err. Unsupported stores (aws, s3, gcs, dynamodb, cassandra, ...) are
+ * LK_EUNSUPPORTED with a message naming the key and value.
+ * With expand_env, ${VAR} and ${VAR:default} are replaced first. */
+int config_load_yaml(lk_config *c, const char *name, lk_str text, bool expand_env, lk_buf *err);
+int config_load_file(lk_config *c, const char *path, bool expand_env, lk_buf *err);
+/* The embedded default config used when no -config.file is given. */
+extern const char config_embedded_default[];
+/* Command-line parsing: -config.file=F / -config.file F, -config.expand-env,
+ * -server.http-listen-port, -server.http-listen-address, -log.level,
+ * -print-config-stderr, -version, -help (and -h, --flag forms). Flags
+ * override the file. Returns LK_OK, or LK_EINVAL with a message. */
+typedef struct lk_flags {
+    const char *config_file;
+    bool expand_env;
+    bool print_config_stderr;
+    bool version;
+    bool help;
+    /* overrides; <0 / NULL when not given */
+    int http_listen_port;
+    const char *http_listen_address;
+    const char *log_level;
+} lk_flags;
+int config_parse_flags(int argc, char **argv, lk_flags *f, lk_buf *err);
+void config_print_usage(lk_buf *out);
+/* Applies flag overrides and derives dependent settings (wal_dir,
+ * filesystem_directory, active_index_directory from path_prefix); validates
+ * bounds. */
+int config_finish(lk_config *c, const lk_flags *f, lk_buf *err);
+/* Effective configuration as Loki-style YAML (for /config and
+ * -print-config-stderr). */
+void config_to_yaml(const lk_config *c, lk_buf *out);
+void config_free(lk_config *c);
+
+#endif
