@@ -1,0 +1,314 @@
+/* A stream of the ingester: labels, chunks, and the push rules Loki applies
+ * per stream (pkg/ingester/stream.go):
+ *  - an entry identical (ts, line, metadata) to the last one accepted is
+ *    dropped as a duplicate, even across block and chunk cuts;
+ *  - an entry older than newest - max_chunk_age/2 is refused ("entry too far
+ *    behind"), newest being the highest timestamp accepted so far, earlier
+ *    entries of the same push included (no check before the first entry);
+ *  - otherwise it goes to the head of the open chunk, which drops it when
+ *    an identical entry is already there.
+ * The head becomes a block at chunk_block_size; the chunk is closed before
+ * an entry that would make it span max_chunk_age, or once it reached
+ * chunk_target_size compressed. Closed chunks stay in memory.
+ *
+ * Locking: s->mu guards everything mutable; labels, canonical and fp never
+ * change. Readers copy what they need under the lock (st_stream_view) and
+ * share the immutable blocks by reference. */
+#include "storage/stream.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/mem.h"
+#include "storage/codec.h"
+
+struct st_stream {
+    atomic_int refs;
+    uint64_t fp;
+    lk_labels labels;
+    char *canonical;
+    size_t canonical_len;
+
+    pthread_mutex_t mu;
+    chk_chunk **chunks;    /* oldest first; only the last may be open */
+    size_t n_chunks, cap;
+    int64_t n_blocks, comp_bytes;
+    bool has_newest;
+    int64_t newest;
+    /* the last accepted entry: in the open head (last_in_head), or copied */
+    bool has_last, last_in_head;
+    int64_t last_ts;
+    lk_buf last_line, last_meta;
+};
+
+st_stream *st_stream_new(const lk_labels *labels, lk_str canonical, uint64_t fp)
+{
+    st_stream *s = lk_calloc(1, sizeof(*s));
+    atomic_init(&s->refs, 1);
+    s->fp = fp;
+    labels_copy(labels, &s->labels);
+    s->canonical = lk_strndup(canonical.p ? canonical.p : "", canonical.len);
+    s->canonical_len = canonical.len;
+    pthread_mutex_init(&s->mu, NULL);
+    return s;
+}
+
+st_stream *st_stream_ref(st_stream *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    return s;
+}
+
+void st_stream_unref(st_stream *s)
+{
+    if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < s->n_chunks; i++)
+        chk_chunk_free(s->chunks[i]);
+    free(s->chunks);
+    labels_free(&s->labels);
+    free(s->canonical);
+    lk_buf_free(&s->last_line);
+    lk_buf_free(&s->last_meta);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+uint64_t st_stream_fp(const st_stream *s)
+{
+    return s->fp;
+}
+
+lk_str st_stream_canonical(const st_stream *s)
+{
+    return lk_str_n(s->canonical, s->canonical_len);
+}
+
+const lk_labels *st_stream_labels(const st_stream *s)
+{
+    return &s->labels;
+}
+
+/* ---- push */
+
+static chk_chunk *open_chunk_of(const st_stream *s)
+{
+    if (s->n_chunks == 0 || chk_chunk_closed(s->chunks[s->n_chunks - 1]))
+        return NULL;
+    return s->chunks[s->n_chunks - 1];
+}
+
+static int64_t open_head_bytes(const st_stream *s)
+{
+    const chk_chunk *c = open_chunk_of(s);
+    return c ? chk_head_bytes(chk_chunk_head(c)) : 0;
+}
+
+/* Copies the last accepted entry out of the head before the head is cut. */
+static void save_last(st_stream *s, const chk_chunk *c)
+{
+    if (!s->last_in_head)
+        return;
+    int64_t ts;
+    lk_str line, meta;
+    s->last_in_head = false;
+    if (!chk_head_last(chk_chunk_head(c), &ts, &line, &meta)) {
+        s->has_last = false;
+        return;
+    }
+    s->last_ts = ts;
+    lk_buf_reset(&s->last_line);
+    lk_buf_put_str(&s->last_line, line);
+    lk_buf_reset(&s->last_meta);
+    lk_buf_put_str(&s->last_meta, meta);
+}
+
+static void cut_block(st_stream *s, chk_chunk *c)
+{
+    save_last(s, c);
+    size_t nb = chk_chunk_nblocks(c);
+    int64_t comp = chk_chunk_comp_bytes(c);
+    chk_chunk_cut_block(c);
+    s->n_blocks += (int64_t)(chk_chunk_nblocks(c) - nb);
+    s->comp_bytes += chk_chunk_comp_bytes(c) - comp;
+}
+
+/* The chunk an entry at ts goes to: the open one, unless it must be closed
+ * first, or a new one. */
+static chk_chunk *chunk_for(st_stream *s, const chk_limits *lim, int64_t ts, st_push_acc *a)
+{
+    chk_chunk *c = open_chunk_of(s);
+    if (c && !chk_chunk_full(c, lim, ts))
+        return c;
+    if (c) {
+        cut_block(s, c);
+        chk_chunk_close(c);
+    }
+    c = chk_chunk_new();
+    s->chunks = lk_grow(s->chunks, &s->cap, s->n_chunks + 1, sizeof(*s->chunks));
+    s->chunks[s->n_chunks++] = c;
+    a->d_chunks++;
+    return c;
+}
+
+static bool is_last_line(const st_stream *s, const lk_entry *e)
+{
+    if (!s->has_last || s->last_in_head || e->ts != s->last_ts ||
+        !lk_str_eq(e->line, lk_buf_str(&s->last_line)))
+        return false;
+    if (e->n_meta == 0)
+        return s->last_meta.len == 0;
+    return s->last_meta.len &&
+           codec_meta_eq(e->meta, e->n_meta, (const uint8_t *)s->last_meta.p, s->last_meta.len);
+}
+
+static int64_t cutoff_of(int64_t newest, int64_t half)
+{
+    return newest < INT64_MIN + half ? INT64_MIN : newest - half;
+}
+
+static void reject(st_push_acc *a, size_t idx, int64_t cutoff, bool too_large)
+{
+    a->rejected++;
+    if (a->n_listed < ST_MAX_LISTED_REJECTS) {
+        a->listed[a->n_listed].idx = idx;
+        a->listed[a->n_listed].cutoff = cutoff;
+        a->listed[a->n_listed].too_large = too_large;
+        a->n_listed++;
+    }
+}
+
+static void push_one(st_stream *s, const chk_limits *lim, const lk_entry *e, size_t idx,
+                     st_push_acc *a)
+{
+    if (is_last_line(s, e)) {
+        a->duplicates++;
+        return;
+    }
+    int64_t cutoff = s->has_newest ? cutoff_of(s->newest, lim->max_age_ns / 2) : INT64_MIN;
+    if (e->ts < cutoff) {
+        reject(a, idx, cutoff, false);
+        return;
+    }
+    chk_chunk *c = chunk_for(s, lim, e->ts, a);
+    int rc = chk_chunk_append(c, e);
+    if (rc < 0) {
+        reject(a, idx, cutoff, true);
+        return;
+    }
+    s->has_last = s->last_in_head = true;
+    if (!s->has_newest || e->ts > s->newest) {
+        s->newest = e->ts;
+        s->has_newest = true;
+    }
+    if (rc == 1) {
+        a->accepted++;
+        a->bytes += (int64_t)e->line.len;
+    } else {
+        a->duplicates++;
+    }
+    if (chk_chunk_head_full(c, lim))
+        cut_block(s, c);
+}
+
+void st_stream_push(st_stream *s, const chk_limits *lim, const lk_entry *entries, size_t n,
+                    st_push_acc *a)
+{
+    pthread_mutex_lock(&s->mu);
+    int64_t head0 = open_head_bytes(s), blocks0 = s->n_blocks, comp0 = s->comp_bytes;
+    for (size_t i = 0; i < n; i++)
+        push_one(s, lim, &entries[i], i, a);
+    a->d_head_bytes += open_head_bytes(s) - head0;
+    a->d_blocks += s->n_blocks - blocks0;
+    a->d_comp_bytes += s->comp_bytes - comp0;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- snapshots */
+
+static bool overlaps(int64_t mint, int64_t maxt, int64_t from, int64_t through)
+{
+    return mint <= through && maxt >= from;
+}
+
+static void view_add_chunk(st_view *v, const chk_chunk *c, int64_t from, int64_t through)
+{
+    size_t cap = v->n_chunks; /* arrays sized by the caller */
+    v->chunks[cap] = (st_view_chunk){ chk_chunk_mint(c), chk_chunk_maxt(c) };
+    v->n_chunks++;
+    for (size_t i = 0; i < chk_chunk_nblocks(c); i++) {
+        chk_block *b = chk_chunk_block(c, i);
+        const chk_block_info *in = chk_block_get_info(b);
+        if (overlaps(in->mint, in->maxt, from, through))
+            v->blocks[v->n_blocks++] = chk_block_ref(b);
+        else
+            v->blocks_skipped++;
+    }
+    const chk_head *h = chk_chunk_head(c);
+    if (h && chk_head_len(h) && overlaps(chk_head_mint(h), chk_head_maxt(h), from, through)) {
+        chk_head_snapshot(h, from, through, &v->head);
+        v->has_head = v->head.n > 0;
+    }
+}
+
+/* Under s->mu. Does any chunk overlap? Counts those chunks and their
+ * blocks. */
+static bool scan_chunks(const st_stream *s, int64_t from, int64_t through, size_t *n_chunks,
+                        size_t *n_blocks)
+{
+    *n_chunks = *n_blocks = 0;
+    for (size_t i = 0; i < s->n_chunks; i++) {
+        const chk_chunk *c = s->chunks[i];
+        if (chk_chunk_empty(c))
+            continue;
+        if (!overlaps(chk_chunk_mint(c), chk_chunk_maxt(c), from, through))
+            continue;
+        (*n_chunks)++;
+        *n_blocks += chk_chunk_nblocks(c);
+    }
+    return *n_chunks > 0;
+}
+
+st_view *st_stream_view(st_stream *s, int64_t from, int64_t through, bool with_data)
+{
+    size_t n_chunks, n_blocks;
+    pthread_mutex_lock(&s->mu);
+    if (!scan_chunks(s, from, through, &n_chunks, &n_blocks)) {
+        pthread_mutex_unlock(&s->mu);
+        return NULL;
+    }
+    st_view *v = lk_calloc(1, sizeof(*v));
+    v->s = st_stream_ref(s);
+    v->with_data = with_data;
+    if (with_data) {
+        v->chunks = lk_malloc(n_chunks * sizeof(*v->chunks));
+        v->blocks = lk_malloc((n_blocks ? n_blocks : 1) * sizeof(*v->blocks));
+        for (size_t i = 0; i < s->n_chunks; i++) {
+            const chk_chunk *c = s->chunks[i];
+            if (chk_chunk_empty(c))
+                continue;
+            if (overlaps(chk_chunk_mint(c), chk_chunk_maxt(c), from, through))
+                view_add_chunk(v, c, from, through);
+            else
+                v->blocks_skipped += chk_chunk_nblocks(c);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+void st_view_free(st_view *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n_blocks; i++)
+        chk_block_unref(v->blocks[i]);
+    free(v->blocks);
+    free(v->chunks);
+    chk_decoded_free(&v->head);
+    st_stream_unref(v->s);
+    free(v);
+}
