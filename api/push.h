@@ -1,0 +1,49 @@
+/* Push request decoding: snappy-compressed protobuf (promtail's wire format),
+ * Loki's v1 JSON and the legacy v0 JSON (/api/prom/push), each optionally
+ * gzip/deflate Content-Encoded. The decoded request borrows from buffers it
+ * owns; free it with push_request_free. */
+#ifndef LOKIC_API_PUSH_H
+#define LOKIC_API_PUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/labels.h"
+#include "lib/str.h"
+#include "storage/iter.h"
+
+typedef struct push_stream {
+    /* Exactly one of these describes the labels:
+     * labels_text: the label string as sent ({a="1"}), for protobuf and v0 JSON;
+     * pairs/n_pairs: the stream object of v1 JSON (unsorted, as sent). */
+    lk_str labels_text;
+    lk_label *pairs;
+    size_t n_pairs;
+    bool has_pairs;
+    lk_entry *entries;
+    size_t n_entries;
+} push_stream;
+
+typedef struct push_request {
+    push_stream *streams;
+    size_t n_streams;
+    size_t n_entries;      /* total over streams */
+    size_t line_bytes;     /* total line bytes */
+    void *priv;            /* decoder-owned buffers */
+} push_request;
+
+typedef struct push_input {
+    lk_str content_type;     /* may be empty */
+    lk_str content_encoding; /* may be empty */
+    const void *body;
+    size_t len;
+    bool legacy;             /* /api/prom/push: JSON is the v0 shape */
+    size_t max_decompressed; /* limit on the decoded body; over it: 413 */
+} push_input;
+
+/* On failure returns <0, sets *http_status (400, 413, 415) and appends
+ * Loki's message to *err. */
+int push_decode(const push_input *in, push_request *out, int *http_status, lk_buf *err);
+void push_request_free(push_request *r);
+
+#endif

@@ -1,0 +1,77 @@
+/* libFuzzer driver: the JSON push paths (v1 and the legacy v0) on arbitrary
+ * bytes, optionally behind gzip or deflate Content-Encoding (first byte
+ * chooses). Every decoded stream is validated and the request's invariants
+ * are checked. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/push.h"
+#include "api/validate.h"
+#include "lib/err.h"
+
+static void fuzz_limits(lk_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->reject_old_samples = true;
+    c->reject_old_samples_max_age_ns = INT64_C(604800000000000);
+    c->creation_grace_period_ns = INT64_C(600000000000);
+    c->max_line_size = 64;
+    c->max_label_names_per_series = 15;
+    c->max_label_name_length = 1024;
+    c->max_label_value_length = 2048;
+    c->allow_structured_metadata = true;
+    c->max_structured_metadata_size = 64;
+    c->max_structured_metadata_entries_count = 4;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t mode = data[0];
+    static const char *const encodings[] = { "", "", "gzip", "deflate" };
+    push_input in = {
+        .content_type = LK_STR("application/json; charset=utf-8"),
+        .content_encoding = lk_str_c(encodings[(mode >> 1) & 3]),
+        .body = (const char *)data + 1,
+        .len = size - 1,
+        .legacy = mode & 1,
+        .max_decompressed = 1 << 20,
+    };
+    push_request req;
+    int status = 0;
+    lk_buf err = { 0 };
+    int rc = push_decode(&in, &req, &status, &err);
+    if (rc == LK_OK) {
+        lk_config cfg;
+        fuzz_limits(&cfg);
+        cfg.max_line_size_truncate = (mode & 8) != 0;
+        push_valid_stream v;
+        memset(&v, 0, sizeof v);
+        size_t entries = 0, bytes = 0;
+        for (size_t i = 0; i < req.n_streams; i++) {
+            const push_stream *s = &req.streams[i];
+            if (s->has_pairs == (bool)in.legacy)
+                abort();
+            entries += s->n_entries;
+            for (size_t j = 0; j < s->n_entries; j++)
+                bytes += s->entries[j].line.len;
+            lk_buf verr = { 0 };
+            push_validate_stream(&cfg, LK_STR("fuzz"), s, INT64_C(1793491200000000000), &v, &verr);
+            if (v.n_entries + v.n_rejected != s->n_entries)
+                abort();
+            lk_buf_free(&verr);
+        }
+        if (entries != req.n_entries || bytes != req.line_bytes)
+            abort();
+        push_valid_stream_free(&v);
+        push_request_free(&req);
+    } else if ((status != 400 && status != 413) || err.len == 0) {
+        abort();
+    }
+    lk_buf_free(&err);
+    return 0;
+}
