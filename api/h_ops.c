@@ -1,0 +1,94 @@
+/* Operational endpoints: /ready, /metrics, /config, buildinfo, /services,
+ * /log_level. */
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "api/handlers.h"
+#include "api/state.h"
+#include "lib/jsonw.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lokic_version.h"
+
+/* The Loki API level lokic answers as; Grafana reads it to pick features. */
+#define LOKI_API_VERSION "2.9.0"
+
+void api_h_ready(api_req *rq, api_resp *rs)
+{
+    if (atomic_load(&rq->st->stopping))
+        api_reply_text(rs, 503, "Application is stopping\n");
+    else if (!atomic_load(&rq->st->ready))
+        api_reply_text(rs, 503, "Ingester not ready: starting\n");
+    else
+        api_reply_text(rs, 200, "ready\n");
+}
+
+void api_h_metrics(api_req *rq, api_resp *rs)
+{
+    (void)rq;
+    lk_metrics_render(&rs->body);
+    rs->status = 200;
+    rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void api_h_config(api_req *rq, api_resp *rs)
+{
+    config_to_yaml(rq->st->cfg, &rs->body);
+    rs->status = 200;
+    rs->content_type = "text/plain; charset=utf-8";
+}
+
+void api_h_buildinfo(api_req *rq, api_resp *rs)
+{
+    (void)rq;
+    jw w;
+    jw_init(&w, &rs->body);
+    jw_obj_open(&w);
+    jw_key(&w, "version");
+    jw_cstr(&w, LOKI_API_VERSION "+lokic." LOKIC_VERSION);
+    jw_key(&w, "revision");
+    jw_cstr(&w, LOKIC_REVISION);
+    jw_key(&w, "branch");
+    jw_cstr(&w, LOKIC_BRANCH);
+    jw_key(&w, "buildUser");
+    jw_cstr(&w, "");
+    jw_key(&w, "buildDate");
+    jw_cstr(&w, __DATE__ " " __TIME__);
+    jw_key(&w, "goVersion");
+    jw_cstr(&w, "");
+    jw_obj_close(&w);
+    api_reply_json(rs, 200);
+}
+
+void api_h_services(api_req *rq, api_resp *rs)
+{
+    const char *state = atomic_load(&rq->st->stopping) ? "Stopping"
+                        : atomic_load(&rq->st->ready) ? "Running"
+                                                       : "Starting";
+    static const char *const services[] = { "server", "distributor", "ingester", "querier",
+                                            "query-frontend" };
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+        lk_buf_printf(&rs->body, "%s => %s\n", services[i], state);
+    rs->status = 200;
+    rs->content_type = "text/plain; charset=utf-8";
+}
+
+void api_h_log_level(api_req *rq, api_resp *rs)
+{
+    const char *lvl = api_param_cstr(rq, "log_level");
+    if (!lvl || (rq->method[0] == 'G' && !*lvl)) {
+        lk_buf_printf(&rs->body, "Current log level is %s\n", lk_log_level_name(lk_log_min_level));
+        rs->status = 200;
+        rs->content_type = "text/plain; charset=utf-8";
+        return;
+    }
+    int l = lk_log_parse_level(lvl);
+    if (l < 0) {
+        api_reply_error(rs, 400, "unrecognized log level \"%s\"", lvl);
+        return;
+    }
+    lk_log_min_level = (lk_log_level)l;
+    lk_buf_printf(&rs->body, "Log level set to %s\n", lk_log_level_name(lk_log_min_level));
+    rs->status = 200;
+    rs->content_type = "text/plain; charset=utf-8";
+}

@@ -1,0 +1,140 @@
+/* POST /loki/api/v1/push and /api/prom/push: decode, validate every stream
+ * (keeping the good entries of bad streams), check the tenant's ingestion
+ * rate, append to the ingester, answer 204 or Loki's error with every
+ * rejected stream named. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api/handlers.h"
+#include "api/push.h"
+#include "api/ratelimit.h"
+#include "api/state.h"
+#include "api/validate.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/metrics.h"
+#include "lib/timeutil.h"
+
+/* A request decodes to at most this many times the body limit. */
+#define PUSH_MAX_INFLATE 10
+
+typedef struct push_ctx {
+    api_state *st;
+    lk_str tenant;
+    push_valid_stream *v;   /* one per stream */
+    size_t n;
+    lk_buf err;             /* combined messages */
+    int status;             /* worst status so far (0: none) */
+    int64_t lines, bytes;   /* accepted by validation */
+} push_ctx;
+
+static void set_status(push_ctx *c, int status)
+{
+    /* 429 and 5xx outrank 400 */
+    if (status > c->status)
+        c->status = status;
+}
+
+static void count_discarded(push_ctx *c, const push_valid_stream *v)
+{
+    for (int r = 0; r < PUSH_R_COUNT; r++) {
+        if (!v->discarded[r])
+            continue;
+        const char *vals[2] = { push_reason_name((push_reason)r), NULL };
+        char tenant[160];
+        snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));
+        vals[1] = tenant;
+        lk_counter_add(c->st->m_discarded_samples, vals, (double)v->discarded[r]);
+        lk_counter_add(c->st->m_discarded_bytes, vals, (double)v->discarded_bytes[r]);
+    }
+}
+
+static void validate_all(push_ctx *c, const push_request *req)
+{
+    int64_t now = lk_now_ns();
+    c->v = lk_calloc(req->n_streams ? req->n_streams : 1, sizeof *c->v);
+    c->n = req->n_streams;
+    for (size_t i = 0; i < req->n_streams; i++) {
+        push_valid_stream *v = &c->v[i];
+        if (push_validate_stream(c->st->cfg, c->tenant, &req->streams[i], now, v, &c->err) != LK_OK)
+            set_status(c, v->http_status ? v->http_status : 400);
+        count_discarded(c, v);
+        c->lines += (int64_t)v->n_entries;
+        c->bytes += v->accepted_bytes;
+    }
+}
+
+static void append_all(push_ctx *c)
+{
+    char tenant[160];
+    snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));
+    const char *tv[1] = { tenant };
+    for (size_t i = 0; i < c->n; i++) {
+        push_valid_stream *v = &c->v[i];
+        if (!v->n_entries)
+            continue;
+        ing_push_result res = { 0 };
+        lk_buf msg = { 0 };
+        int rc = ing_push(c->st->ingester, c->tenant, &v->labels, lk_buf_str(&v->canonical),
+                          v->fingerprint, v->entries, v->n_entries, &res, &msg);
+        if (res.created)
+            lk_counter_add(c->st->m_streams_created, tv, 1);
+        if (rc != LK_OK) {
+            set_status(c, rc == LK_ELIMIT ? 429 : rc == LK_EINVAL ? 400 : 500);
+            push_err_join(&c->err, lk_buf_str(&msg));
+        }
+        lk_buf_free(&msg);
+    }
+}
+
+static void push(api_req *rq, api_resp *rs, bool legacy)
+{
+    api_state *st = rq->st;
+    push_input in = {
+        .content_type = api_header(rq, "Content-Type"),
+        .content_encoding = api_header(rq, "Content-Encoding"),
+        .body = rq->body.p,
+        .len = rq->body.len,
+        .legacy = legacy,
+        .max_decompressed = (size_t)st->cfg->max_recv_msg_size * PUSH_MAX_INFLATE,
+    };
+    push_request req = { 0 };
+    push_ctx c = { .st = st, .tenant = rq->tenant };
+    int status = 400;
+    if (push_decode(&in, &req, &status, &c.err) != LK_OK) {
+        api_reply_error(rs, status, "%s", c.err.p ? c.err.p : "bad push request");
+        goto out;
+    }
+    char tenant[160];
+    snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(rq->tenant));
+    const char *tv[1] = { tenant };
+    lk_counter_add(st->m_lines_received, tv, (double)req.n_entries);
+    lk_counter_add(st->m_bytes_received, tv, (double)req.line_bytes);
+
+    validate_all(&c, &req);
+    if (c.bytes && !push_rate_allow(st->rate, rq->tenant, c.bytes, lk_now_ns())) {
+        lk_buf msg = { 0 };
+        push_rate_format_error(&msg, rq->tenant, push_rate_limit(st->rate), c.lines, c.bytes);
+        api_reply_error(rs, 429, "%s", msg.p);
+        const char *vals[2] = { "rate_limited", tenant };
+        lk_counter_add(st->m_discarded_samples, vals, (double)c.lines);
+        lk_counter_add(st->m_discarded_bytes, vals, (double)c.bytes);
+        lk_buf_free(&msg);
+        goto out;
+    }
+    append_all(&c);
+    if (c.status)
+        api_reply_error(rs, c.status, "%s", c.err.p ? c.err.p : "push rejected");
+    else
+        rs->status = 204;
+out:
+    for (size_t i = 0; i < c.n; i++)
+        push_valid_stream_free(&c.v[i]);
+    free(c.v);
+    lk_buf_free(&c.err);
+    push_request_free(&req);
+}
+
+void api_h_push(api_req *rq, api_resp *rs) { push(rq, rs, false); }
+void api_h_push_legacy(api_req *rq, api_resp *rs) { push(rq, rs, true); }

@@ -1,0 +1,28 @@
+/* The request handlers, one file per endpoint family. */
+#ifndef LOKIC_API_HANDLERS_H
+#define LOKIC_API_HANDLERS_H
+
+#include "api/http.h"
+
+/* api/h_push.c */
+void api_h_push(api_req *rq, api_resp *rs);
+void api_h_push_legacy(api_req *rq, api_resp *rs);
+/* api/h_query.c */
+void api_h_query_range(api_req *rq, api_resp *rs);
+void api_h_query(api_req *rq, api_resp *rs);
+void api_h_query_legacy(api_req *rq, api_resp *rs);
+/* api/h_meta.c */
+void api_h_labels(api_req *rq, api_resp *rs);
+void api_h_label_values(api_req *rq, api_resp *rs);
+void api_h_series(api_req *rq, api_resp *rs);
+void api_h_labels_legacy(api_req *rq, api_resp *rs);
+void api_h_label_values_legacy(api_req *rq, api_resp *rs);
+/* api/h_ops.c */
+void api_h_ready(api_req *rq, api_resp *rs);
+void api_h_metrics(api_req *rq, api_resp *rs);
+void api_h_config(api_req *rq, api_resp *rs);
+void api_h_buildinfo(api_req *rq, api_resp *rs);
+void api_h_services(api_req *rq, api_resp *rs);
+void api_h_log_level(api_req *rq, api_resp *rs);
+
+#endif

@@ -1,0 +1,196 @@
+/* Loki's JSON response shapes for query results. */
+#include "api/resp.h"
+
+#include "lib/timeutil.h"
+
+static void write_cache(jw *w, const char *name)
+{
+    static const char *const keys[] = { "entriesFound", "entriesRequested", "entriesStored",
+                                        "bytesReceived", "bytesSent", "requests",
+                                        "downloadTime", "queryLengthServed" };
+    jw_key(w, name);
+    jw_obj_open(w);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        jw_key(w, keys[i]);
+        jw_i64(w, 0);
+    }
+    jw_obj_close(w);
+}
+
+static void kv(jw *w, const char *k, int64_t v)
+{
+    jw_key(w, k);
+    jw_i64(w, v);
+}
+
+static void write_store(jw *w, const st_stats *s, int64_t post_filter)
+{
+    static const st_stats zero = { 0 };
+    if (!s)
+        s = &zero;
+    jw_key(w, "store");
+    jw_obj_open(w);
+    kv(w, "totalChunksRef", s->total_chunks_ref);
+    kv(w, "totalChunksDownloaded", 0);
+    kv(w, "chunksDownloadTime", 0);
+    jw_key(w, "queryReferencedStructuredMetadata");
+    jw_bool(w, false);
+    jw_key(w, "chunk");
+    jw_obj_open(w);
+    kv(w, "headChunkBytes", s->head_chunk_bytes);
+    kv(w, "headChunkLines", s->head_chunk_lines);
+    kv(w, "decompressedBytes", s->decompressed_bytes);
+    kv(w, "decompressedLines", s->decompressed_lines);
+    kv(w, "compressedBytes", s->compressed_bytes);
+    kv(w, "totalDuplicates", s->duplicates);
+    kv(w, "postFilterLines", post_filter);
+    kv(w, "headChunkStructuredMetadataBytes", 0);
+    kv(w, "decompressedStructuredMetadataBytes", 0);
+    jw_obj_close(w);
+    jw_obj_close(w);
+}
+
+void api_write_stats(jw *w, const api_query_stats *s)
+{
+    const st_stats *st = s->store;
+    int64_t bytes = st ? st->head_chunk_bytes + st->decompressed_bytes : 0;
+    int64_t lines = st ? st->head_chunk_lines + st->decompressed_lines : 0;
+    double secs = (double)s->exec_ns / 1e9;
+    jw_key(w, "stats");
+    jw_obj_open(w);
+    jw_key(w, "summary");
+    jw_obj_open(w);
+    kv(w, "bytesProcessedPerSecond", secs > 0 ? (int64_t)((double)bytes / secs) : 0);
+    kv(w, "linesProcessedPerSecond", secs > 0 ? (int64_t)((double)lines / secs) : 0);
+    kv(w, "totalBytesProcessed", bytes);
+    kv(w, "totalLinesProcessed", lines);
+    jw_key(w, "execTime");
+    jw_f64(w, secs);
+    jw_key(w, "queueTime");
+    jw_i64(w, 0);
+    kv(w, "subqueries", 0);
+    kv(w, "totalEntriesReturned", s->entries_returned);
+    kv(w, "splits", 0);
+    kv(w, "shards", 0);
+    kv(w, "totalPostFilterLines", s->post_filter_lines);
+    kv(w, "totalStructuredMetadataBytesProcessed", 0);
+    jw_obj_close(w);
+
+    jw_key(w, "querier");
+    jw_obj_open(w);
+    write_store(w, NULL, 0);
+    jw_obj_close(w);
+
+    jw_key(w, "ingester");
+    jw_obj_open(w);
+    kv(w, "totalReached", 1);
+    kv(w, "totalChunksMatched", st ? st->total_chunks_matched : 0);
+    kv(w, "totalBatches", 0);
+    kv(w, "totalLinesSent", s->entries_returned);
+    write_store(w, st, s->post_filter_lines);
+    jw_obj_close(w);
+
+    jw_key(w, "cache");
+    jw_obj_open(w);
+    static const char *const caches[] = { "chunk", "index", "result", "statsResult",
+                                          "volumeResult", "seriesResult", "labelResult",
+                                          "instantMetricResult" };
+    for (size_t i = 0; i < sizeof caches / sizeof caches[0]; i++)
+        write_cache(w, caches[i]);
+    jw_obj_close(w);
+
+    jw_key(w, "index");
+    jw_obj_open(w);
+    kv(w, "totalChunks", st ? st->total_chunks_ref : 0);
+    kv(w, "postFilterChunks", st ? st->total_chunks_matched : 0);
+    kv(w, "shardsDuration", 0);
+    jw_obj_close(w);
+    jw_obj_close(w);
+}
+
+void api_write_labels(jw *w, const lk_labels *l)
+{
+    jw_obj_open(w);
+    for (size_t i = 0; i < l->n; i++) {
+        jw_key_str(w, l->v[i].name);
+        jw_str(w, l->v[i].value);
+    }
+    jw_obj_close(w);
+}
+
+void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns)
+{
+    jw w;
+    jw_init(&w, out);
+    jw_obj_open(&w);
+    jw_key(&w, "status");
+    jw_cstr(&w, "success");
+    jw_key(&w, "data");
+    jw_obj_open(&w);
+    jw_key(&w, "resultType");
+    jw_cstr(&w, "streams");
+    jw_key(&w, "result");
+    jw_arr_open(&w);
+    for (size_t i = 0; i < r->n; i++) {
+        const logql_stream_res *s = &r->v[i];
+        jw_obj_open(&w);
+        jw_key(&w, "stream");
+        api_write_labels(&w, s->labels);
+        jw_key(&w, "values");
+        jw_arr_open(&w);
+        for (size_t j = 0; j < s->n; j++) {
+            jw_arr_open(&w);
+            jw_i64_str(&w, s->entries[j].ts);
+            jw_str(&w, s->entries[j].line);
+            jw_arr_close(&w);
+        }
+        jw_arr_close(&w);
+        jw_obj_close(&w);
+    }
+    jw_arr_close(&w);
+    api_query_stats qs = { .store = &r->stats, .exec_ns = exec_ns,
+                           .entries_returned = (int64_t)r->total_entries,
+                           .post_filter_lines = r->post_filter_lines };
+    api_write_stats(&w, &qs);
+    jw_obj_close(&w);
+    jw_obj_close(&w);
+}
+
+void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns)
+{
+    jw w;
+    jw_init(&w, out);
+    jw_obj_open(&w);
+    jw_key(&w, "streams");
+    jw_arr_open(&w);
+    lk_buf tmp = { 0 };
+    for (size_t i = 0; i < r->n; i++) {
+        const logql_stream_res *s = &r->v[i];
+        jw_obj_open(&w);
+        jw_key(&w, "labels");
+        lk_buf_reset(&tmp);
+        labels_canonical(s->labels, &tmp);
+        jw_str(&w, lk_buf_str(&tmp));
+        jw_key(&w, "entries");
+        jw_arr_open(&w);
+        for (size_t j = 0; j < s->n; j++) {
+            jw_obj_open(&w);
+            jw_key(&w, "ts");
+            lk_buf_reset(&tmp);
+            lk_format_rfc3339nano(s->entries[j].ts, &tmp);
+            jw_str(&w, lk_buf_str(&tmp));
+            jw_key(&w, "line");
+            jw_str(&w, s->entries[j].line);
+            jw_obj_close(&w);
+        }
+        jw_arr_close(&w);
+        jw_obj_close(&w);
+    }
+    lk_buf_free(&tmp);
+    jw_arr_close(&w);
+    api_query_stats qs = { .store = &r->stats, .exec_ns = exec_ns,
+                           .entries_returned = (int64_t)r->total_entries,
+                           .post_filter_lines = r->post_filter_lines };
+    api_write_stats(&w, &qs);
+    jw_obj_close(&w);
+}

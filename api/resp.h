@@ -1,0 +1,28 @@
+/* Loki's JSON response shapes: the `stats` object, streams results, label
+ * sets as JSON objects. */
+#ifndef LOKIC_API_RESP_H
+#define LOKIC_API_RESP_H
+
+#include "lib/jsonw.h"
+#include "lib/labels.h"
+#include "query/select.h"
+#include "storage/iter.h"
+
+typedef struct api_query_stats {
+    const st_stats *store;     /* what was read (memory chunks) */
+    int64_t exec_ns;
+    int64_t entries_returned;
+    int64_t post_filter_lines;
+} api_query_stats;
+
+/* "stats": {...} with every key Loki 2.9 sends (summary, querier, ingester,
+ * cache, index). */
+void api_write_stats(jw *w, const api_query_stats *s);
+/* {"name":"value",...} */
+void api_write_labels(jw *w, const lk_labels *l);
+/* {"status":"success","data":{"resultType":"streams","result":[...],"stats":{...}}} */
+void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns);
+/* Legacy /api/prom/query: {"streams":[{"labels":"{...}","entries":[{"ts","line"}]}],"stats":{}} */
+void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns);
+
+#endif

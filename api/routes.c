@@ -1,0 +1,77 @@
+/* The route table. Endpoints that are not built are absent, so they answer
+ * 404 rather than anything that looks like success. */
+#include "api/routes.h"
+
+#include <string.h>
+
+#include "api/handlers.h"
+
+#define GP (API_GET | API_POST)
+
+static const api_route routes[] = {
+    { "/loki/api/v1/push", API_POST, "loki_api_v1_push", true, api_h_push },
+    { "/api/prom/push", API_POST, "api_prom_push", true, api_h_push_legacy },
+    { "/loki/api/v1/query_range", GP, "loki_api_v1_query_range", true, api_h_query_range },
+    { "/loki/api/v1/query", GP, "loki_api_v1_query", true, api_h_query },
+    { "/api/prom/query", GP, "api_prom_query", true, api_h_query_legacy },
+    { "/loki/api/v1/labels", GP, "loki_api_v1_labels", true, api_h_labels },
+    { "/loki/api/v1/label", GP, "loki_api_v1_label", true, api_h_labels },
+    { "/loki/api/v1/label/{name}/values", GP, "loki_api_v1_label_name_values", true,
+      api_h_label_values },
+    { "/loki/api/v1/series", GP, "loki_api_v1_series", true, api_h_series },
+    { "/api/prom/label", GP, "api_prom_label", true, api_h_labels_legacy },
+    { "/api/prom/label/{name}/values", GP, "api_prom_label_name_values", true,
+      api_h_label_values_legacy },
+    { "/api/prom/series", GP, "api_prom_series", true, api_h_series },
+    { "/ready", API_GET, "ready", false, api_h_ready },
+    { "/metrics", API_GET, "metrics", false, api_h_metrics },
+    { "/config", API_GET, "config", false, api_h_config },
+    { "/loki/api/v1/status/buildinfo", API_GET, "loki_api_v1_status_buildinfo", false,
+      api_h_buildinfo },
+    { "/services", API_GET, "services", false, api_h_services },
+    { "/log_level", GP, "log_level", false, api_h_log_level },
+};
+
+int api_method_bit(const char *method)
+{
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return API_GET;
+    if (strcmp(method, "POST") == 0)
+        return API_POST;
+    if (strcmp(method, "PUT") == 0)
+        return API_PUT;
+    if (strcmp(method, "DELETE") == 0)
+        return API_DELETE;
+    return 0;
+}
+
+/* Matches path against pattern; a "{x}" segment matches one non-empty path
+ * segment, returned in *arg. */
+static bool match(const char *pattern, lk_str path, lk_str *arg)
+{
+    const char *open = strchr(pattern, '{');
+    if (!open)
+        return lk_str_eq_c(path, pattern);
+    size_t pre = (size_t)(open - pattern);
+    const char *post = strchr(open, '}') + 1;
+    size_t post_len = strlen(post);
+    if (path.len < pre + post_len + 1 || memcmp(path.p, pattern, pre) != 0 ||
+        memcmp(path.p + path.len - post_len, post, post_len) != 0)
+        return false;
+    lk_str seg = lk_str_n(path.p + pre, path.len - pre - post_len);
+    if (memchr(seg.p, '/', seg.len))
+        return false;
+    *arg = seg;
+    return true;
+}
+
+const api_route *api_route_find(lk_str path, lk_str *arg)
+{
+    /* tolerate one trailing slash, as Loki's router does for its API paths */
+    if (path.len > 1 && path.p[path.len - 1] == '/')
+        path.len--;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (match(routes[i].pattern, path, arg))
+            return &routes[i];
+    return NULL;
+}

@@ -1,0 +1,437 @@
+/* libmicrohttpd glue: request bodies are accumulated up to the configured
+ * limit, parameters come from the URL and from form bodies, the tenant from
+ * X-Scope-OrgID, then the routed handler runs and its response is sent. */
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "api/http.h"
+#include "api/routes.h"
+#include "api/state.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/metrics.h"
+#include "lib/timeutil.h"
+
+struct api_server {
+    api_state st;
+    struct MHD_Daemon *d;
+    uint16_t port;
+};
+
+/* Per-connection request state, kept across MHD's access-handler calls. */
+typedef struct conn_state {
+    api_req rq;
+    lk_buf body;
+    const api_route *route;
+    int64_t start_ns;
+    bool too_large;
+} conn_state;
+
+lk_str api_header(const api_req *rq, const char *name)
+{
+    size_t len = 0;
+    const char *v = NULL;
+    if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, name, strlen(name), &v, &len) !=
+        MHD_YES)
+        return LK_STR_NULL;
+    return lk_str_n(v, len);
+}
+
+bool api_param_get(const api_req *rq, const char *name, lk_str *out)
+{
+    for (size_t i = 0; i < rq->n_params; i++) {
+        if (lk_str_eq_c(rq->params[i].name, name)) {
+            *out = rq->params[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *api_param_cstr(api_req *rq, const char *name)
+{
+    lk_str v;
+    if (!api_param_get(rq, name, &v))
+        return NULL;
+    return lk_arena_strndup(&rq->arena, v.p, v.len);
+}
+
+void api_reply_text(api_resp *rs, int status, const char *text)
+{
+    rs->status = status;
+    rs->content_type = "text/plain; charset=utf-8";
+    lk_buf_reset(&rs->body);
+    lk_buf_puts(&rs->body, text);
+}
+
+void api_reply_error(api_resp *rs, int status, const char *fmt, ...)
+{
+    rs->status = status;
+    rs->content_type = "text/plain; charset=utf-8";
+    lk_buf_reset(&rs->body);
+    va_list ap;
+    va_start(ap, fmt);
+    lk_buf_vprintf(&rs->body, fmt, ap);
+    va_end(ap);
+    lk_buf_putc(&rs->body, '\n');
+}
+
+void api_reply_json(api_resp *rs, int status)
+{
+    rs->status = status;
+    rs->content_type = "application/json; charset=UTF-8";
+}
+
+static void add_param(api_req *rq, lk_str name, lk_str value)
+{
+    rq->params = lk_grow(rq->params, &rq->cap_params, rq->n_params + 1, sizeof *rq->params);
+    rq->params[rq->n_params++] = (api_param){ name, value };
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    api_req *rq = cls;
+    add_param(rq, lk_arena_str(&rq->arena, lk_str_c(key)),
+              lk_arena_str(&rq->arena, lk_str_c(value ? value : "")));
+    return MHD_YES;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* URL-decodes s ('+' is a space) into the arena. */
+static lk_str form_unescape(lk_arena *a, lk_str s)
+{
+    char *d = lk_arena_alloc(a, s.len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%' && i + 2 < s.len + 0 && hexval(s.p[i + 1]) >= 0 &&
+                   hexval(s.p[i + 2]) >= 0) {
+            c = (char)(hexval(s.p[i + 1]) * 16 + hexval(s.p[i + 2]));
+            i += 2;
+        }
+        d[n++] = c;
+    }
+    d[n] = '\0';
+    return lk_str_n(d, n);
+}
+
+/* application/x-www-form-urlencoded bodies of query endpoints. */
+static void collect_form(api_req *rq)
+{
+    lk_str ct = api_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!lk_str_has_prefix(ct, LK_STR("application/x-www-form-urlencoded")))
+        return;
+    const char *p = rq->body.p, *end = p + rq->body.len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *fe = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(fe - p));
+        lk_str k = lk_str_n(p, (size_t)((eq ? eq : fe) - p));
+        lk_str v = eq ? lk_str_n(eq + 1, (size_t)(fe - eq - 1)) : LK_STR("");
+        if (k.len)
+            add_param(rq, form_unescape(&rq->arena, k), form_unescape(&rq->arena, v));
+        p = fe + 1;
+    }
+}
+
+/* Tenant IDs: at most 150 characters of [A-Za-z0-9!-_.*'()], not "." or "..". */
+static bool valid_tenant(lk_str t)
+{
+    if (t.len == 0 || t.len > 150 || lk_str_eq_c(t, ".") || lk_str_eq_c(t, ".."))
+        return false;
+    for (size_t i = 0; i < t.len; i++) {
+        unsigned char c = (unsigned char)t.p[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  strchr("!-_.*'()", c) != NULL;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool resolve_tenant(api_req *rq, api_resp *rs)
+{
+    if (!rq->st->cfg->auth_enabled) {
+        rq->tenant = LK_STR("fake");
+        return true;
+    }
+    lk_str t = api_header(rq, "X-Scope-OrgID");
+    if (!t.len) {
+        api_reply_text(rs, 401, "no org id\n");
+        return false;
+    }
+    if (memchr(t.p, '|', t.len)) {
+        api_reply_error(rs, 400, "multiple org IDs present");
+        return false;
+    }
+    if (!valid_tenant(t)) {
+        api_reply_error(rs, 400, "tenant ID '%.*s' contains unsupported character", LK_STR_FMT(t));
+        return false;
+    }
+    rq->tenant = t;
+    return true;
+}
+
+static void observe(api_state *st, const char *method, const api_route *r, int status,
+                    int64_t start_ns)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    const char *vals[4] = { method, r ? r->name : "other", code, "false" };
+    double secs = (double)(lk_now_ns() - start_ns) / 1e9;
+    lk_histogram_observe(st->m_request_duration, vals, secs);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *rs)
+{
+    size_t len = rs->body.len;
+    char *body = lk_buf_steal(&rs->body);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    if (rs->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+    if (rs->extra_header_name)
+        MHD_add_response_header(r, rs->extra_header_name, rs->extra_header_value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rs->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void run_handler(conn_state *cs, api_resp *rs)
+{
+    api_req *rq = &cs->rq;
+    const api_route *r = cs->route;
+    if (!r) {
+        api_reply_text(rs, 404, "404 page not found\n");
+        return;
+    }
+    if (!(r->methods & api_method_bit(rq->method))) {
+        api_reply_text(rs, 405, "405 method not allowed\n");
+        return;
+    }
+    if (cs->too_large) {
+        api_reply_error(rs, 413, "request body too large: exceeds the limit of %lld bytes",
+                        (long long)rq->st->cfg->max_recv_msg_size);
+        return;
+    }
+    rq->body = lk_buf_str(&cs->body);
+    if (r->methods & API_GET) /* query endpoints also take form bodies */
+        collect_form(rq);
+    if (r->needs_tenant && !resolve_tenant(rq, rs))
+        return;
+    r->handler(rq, rs);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    api_server *s = cls;
+    conn_state *cs = *con_cls;
+    if (!cs) {
+        cs = lk_calloc(1, sizeof *cs);
+        cs->start_ns = lk_now_ns();
+        cs->rq.conn = conn;
+        cs->rq.st = &s->st;
+        cs->rq.method = method;
+        cs->rq.path = lk_arena_str(&cs->rq.arena, lk_str_c(url));
+        cs->route = api_route_find(cs->rq.path, &cs->rq.path_arg);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &cs->rq);
+        *con_cls = cs;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!cs->too_large) {
+            if ((int64_t)(cs->body.len + *upload_data_size) > s->st.cfg->max_recv_msg_size) {
+                cs->too_large = true;
+                lk_buf_free(&cs->body);
+            } else {
+                lk_buf_append(&cs->body, upload_data, *upload_data_size);
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    api_resp rs = { .status = 200 };
+    run_handler(cs, &rs);
+    observe(&s->st, method, cs->route, rs.status, cs->start_ns);
+    enum MHD_Result ret = send_resp(conn, &rs);
+    lk_buf_free(&rs.body);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    conn_state *cs = *con_cls;
+    if (!cs)
+        return;
+    lk_buf_free(&cs->body);
+    free(cs->rq.params);
+    lk_arena_free(&cs->rq.arena);
+    free(cs);
+    *con_cls = NULL;
+}
+
+static void register_metrics(api_state *st)
+{
+    static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100 };
+    static const char *const req_labels[] = { "method", "route", "status_code", "ws" };
+    static const char *const tenant[] = { "tenant" };
+    static const char *const reason_tenant[] = { "reason", "tenant" };
+    st->m_request_duration = lk_metric_histogram(
+        "loki_request_duration_seconds", "Time (in seconds) spent serving HTTP requests.", 4,
+        req_labels, buckets, (int)(sizeof buckets / sizeof buckets[0]));
+    st->m_lines_received = lk_metric_counter("loki_distributor_lines_received_total",
+                                             "The total number of lines received.", 1, tenant);
+    st->m_bytes_received = lk_metric_counter(
+        "loki_distributor_bytes_received_total",
+        "The total number of uncompressed bytes received.", 1, tenant);
+    st->m_discarded_samples = lk_metric_counter(
+        "loki_discarded_samples_total", "The total number of samples that were discarded.", 2,
+        reason_tenant);
+    st->m_discarded_bytes = lk_metric_counter(
+        "loki_discarded_bytes_total", "The total number of bytes that were discarded.", 2,
+        reason_tenant);
+    st->m_streams_created = lk_metric_counter("loki_ingester_streams_created_total",
+                                              "The total number of streams created per tenant.",
+                                              1, tenant);
+}
+
+int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *err)
+{
+    api_server *s = lk_calloc(1, sizeof *s);
+    s->st.cfg = cfg;
+    s->st.ingester = g;
+    s->st.start_ns = lk_now_ns();
+    atomic_init(&s->st.ready, false);
+    atomic_init(&s->st.stopping, false);
+    (void)err;
+    s->st.rate = push_ratelimiter_create_cfg(cfg);
+    register_metrics(&s->st);
+    *out = s;
+    return LK_OK;
+}
+
+static int listen_addr(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                       lk_buf *err)
+{
+    struct addrinfo hints = { .ai_flags = AI_NUMERICSERV | AI_PASSIVE, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *res = NULL;
+    char ports[8];
+    snprintf(ports, sizeof ports, "%u", port);
+    int gai = getaddrinfo(host, ports, &hints, &res);
+    if (gai) {
+        lk_buf_printf(err, "resolving listen address %s: %s", host, gai_strerror(gai));
+        return LK_EINVAL;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return LK_OK;
+}
+
+int api_server_start(api_server *s, lk_buf *err)
+{
+    const lk_config *cfg = s->st.cfg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    struct sockaddr_storage ss;
+    bool any = !cfg->http_listen_address || !*cfg->http_listen_address;
+    if (!any) {
+        int rc = listen_addr(cfg->http_listen_address, (uint16_t)cfg->http_listen_port, &ss, err);
+        if (rc)
+            return rc;
+        if (ss.ss_family == AF_INET6)
+            flags |= MHD_USE_IPv6;
+    } else {
+        flags |= MHD_USE_DUAL_STACK;
+    }
+    unsigned timeout = (unsigned)(cfg->http_server_read_timeout_ns / LK_NS_PER_SEC);
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 30u,
+        MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        any ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_END);
+    if (!s->d && any) { /* no IPv6 on this host: IPv4 only */
+        flags &= ~(unsigned)MHD_USE_DUAL_STACK;
+        s->d = MHD_start_daemon(flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request,
+                                s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 30u,
+                                MHD_OPTION_CONNECTION_LIMIT, 4096u,
+                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
+                                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    }
+    if (!s->d) {
+        lk_buf_printf(err, "listening on %s:%d failed (address in use or not permitted)",
+                      any ? "" : cfg->http_listen_address, cfg->http_listen_port);
+        return LK_EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : (uint16_t)cfg->http_listen_port;
+    return LK_OK;
+}
+
+uint16_t api_server_port(const api_server *s)
+{
+    return s->port;
+}
+
+void api_server_set_ready(api_server *s, bool ready)
+{
+    atomic_store(&s->st.ready, ready);
+}
+
+void api_server_stop(api_server *s)
+{
+    atomic_store(&s->st.stopping, true);
+    atomic_store(&s->st.ready, false);
+    if (s->d) {
+        MHD_stop_daemon(s->d);
+        s->d = NULL;
+    }
+}
+
+void api_server_destroy(api_server *s)
+{
+    if (!s)
+        return;
+    api_server_stop(s);
+    push_ratelimiter_destroy(s->st.rate);
+    free(s);
+}

@@ -1,0 +1,26 @@
+/* The HTTP server: one libmicrohttpd daemon (a thread per connection, so a
+ * long query never delays a push) serving Loki's API on one port. */
+#ifndef LOKIC_API_SERVER_H
+#define LOKIC_API_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+#include "lib/str.h"
+#include "storage/ingester.h"
+
+typedef struct api_server api_server;
+
+/* The server reads cfg and uses g; both must outlive it. */
+int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *err);
+/* Binds and starts serving. LK_EIO with the reason when the port is taken. */
+int api_server_start(api_server *s, lk_buf *err);
+uint16_t api_server_port(const api_server *s);
+/* /ready answers 200 only once set (after WAL replay in later milestones). */
+void api_server_set_ready(api_server *s, bool ready);
+/* Stops accepting; in-flight requests finish. */
+void api_server_stop(api_server *s);
+void api_server_destroy(api_server *s); /* accepts NULL */
+
+#endif

@@ -1,0 +1,30 @@
+/* Server-wide state shared by the handlers: configuration, the ingester,
+ * the ingestion rate limiter, readiness and the metrics this layer owns. */
+#ifndef LOKIC_API_STATE_H
+#define LOKIC_API_STATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "api/ratelimit.h"
+#include "lib/config.h"
+#include "lib/metrics.h"
+#include "storage/ingester.h"
+
+struct api_state {
+    const lk_config *cfg;
+    ing *ingester;
+    push_ratelimiter *rate;
+    atomic_bool ready;
+    atomic_bool stopping;
+    int64_t start_ns;
+    /* metrics */
+    lk_metric *m_request_duration;   /* loki_request_duration_seconds{method,route,status_code,ws} */
+    lk_metric *m_lines_received;     /* loki_distributor_lines_received_total{tenant} */
+    lk_metric *m_bytes_received;     /* loki_distributor_bytes_received_total{tenant} */
+    lk_metric *m_discarded_samples;  /* loki_discarded_samples_total{reason,tenant} */
+    lk_metric *m_discarded_bytes;    /* loki_discarded_bytes_total{reason,tenant} */
+    lk_metric *m_streams_created;    /* loki_ingester_streams_created_total{tenant} */
+};
+
+#endif
