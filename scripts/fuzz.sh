@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer drivers with clang and runs each for N seconds
+# (default 30). Exits non-zero when a fuzzer finds a crash or a leak.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-30}
+scripts/deps.sh --fuzz
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLOKIC_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$(nproc)"
+status=0
+for f in build-fuzz/tests/fuzz_*; do
+  [[ -x "$f" ]] || continue
+  name=$(basename "$f")
+  corpus="tests/fuzz/corpus-$name"
+  mkdir -p "$corpus"
+  echo "== $name ($secs s)"
+  if ! "$f" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 \
+       -artifact_prefix="build-fuzz/$name-" "$corpus" tests/fuzz/seeds 2>"build-fuzz/$name.log"; then
+    echo "FAILED: $name"; tail -n 40 "build-fuzz/$name.log"; status=1
+  else
+    grep -E "^Done|stat::number_of_executed_units" "build-fuzz/$name.log" | tail -n 1 || true
+  fi
+done
+exit $status
