@@ -12,10 +12,10 @@ for f in build-fuzz/tests/fuzz_*; do
   [[ -x "$f" ]] || continue
   name=$(basename "$f")
   corpus="tests/fuzz/corpus-$name"
-  mkdir -p "$corpus"
+  mkdir -p "$corpus" "tests/fuzz/seeds/$name"
   echo "== $name ($secs s)"
   if ! "$f" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 \
-       -artifact_prefix="build-fuzz/$name-" "$corpus" tests/fuzz/seeds 2>"build-fuzz/$name.log"; then
+       -artifact_prefix="build-fuzz/$name-" "$corpus" "tests/fuzz/seeds/$name" 2>"build-fuzz/$name.log"; then
     echo "FAILED: $name"; tail -n 40 "build-fuzz/$name.log"; status=1
   else
     grep -E "^Done|stat::number_of_executed_units" "build-fuzz/$name.log" | tail -n 1 || true
