@@ -400,7 +400,7 @@ static int pb_varint(pb_rd *r, uint64_t *v, lk_buf *err)
 
 static int pb_tag(pb_rd *r, const char *msg, int *field, int *wire, lk_buf *err)
 {
-    uint64_t t;
+    uint64_t t = 0;
     int rc = pb_varint(r, &t, err);
     if (rc)
         return rc;
@@ -418,7 +418,7 @@ static int pb_tag(pb_rd *r, const char *msg, int *field, int *wire, lk_buf *err)
 /* A length-delimited field's bytes. */
 static int pb_bytes(pb_rd *r, pb_rd *sub, lk_buf *err)
 {
-    uint64_t n;
+    uint64_t n = 0;
     int rc = pb_varint(r, &n, err);
     if (rc)
         return rc;
@@ -446,8 +446,8 @@ static int pb_skip(pb_rd *r, int wire, lk_buf *err)
     int depth = 0;
     for (;;) {
         int rc;
-        uint64_t v;
-        pb_rd sub;
+        uint64_t v = 0;
+        pb_rd sub = { 0 };
         switch (wire) {
         case 0:
             rc = pb_varint(r, &v, err);
@@ -501,8 +501,8 @@ static int pb_timestamp(pb_rd r, int64_t *ns, lk_buf *err)
     int64_t sec = 0;
     int32_t nanos = 0;
     while (r.p < r.end) {
-        int field, wire, rc;
-        uint64_t v;
+        int field = 0, wire = 0, rc;
+        uint64_t v = 0;
         if ((rc = pb_tag(&r, "Timestamp", &field, &wire, err)))
             return rc;
         if (field == 1 || field == 2) {
@@ -541,11 +541,11 @@ static int pb_timestamp(pb_rd r, int64_t *ns, lk_buf *err)
 static int pb_label_pair(pb_rd r, lk_label *l, lk_buf *err)
 {
     while (r.p < r.end) {
-        int field, wire, rc;
+        int field = 0, wire = 0, rc;
         if ((rc = pb_tag(&r, "LabelPairAdapter", &field, &wire, err)))
             return rc;
         if (field == 1 || field == 2) {
-            pb_rd s;
+            pb_rd s = { 0 };
             if (wire != 2)
                 return pb_wrong(err, wire, field == 1 ? "Name" : "Value");
             if ((rc = pb_bytes(&r, &s, err)))
@@ -565,8 +565,8 @@ static int pb_entry(push_priv *pv, push_stream *st, pb_rd r, lk_buf *err)
 {
     lk_entry *e = b_entry(pv, st);
     while (r.p < r.end) {
-        int field, wire, rc;
-        pb_rd s;
+        int field = 0, wire = 0, rc;
+        pb_rd s = { 0 };
         if ((rc = pb_tag(&r, "EntryAdapter", &field, &wire, err)))
             return rc;
         if (field < 1 || field > 3) {
@@ -595,9 +595,9 @@ static int pb_stream(push_priv *pv, pb_rd r, lk_buf *err)
 {
     push_stream *st = b_stream(pv);
     while (r.p < r.end) {
-        int field, wire, rc;
-        pb_rd s;
-        uint64_t v;
+        int field = 0, wire = 0, rc;
+        pb_rd s = { 0 };
+        uint64_t v = 0;
         if ((rc = pb_tag(&r, "StreamAdapter", &field, &wire, err)))
             return rc;
         switch (field) {
@@ -630,8 +630,8 @@ static int pb_push_request(push_priv *pv, lk_str body, lk_buf *err)
 {
     pb_rd r = { (const unsigned char *)body.p, (const unsigned char *)body.p + body.len };
     while (r.p < r.end) {
-        int field, wire, rc;
-        pb_rd s;
+        int field = 0, wire = 0, rc;
+        pb_rd s = { 0 };
         if ((rc = pb_tag(&r, "PushRequest", &field, &wire, err)))
             return rc;
         if (field == 1) {

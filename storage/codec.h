@@ -42,6 +42,7 @@ static inline int codec_get_uvarint(const uint8_t **pp, const uint8_t *end, uint
 {
     const uint8_t *p = *pp;
     uint64_t v = 0;
+    *out = 0; /* defined on failure too (and no maybe-uninitialized at -O2) */
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (p >= end)
             return -1;

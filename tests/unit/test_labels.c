@@ -49,9 +49,9 @@ static void expect_error_n(const char *text, size_t n, const char *want)
     lk_buf err = { 0 };
     int rc = labels_parse(lk_str_n(text, n), &l, &err);
     if (rc != LK_EPARSE)
-        fail_msg("parse [%.*s] should fail with [%s]", (int)n, text, want);
+        fail_msg("parse [%.*s] should fail with [%s]", (int)n, text, want ? want : "(any)");
     if (want && strcmp(err.p, want) != 0)
-        fail_msg("parse [%.*s]: error [%s], want [%s]", (int)n, text, err.p, want);
+        fail_msg("parse [%.*s]: error [%s], want [%s]", (int)n, text, err.p ? err.p : "", want);
     lk_buf_free(&err);
 }
 
