@@ -4,8 +4,9 @@
  *
  *   push_bench -port 3100 -conns 4 -streams 10 -lines 100 -seconds 20
  *
- * Requests are built up front (timestamps advance per request) so the client
- * spends its time sending. Server CPU and RSS are measured by the wrapper
+ * Like promtail on C nodes, each connection owns its own streams (a `node`
+ * label) and sends their entries in time order. Requests are built up front
+ * (timestamps advance per request) so the client spends its time sending. Server CPU and RSS are measured by the wrapper
  * script (tests/bench/push.sh) from /proc. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -62,6 +63,7 @@ static void make_line(char *out, size_t cap, unsigned *seed, long long ts_ms)
 static void build(req *r, int idx, long long base_ns)
 {
     unsigned seed = (unsigned)idx * 7919u + 1;
+    int node = idx % conns, seq = idx / conns; /* sent by connection `node`, in seq order */
     Logproto__PushRequest pr = LOGPROTO__PUSH_REQUEST__INIT;
     Logproto__StreamAdapter *streams = calloc((size_t)n_streams, sizeof *streams);
     Logproto__StreamAdapter **sp = calloc((size_t)n_streams, sizeof *sp);
@@ -76,8 +78,8 @@ static void build(req *r, int idx, long long base_ns)
         labels[s] = malloc(256);
         snprintf(labels[s], 256,
                  "{app=\"app-%d\", container=\"main\", job=\"bench/app-%d\", namespace=\"ns-%d\", "
-                 "pod=\"app-%d-7d9f-%05d\", stream=\"stdout\"}",
-                 s % 20, s % 20, s % 5, s % 20, s);
+                 "node=\"node-%d\", pod=\"app-%d-7d9f-%05d\", stream=\"stdout\"}",
+                 s % 20, s % 20, s % 5, node, s % 20, s);
         logproto__stream_adapter__init(&streams[s]);
         streams[s].labels = labels[s];
         streams[s].n_entries = (size_t)n_lines;
@@ -85,7 +87,7 @@ static void build(req *r, int idx, long long base_ns)
         sp[s] = &streams[s];
         for (int l = 0; l < n_lines; l++) {
             int k = s * n_lines + l;
-            long long ts = base_ns + (long long)idx * 1000000LL * n_lines + l * 1000000LL + s;
+            long long ts = base_ns + (long long)seq * 1000000LL * n_lines + l * 1000000LL + s;
             lines[k] = malloc(512);
             make_line(lines[k], 512, &seed, ts / 1000000);
             logproto__timestamp__init(&tss[k]);
