@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -372,8 +373,7 @@ int logql_parse_float(lk_str s, double *out)
 {
     /* strconv.ParseFloat's syntax: decimal, or hexadecimal with a p exponent
      * (callers never pass Inf / NaN spellings: the lexer cannot make them). */
-    char buf[128];
-    if (s.len == 0 || s.len >= sizeof(buf))
+    if (s.len == 0)
         return LK_EPARSE;
     size_t i = 0;
     if (s.p[i] == '+' || s.p[i] == '-')
@@ -407,11 +407,16 @@ int logql_parse_float(lk_str s, double *out)
     }
     if (j != s.len || (hex && !exp))
         return LK_EPARSE;
+    char small[128];
+    char *buf = s.len < sizeof(small) ? small : lk_malloc(s.len + 1);
     memcpy(buf, s.p, s.len);
     buf[s.len] = '\0';
     char *end;
     double v = strtod(buf, &end);
-    if (end != buf + s.len)
+    bool whole = end == buf + s.len;
+    if (buf != small)
+        free(buf);
+    if (!whole)
         return LK_EPARSE;
     *out = v;
     return isinf(v) ? LK_ERANGE : 0;
@@ -465,18 +470,16 @@ static bool parse_humanize_bytes(lk_str s, uint64_t *out)
         { "e", 1e18 },
     };
     size_t last = 0;
-    char num[64];
-    size_t nn = 0;
+    lk_buf num = { 0 };
     while (last < s.len && (is_decimal(s.p[last]) || s.p[last] == '.' || s.p[last] == ',')) {
-        if (s.p[last] != ',') {
-            if (nn + 1 >= sizeof(num))
-                return false;
-            num[nn++] = s.p[last];
-        }
+        if (s.p[last] != ',')
+            lk_buf_putc(&num, s.p[last]);
         last++;
     }
     double f;
-    if (logql_parse_float((lk_str){ num, nn }, &f) != 0)
+    int rc = logql_parse_float(lk_buf_str(&num), &f);
+    lk_buf_free(&num);
+    if (rc != 0)
         return false;
     lk_str extra = lk_str_trim((lk_str){ s.p + last, s.len - last });
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -517,6 +520,19 @@ static void sc_error(scan *s, const char *msg)
 {
     if (!s->err)
         s->err = msg;
+}
+
+/* A formatted error; only the first error of a token is kept. */
+static void sc_errorf(scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sc_errorf(scan *s, const char *fmt, ...)
+{
+    if (s->err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+    va_end(ap);
+    s->err = s->msg;
 }
 
 static const char *litname(int prefix)
@@ -634,20 +650,15 @@ static bool scan_number(scan *s, int32_t first, bool seen_dot)
         digsep |= digits(s, base, &invalid);
     }
     if ((digsep & 1) == 0) {
-        snprintf(s->msg, sizeof(s->msg), "%s has no digits", litname(prefix));
-        sc_error(s, s->msg);
+        sc_errorf(s, "%s has no digits", litname(prefix));
     }
     int32_t e = lower(sc_peek(s));
     if (e == 'e' || e == 'p') {
         int32_t ech = sc_peek(s);
-        if (e == 'e' && prefix != 0 && prefix != '0') {
-            snprintf(s->msg, sizeof(s->msg), "'%c' exponent requires decimal mantissa", (char)ech);
-            sc_error(s, s->msg);
-        } else if (e == 'p' && prefix != 'x') {
-            snprintf(s->msg, sizeof(s->msg), "'%c' exponent requires hexadecimal mantissa",
-                     (char)ech);
-            sc_error(s, s->msg);
-        }
+        if (e == 'e' && prefix != 0 && prefix != '0')
+            sc_errorf(s, "'%c' exponent requires decimal mantissa", (char)ech);
+        else if (e == 'p' && prefix != 'x')
+            sc_errorf(s, "'%c' exponent requires hexadecimal mantissa", (char)ech);
         sc_next(s);
         is_float = true;
         int32_t c = sc_peek(s);
@@ -660,11 +671,8 @@ static bool scan_number(scan *s, int32_t first, bool seen_dot)
     } else if (prefix == 'x' && is_float) {
         sc_error(s, "hexadecimal mantissa requires a 'p' exponent");
     }
-    if (!is_float && invalid >= 0) {
-        snprintf(s->msg, sizeof(s->msg), "invalid digit '%c' in %s", (char)invalid,
-                 litname(prefix));
-        sc_error(s, s->msg);
-    }
+    if (!is_float && invalid >= 0)
+        sc_errorf(s, "invalid digit '%c' in %s", (char)invalid, litname(prefix));
     if (digsep & 2) {
         lk_str t = { s->lx->src.p + s->start.pos, s->lx->pos - s->start.pos };
         if (invalid_sep(t) >= 0)

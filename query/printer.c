@@ -488,6 +488,8 @@ static void print_vector_agg(const logql_vector_agg *v, lk_buf *out)
 
 static void print_binop(const logql_binop_expr *b, lk_buf *out)
 {
+    lk_buf rhs = { 0 };
+    logql_format(b->rhs, &rhs);
     lk_buf_putc(out, '(');
     logql_format(b->lhs, out);
     lk_buf_printf(out, " %s", logql_binop_name(b->op));
@@ -508,11 +510,15 @@ static void print_binop(const logql_binop_expr *b, lk_buf *out)
             lk_buf_puts(out, " (");
             print_labels(b->include, b->n_include, out);
             lk_buf_putc(out, ')');
+        } else if (b->card != LOGQL_CARD_ONE_TO_ONE && rhs.len && rhs.p[0] == '(') {
+            /* `group_left (` opens the include list: say it is empty */
+            lk_buf_puts(out, " ()");
         }
     }
     lk_buf_putc(out, ' ');
-    logql_format(b->rhs, out);
+    lk_buf_put_str(out, lk_buf_str(&rhs));
     lk_buf_putc(out, ')');
+    lk_buf_free(&rhs);
 }
 
 static void print_label_replace(const logql_label_replace *l, lk_buf *out)
