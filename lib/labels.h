@@ -22,11 +22,13 @@ typedef struct lk_labels {
     void *mem;
 } lk_labels;
 
-/* Parses a stream label set as promtail sends it: `{a="1", b="2"}` with
- * double-quoted (Go escapes) or backtick values, only `=` matchers, optional
- * spaces, possibly empty `{}`. The result is sorted by name. Errors
- * (LK_EPARSE) describe the problem in *err in Loki's style, e.g.
- *   parse error at line 1, col 5: syntax error: unexpected }, expecting STRING
+/* Parses a stream label set as promtail sends it, as Loki's
+ * syntax.ParseLabels does (Prometheus' metric parser): `{a="1", b="2"}` with
+ * "double", 'single' or `raw` quoted values, optional spaces and a trailing
+ * comma; a leading metric name becomes __name__; labels with empty values
+ * are dropped. The result is sorted by name. Errors (LK_EPARSE) are
+ * Prometheus' messages, e.g.
+ *   1:4: parse error: unexpected "}" in label set, expected string
  * Duplicate names are not an error here (see labels_find_duplicate). */
 int labels_parse(lk_str text, lk_labels *out, lk_buf *err);
 
