@@ -11,6 +11,8 @@ void api_h_push_legacy(api_req *rq, api_resp *rs);
 void api_h_query_range(api_req *rq, api_resp *rs);
 void api_h_query(api_req *rq, api_resp *rs);
 void api_h_query_legacy(api_req *rq, api_resp *rs);
+/* api/h_format.c */
+void api_h_format_query(api_req *rq, api_resp *rs);
 /* api/h_meta.c */
 void api_h_labels(api_req *rq, api_resp *rs);
 void api_h_label_values(api_req *rq, api_resp *rs);

@@ -14,6 +14,7 @@ static const api_route routes[] = {
     { "/loki/api/v1/query_range", GP, "loki_api_v1_query_range", true, api_h_query_range },
     { "/loki/api/v1/query", GP, "loki_api_v1_query", true, api_h_query },
     { "/api/prom/query", GP, "api_prom_query", true, api_h_query_legacy },
+    { "/loki/api/v1/format_query", GP, "loki_api_v1_format_query", true, api_h_format_query },
     { "/loki/api/v1/labels", GP, "loki_api_v1_labels", true, api_h_labels },
     { "/loki/api/v1/label", GP, "loki_api_v1_label", true, api_h_labels },
     { "/loki/api/v1/label/{name}/values", GP, "loki_api_v1_label_name_values", true,

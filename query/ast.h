@@ -339,6 +339,11 @@ bool logql_binop_is_comparison(logql_binop op);
  * Parsing the output again gives the same output. */
 void logql_format(const logql_expr *e, lk_buf *out);
 void logql_format_stage(const logql_stage *s, lk_buf *out);
+/* The multi-line form /loki/api/v1/format_query answers (Loki's
+ * syntax.Prettify; query/pretty.c). */
+void logql_prettify(const logql_expr *e, lk_buf *out);
+/* The same with another line width than Loki's 100 (for tests). */
+void logql_prettify_width(const logql_expr *e, size_t width, lk_buf *out);
 void logql_format_label_filter(const logql_label_filter *f, lk_buf *out);
 
 /* Frees the whole tree when e is the root returned by logql_parse. */

@@ -111,6 +111,11 @@ def main():
         t.eq(doc, {"status": "success", "data": []}, "series: empty data is an array")
         st, _, _ = srv.get("/loki/api/v1/series", {"match[]": '{app="a"', **base})
         t.eq(st, 400, "series bad selector")
+        # format_query: Loki's pretty form; a bad query is 400 invalid-query
+        st, doc = srv.get_json("/loki/api/v1/format_query", {"query": '{app="a"}|="x"  |logfmt'})
+        t.eq((st, doc), (200, {"status": "success", "data": '{app="a"} |= "x" | logfmt'}), "format_query")
+        st, doc = srv.get_json("/loki/api/v1/format_query", {"query": '{app="a"'})
+        t.eq((st, doc.get("status")), (400, "invalid-query"), "format_query of a bad query")
         st, _, _ = srv.get("/loki/api/v1/tail")
         t.eq(st, 404, "unbuilt endpoint answers 404")
     t.done()
