@@ -17,6 +17,9 @@ typedef struct tmpl tmpl;
 /* Parses Go template text. LK_EPARSE with Go's message, e.g.
  *   template: line:1: function "nope" not defined */
 int tmpl_parse(lk_str text, tmpl **out, lk_buf *err);
+/* As tmpl_parse, naming the template as Go's messages do: "line" for
+ * line_format (tmpl_parse's default), "label" for label_format. */
+int tmpl_parse_named(lk_str name, lk_str text, tmpl **out, lk_buf *err);
 
 typedef struct tmpl_data {
     const lk_label *labels; /* sorted by name */
