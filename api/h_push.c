@@ -1,7 +1,10 @@
 /* POST /loki/api/v1/push and /api/prom/push: decode, validate every stream
  * (keeping the good entries of bad streams), check the tenant's ingestion
- * rate, append to the ingester, answer 204 or Loki's error with every
- * rejected stream named. */
+ * rate, append to the ingester, wait until the write-ahead log holds the
+ * entries (one group-commit wait for the whole request), answer 204 or
+ * Loki's error with every rejected stream named; 500 when the WAL write
+ * failed (nothing was acknowledged; a retry is safe), 503 while the WAL is
+ * being replayed at startup. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -70,14 +73,16 @@ static void append_all(push_ctx *c)
     char tenant[160];
     snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));
     const char *tv[1] = { tenant };
+    ing_ticket ticket = { 0 };
     for (size_t i = 0; i < c->n; i++) {
         push_valid_stream *v = &c->v[i];
         if (!v->n_entries)
             continue;
         ing_push_result res = { 0 };
         lk_buf msg = { 0 };
-        int rc = ing_push(c->st->ingester, c->tenant, &v->labels, lk_buf_str(&v->canonical),
-                          v->fingerprint, v->entries, v->n_entries, &res, &msg);
+        int rc = ing_push_begin(c->st->ingester, c->tenant, &v->labels,
+                                lk_buf_str(&v->canonical), v->fingerprint, v->entries,
+                                v->n_entries, &res, &ticket, &msg);
         if (res.created)
             lk_counter_add(c->st->m_streams_created, tv, 1);
         if (rc != LK_OK) {
@@ -86,6 +91,14 @@ static void append_all(push_ctx *c)
         }
         lk_buf_free(&msg);
     }
+    /* acknowledged only once on disk */
+    lk_buf msg = { 0 };
+    if (ing_wait_durable(c->st->ingester, &ticket, &msg) != LK_OK) {
+        set_status(c, 500);
+        log_error("push not acknowledged", "tenant=%s err=\"%s\"", tenant, msg.p ? msg.p : "");
+        push_err_join(&c->err, lk_buf_str(&msg));
+    }
+    lk_buf_free(&msg);
 }
 
 static void push(api_req *rq, api_resp *rs, bool legacy)
@@ -112,6 +125,10 @@ static void push(api_req *rq, api_resp *rs, bool legacy)
     lk_counter_add(st->m_lines_received, tv, (double)req.n_entries);
     lk_counter_add(st->m_bytes_received, tv, (double)req.line_bytes);
 
+    if (!ing_ready(st->ingester)) {
+        api_reply_error(rs, 503, "Ingester not ready: replaying the write-ahead log");
+        goto out;
+    }
     validate_all(&c, &req);
     if (c.bytes && !push_rate_allow(st->rate, rq->tenant, c.bytes, lk_now_ns())) {
         lk_buf msg = { 0 };

@@ -1,11 +1,19 @@
 /* The ingester (storage/ingester.h): tenants, each with a stream map split
  * into ING_SHARDS shards by fingerprint. A shard is an open-addressing table
- * fp -> stream under its own mutex, held only to find or create a stream;
- * the push itself runs under the stream's own lock (stream.c), so pushes to
- * different streams proceed in parallel. Two label sets with the same
- * fingerprint are two entries of the table, told apart by their canonical
- * labels. Streams are never removed in this milestone (no flushing yet);
- * the table holds one reference of each, and lookups take another. */
+ * fp -> stream under its own mutex, held only to find, create or remove a
+ * stream; the push itself runs under the stream's own lock (stream.c), so
+ * pushes to different streams proceed in parallel. Two label sets with the
+ * same fingerprint are two entries of the table, told apart by their
+ * canonical labels. The table holds one reference of each stream, and
+ * lookups take another; the flusher removes streams that hold no chunk and
+ * have been idle (a push that finds its stream removed looks it up again).
+ *
+ * Durability: a push logs the entries it keeps to the WAL while it holds
+ * the stream lock (stream.c) and, before it is acknowledged, waits for the
+ * group commit that puts them on disk (ing_wait_durable). At startup
+ * ing_recover replays the WAL into memory before the server is ready; the
+ * flusher (flush.c) then writes chunks to disk and deletes the WAL
+ * segments they no longer need. */
 #include "storage/ingester.h"
 
 #include <pthread.h>
@@ -15,56 +23,96 @@
 #include <xxhash.h>
 
 #include "lib/err.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "storage/ing_int.h"
 #include "storage/stream.h"
 
-#define ING_SHARDS 64
-#define ING_SHARD_BITS 6
 #define DEFAULT_BLOCK_SIZE (256 * 1024)
 #define DEFAULT_MAX_AGE_NS (2 * 3600 * LK_NS_PER_SEC)
-
-typedef struct ing_shard {
-    pthread_mutex_t mu;
-    st_stream **slots; /* NULL: empty */
-    size_t cap, n;
-} __attribute__((aligned(64))) ing_shard;
-
-typedef struct ing_tenant {
-    char *name;
-    size_t name_len;
-    uint64_t hash;
-    atomic_long n_streams;
-    ing_shard shards[ING_SHARDS];
-} ing_tenant;
-
-struct ing {
-    ing_opts opts;
-    chk_limits lim;
-    pthread_rwlock_t tmu;
-    ing_tenant **tenants; /* open addressing by name hash */
-    size_t tcap, tn;
-    atomic_llong streams, streams_created;
-    atomic_llong chunks, blocks, head_bytes, comp_bytes;
-};
+#define DEFAULT_IDLE_NS (30 * 60 * LK_NS_PER_SEC)
+#define DEFAULT_RETENTION_EVERY_NS (10 * 60 * LK_NS_PER_SEC)
+#define MIN_FLUSH_EVERY_NS (50 * LK_NS_PER_MS)
+#define MAX_FLUSH_EVERY_NS (30 * LK_NS_PER_SEC)
 
 /* ---- create / destroy */
 
-int ing_create(const ing_opts *opts, ing **out)
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void storage_periods(ing *g, const ing_opts *o)
+{
+    g->idle_ns = o->chunk_idle_period_ns > 0 ? o->chunk_idle_period_ns : DEFAULT_IDLE_NS;
+    g->retain_ns = o->chunk_retain_period_ns > 0 ? o->chunk_retain_period_ns : 0;
+    g->retention_ns = o->retention_period_ns > 0 ? o->retention_period_ns : 0;
+    g->retention_every_ns =
+        o->retention_interval_ns > 0 ? o->retention_interval_ns : DEFAULT_RETENTION_EVERY_NS;
+    int64_t every = g->idle_ns / 4;
+    if (g->retain_ns > 0 && g->retain_ns / 2 < every)
+        every = g->retain_ns / 2;
+    if (o->flush_check_period_ns > 0)
+        every = o->flush_check_period_ns;
+    g->flush_every_ns = clamp64(every, MIN_FLUSH_EVERY_NS, MAX_FLUSH_EVERY_NS);
+}
+
+static int open_storage(ing *g, const ing_opts *o, lk_buf *err)
+{
+    int rc = 0;
+    if (o->chunk_dir) {
+        if (!o->index_dir) {
+            if (err)
+                lk_buf_puts(err, "a chunk directory needs an index directory");
+            return LK_EINVAL;
+        }
+        if ((rc = cdir_open(o->chunk_dir, &g->dir, err)) != 0 ||
+            (rc = idx_open(o->index_dir, &g->index, err)) != 0)
+            return rc;
+    }
+    if (o->wal_dir)
+        g->wal_dir = lk_strdup(o->wal_dir);
+    return 0;
+}
+
+int ing_open(const ing_opts *opts, ing **out, lk_buf *err)
 {
     if (!opts || opts->chunk_block_size < 0 || opts->chunk_target_size < 0 ||
-        opts->max_chunk_age_ns < 0 || opts->max_streams_per_user < 0)
+        opts->max_chunk_age_ns < 0 || opts->max_streams_per_user < 0 ||
+        opts->chunk_idle_period_ns < 0 || opts->chunk_retain_period_ns < 0 ||
+        opts->retention_period_ns < 0 || opts->retention_interval_ns < 0 ||
+        opts->flush_check_period_ns < 0 || opts->wal_segment_size < 0) {
+        if (err)
+            lk_buf_puts(err, "bad ingester options");
         return LK_EINVAL;
+    }
     ing *g = lk_calloc(1, sizeof(*g));
     g->opts = *opts;
+    g->opts.wal_dir = g->opts.chunk_dir = g->opts.index_dir = NULL; /* not kept */
     g->lim.block_size = opts->chunk_block_size ? opts->chunk_block_size : DEFAULT_BLOCK_SIZE;
     if (g->lim.block_size > CHK_MAX_BLOCK_SIZE)
         g->lim.block_size = CHK_MAX_BLOCK_SIZE;
     g->lim.target_size = opts->chunk_target_size;
     g->lim.max_age_ns = opts->max_chunk_age_ns ? opts->max_chunk_age_ns : DEFAULT_MAX_AGE_NS;
     pthread_rwlock_init(&g->tmu, NULL);
+    pthread_mutex_init(&g->bgmu, NULL);
+    pthread_cond_init(&g->bgcv, NULL);
+    pthread_mutex_init(&g->flushmu, NULL);
+    storage_periods(g, opts);
+    atomic_init(&g->ready, opts->wal_dir == NULL);
+    int rc = open_storage(g, opts, err);
+    if (rc != 0) {
+        ing_destroy(g);
+        return rc;
+    }
     *out = g;
     return 0;
+}
+
+int ing_create(const ing_opts *opts, ing **out)
+{
+    return ing_open(opts, out, NULL);
 }
 
 static void tenant_free(ing_tenant *t)
@@ -84,12 +132,20 @@ void ing_destroy(ing *g)
 {
     if (!g)
         return;
+    ing_bg_stop(g);
+    wal_close(g->wal);
+    idx_close(g->index);
+    cdir_close(g->dir);
     for (size_t i = 0; i < g->tcap; i++) {
         if (g->tenants[i])
             tenant_free(g->tenants[i]);
     }
     free(g->tenants);
+    free(g->wal_dir);
     pthread_rwlock_destroy(&g->tmu);
+    pthread_mutex_destroy(&g->bgmu);
+    pthread_cond_destroy(&g->bgcv);
+    pthread_mutex_destroy(&g->flushmu);
     free(g);
 }
 
@@ -147,7 +203,7 @@ static ing_tenant *tenant_add(ing *g, lk_str name, uint64_t h)
 
 /* The tenant, created when create is set; NULL otherwise when absent.
  * Tenants live as long as the ingester. */
-static ing_tenant *tenant_get(ing *g, lk_str name, bool create)
+ing_tenant *ing_tenant_get(ing *g, lk_str name, bool create)
 {
     uint64_t h = XXH3_64bits(name.p ? name.p : "", name.len);
     pthread_rwlock_rdlock(&g->tmu);
@@ -208,6 +264,60 @@ static void shard_insert(ing_shard *sh, st_stream *s)
     sh->n++;
 }
 
+/* Linear-probing deletion: the entries after the hole that would no longer
+ * be found move back into it. */
+static bool shard_remove(ing_shard *sh, st_stream *s)
+{
+    if (!sh->cap)
+        return false;
+    size_t mask = sh->cap - 1, i = st_stream_fp(s) & mask;
+    while (sh->slots[i] != s) {
+        if (!sh->slots[i])
+            return false;
+        i = (i + 1) & mask;
+    }
+    sh->slots[i] = NULL;
+    sh->n--;
+    for (size_t j = (i + 1) & mask; sh->slots[j]; j = (j + 1) & mask) {
+        size_t k = st_stream_fp(sh->slots[j]) & mask;
+        /* slot j stays when its home k lies cyclically in (i, j] */
+        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (stays)
+            continue;
+        sh->slots[i] = sh->slots[j];
+        sh->slots[j] = NULL;
+        i = j;
+    }
+    return true;
+}
+
+void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns)
+{
+    ing_shard *sh = &t->shards[st_stream_fp(s) >> (64 - ING_SHARD_BITS)];
+    pthread_mutex_lock(&sh->mu);
+    bool removed = st_stream_try_remove(s, now_ns, g->idle_ns) && shard_remove(sh, s);
+    pthread_mutex_unlock(&sh->mu);
+    if (!removed)
+        return;
+    atomic_fetch_sub(&t->n_streams, 1);
+    atomic_fetch_sub_explicit(&g->streams, 1, memory_order_relaxed);
+    st_stream_unref(s); /* the table's reference */
+}
+
+ing_tenant **ing_all_tenants(ing *g, size_t *n)
+{
+    pthread_rwlock_rdlock(&g->tmu);
+    ing_tenant **v = lk_malloc((g->tn ? g->tn : 1) * sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < g->tcap; i++) {
+        if (g->tenants[i])
+            v[k++] = g->tenants[i];
+    }
+    pthread_rwlock_unlock(&g->tmu);
+    *n = k;
+    return v;
+}
+
 static void limit_message(lk_buf *err, lk_str canonical, lk_str tenant)
 {
     if (!err)
@@ -223,7 +333,7 @@ static void limit_message(lk_buf *err, lk_str canonical, lk_str tenant)
 /* Finds or creates the stream (a new reference). LK_ELIMIT over
  * max_streams_per_user. */
 static int stream_get(ing *g, ing_tenant *t, const lk_labels *labels, lk_str canonical,
-                      uint64_t fp, st_stream **out, bool *created)
+                      uint64_t fp, bool no_limit, st_stream **out, bool *created)
 {
     ing_shard *sh = shard_of(t, fp);
     int rc = 0;
@@ -231,7 +341,7 @@ static int stream_get(ing *g, ing_tenant *t, const lk_labels *labels, lk_str can
     pthread_mutex_lock(&sh->mu);
     st_stream *s = shard_find(sh, canonical, fp);
     if (!s) {
-        long limit = g->opts.max_streams_per_user;
+        long limit = no_limit ? 0 : g->opts.max_streams_per_user;
         long prev = atomic_fetch_add(&t->n_streams, 1);
         if (limit > 0 && prev >= limit) {
             atomic_fetch_sub(&t->n_streams, 1);
@@ -286,25 +396,89 @@ static void reject_message(const st_push_acc *a, lk_str tenant, lk_str canonical
                   LK_STR_FMT(tenant), a->rejected, n, LK_STR_FMT(canonical));
 }
 
-static void add_deltas(ing *g, const st_push_acc *a)
+void ing_add_deltas(ing *g, int64_t chunks, int64_t blocks, int64_t head_bytes,
+                    int64_t comp_bytes)
 {
-    if (a->d_chunks)
-        atomic_fetch_add_explicit(&g->chunks, a->d_chunks, memory_order_relaxed);
-    if (a->d_blocks)
-        atomic_fetch_add_explicit(&g->blocks, a->d_blocks, memory_order_relaxed);
-    if (a->d_head_bytes)
-        atomic_fetch_add_explicit(&g->head_bytes, a->d_head_bytes, memory_order_relaxed);
-    if (a->d_comp_bytes)
-        atomic_fetch_add_explicit(&g->comp_bytes, a->d_comp_bytes, memory_order_relaxed);
+    if (chunks)
+        atomic_fetch_add_explicit(&g->chunks, chunks, memory_order_relaxed);
+    if (blocks)
+        atomic_fetch_add_explicit(&g->blocks, blocks, memory_order_relaxed);
+    if (head_bytes)
+        atomic_fetch_add_explicit(&g->head_bytes, head_bytes, memory_order_relaxed);
+    if (comp_bytes)
+        atomic_fetch_add_explicit(&g->comp_bytes, comp_bytes, memory_order_relaxed);
 }
 
-int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
-             const lk_entry *entries, size_t n, ing_push_result *res, lk_buf *err)
+static void add_deltas(ing *g, const st_push_acc *a)
+{
+    ing_add_deltas(g, a->d_chunks, a->d_blocks, a->d_head_bytes, a->d_comp_bytes);
+}
+
+typedef struct log_ctx {
+    ing *g;
+    lk_str tenant;
+    ing_ticket *t;
+} log_ctx;
+
+static int log_entries(void *ctx, const st_stream *s, uint32_t n, lk_buf *body)
+{
+    log_ctx *c = ctx;
+    return wal_append(c->g->wal, c->tenant, st_stream_canonical(s), n, lk_buf_str(body), &c->t->w);
+}
+
+/* Pushes into the stream, looking it up again when the flusher removed it
+ * in between. */
+static int push_stream(ing *g, ing_tenant *t, const lk_labels *labels, lk_str canonical,
+                       uint64_t fp, const st_push_opts *o, const lk_entry *entries, size_t n,
+                       bool *created, st_push_acc *a)
+{
+    for (;;) {
+        st_stream *s;
+        bool c = false;
+        int rc = stream_get(g, t, labels, canonical, fp, o->replay, &s, &c);
+        *created |= c;
+        if (rc != 0)
+            return rc;
+        memset(a, 0, sizeof(*a));
+        if (o->body)
+            lk_buf_reset(o->body);
+        st_stream_push(s, o, entries, n, a);
+        st_stream_unref(s);
+        if (!a->removed)
+            return 0;
+    }
+}
+
+int ing_push_begin(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
+                   const lk_entry *entries, size_t n, ing_push_result *res, ing_ticket *tk,
+                   lk_buf *err)
 {
     ing_push_result r = { 0 };
-    ing_tenant *t = tenant_get(g, tenant, true);
-    st_stream *s;
-    int rc = stream_get(g, t, labels, canonical, fp, &s, &r.created);
+    if (res)
+        *res = r;
+    if (!atomic_load(&g->ready)) {
+        if (err)
+            lk_buf_puts(err, "ingester not ready: replaying the write-ahead log");
+        return LK_EIO;
+    }
+    if (g->index && tenant.len > IDX_MAX_TENANT) {
+        if (err)
+            lk_buf_printf(err, "tenant ID longer than %d characters", IDX_MAX_TENANT);
+        return LK_EINVAL;
+    }
+    ing_tenant *t = ing_tenant_get(g, tenant, true);
+    lk_buf body = { 0 };
+    log_ctx lc = { g, tenant, tk };
+    st_push_opts o = { .lim = &g->lim, .wal_seg = ST_NO_SEG, .now_ns = lk_now_ns() };
+    if (g->wal) {
+        o.wal_seg = wal_active_segment(g->wal);
+        o.body = &body;
+        o.log = log_entries;
+        o.log_ctx = &lc;
+    }
+    st_push_acc a;
+    int rc = push_stream(g, t, labels, canonical, fp, &o, entries, n, &r.created, &a);
+    lk_buf_free(&body);
     if (rc == LK_ELIMIT) {
         limit_message(err, canonical, tenant);
         r.rejected = n;
@@ -312,34 +486,142 @@ int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, u
             *res = r;
         return rc;
     }
-    st_push_acc a = { 0 };
-    st_stream_push(s, &g->lim, entries, n, &a);
-    st_stream_unref(s);
     add_deltas(g, &a);
+    if (a.closed)
+        ing_bg_kick(g);
     r.accepted = a.accepted;
     r.duplicates = a.duplicates;
     r.rejected = a.rejected;
     r.bytes = a.bytes;
     if (res)
         *res = r;
+    if (a.log_rc != 0) {
+        if (err)
+            lk_buf_printf(err, "failed to write to the WAL: %s", lk_strerror(a.log_rc));
+        return LK_EIO;
+    }
     if (a.rejected == 0)
         return 0;
     reject_message(&a, tenant, canonical, entries, n, err);
     return LK_EINVAL;
 }
 
-/* ---- select */
+int ing_wait_durable(ing *g, ing_ticket *t, lk_buf *err)
+{
+    if (!g->wal)
+        return 0;
+    return wal_wait(g->wal, &t->w, err);
+}
 
-/* References to every stream of the tenant (taken under the shard locks,
- * matched afterwards so regexes never run under a lock). */
-static st_stream **collect_streams(ing_tenant *t, size_t *n)
+int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
+             const lk_entry *entries, size_t n, ing_push_result *res, lk_buf *err)
+{
+    ing_ticket t = { 0 };
+    int rc = ing_push_begin(g, tenant, labels, canonical, fp, entries, n, res, &t, err);
+    int w = ing_wait_durable(g, &t, err);
+    return w != 0 && (rc == 0 || rc == LK_EINVAL) ? w : rc;
+}
+
+/* ---- recovery */
+
+static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
+{
+    ing *g = ctx;
+    lk_labels labels;
+    lk_buf canon = { 0 };
+    if (labels_parse(r->canonical, &labels, NULL) != 0) {
+        log_warn("skipping a WAL record with unparsable labels", "segment=%u labels=\"%.*s\"",
+                 seg, LK_STR_FMT(r->canonical));
+        return 0;
+    }
+    labels_canonical(&labels, &canon);
+    lk_str c = lk_buf_str(&canon);
+    ing_tenant *t = ing_tenant_get(g, r->tenant, true);
+    st_push_opts o = { .lim = &g->lim, .replay = true, .wal_seg = seg, .now_ns = lk_now_ns() };
+    st_push_acc a;
+    bool created = false;
+    if (push_stream(g, t, &labels, c, labels_hash(c), &o, r->e, r->n, &created, &a) == 0)
+        add_deltas(g, &a);
+    labels_free(&labels);
+    lk_buf_free(&canon);
+    return 0;
+}
+
+int ing_recover(ing *g, lk_buf *err)
+{
+    if (atomic_load(&g->ready) && !g->wal_dir) {
+        ing_bg_start(g);
+        return 0;
+    }
+    if (g->wal)
+        return 0; /* already done */
+    int64_t t0 = lk_now_ns();
+    wal_replay_stats st;
+    int rc = wal_replay(g->wal_dir, replay_record, g, &st, err);
+    if (rc != 0)
+        return rc;
+    atomic_store(&g->replayed, (long long)st.records);
+    atomic_store(&g->dropped_bytes, (long long)st.bytes_dropped);
+    wal_opts wo = { .dir = g->wal_dir, .segment_size = g->opts.wal_segment_size,
+                    .compress = g->opts.wal_compress };
+    if ((rc = wal_open(&wo, &g->wal, err)) != 0)
+        return rc;
+    log_info("WAL replayed", "segments=%zu records=%zu entries=%zu bad_segments=%zu "
+             "dropped_bytes=%llu streams=%lld duration=%.3fs",
+             st.segments, st.records, st.entries, st.bad_segments,
+             (unsigned long long)st.bytes_dropped, (long long)atomic_load(&g->streams),
+             (double)(lk_now_ns() - t0) / 1e9);
+    atomic_store(&g->ready, true);
+    ing_bg_start(g);
+    return 0;
+}
+
+bool ing_ready(ing *g)
+{
+    return atomic_load(&g->ready);
+}
+
+int ing_shutdown(ing *g, lk_buf *err)
+{
+    ing_bg_stop(g);
+    if (!g->dir) {
+        wal_close(g->wal); /* nothing can be flushed: the WAL keeps it all */
+        g->wal = NULL;
+        return 0;
+    }
+    int rc = 0;
+    size_t left = 0;
+    lk_buf why = { 0 };
+    for (int attempt = 0; attempt < 3; attempt++) {
+        lk_buf_reset(&why);
+        rc = ing_flush_cycle(g, true, &left, &why);
+        if (rc == 0 && left == 0)
+            break;
+    }
+    if (rc == 0 && left == 0 && g->wal)
+        wal_remove_all(g->wal); /* everything is in chunk files */
+    wal_close(g->wal);
+    g->wal = NULL;
+    if (rc == 0 && left)
+        rc = LK_EIO;
+    if (rc != 0 && err)
+        lk_buf_printf(err, "flushing at shutdown failed (the WAL is kept): %s",
+                      why.p ? why.p : lk_strerror(rc));
+    lk_buf_free(&why);
+    return rc;
+}
+
+/* ---- listing streams */
+
+/* References to every stream of the tenant (taken under the shard locks). */
+st_stream **ing_tenant_streams(ing_tenant *t, size_t *n)
 {
     st_stream **v = NULL;
     size_t cap = 0, k = 0;
     for (int i = 0; i < ING_SHARDS; i++) {
         ing_shard *sh = &t->shards[i];
         pthread_mutex_lock(&sh->mu);
-        v = lk_grow(v, &cap, k + sh->n, sizeof(*v));
+        v = lk_grow(v, &cap, k + sh->n + 1, sizeof(*v));
         for (size_t j = 0; j < sh->cap; j++) {
             if (sh->slots[j])
                 v[k++] = st_stream_ref(sh->slots[j]);
@@ -348,64 +630,6 @@ static st_stream **collect_streams(ing_tenant *t, size_t *n)
     }
     *n = k;
     return v;
-}
-
-static int view_cmp(const void *a, const void *b)
-{
-    const st_view *x = *(st_view *const *)a, *y = *(st_view *const *)b;
-    return lk_str_cmp(st_view_canonical(x), st_view_canonical(y));
-}
-
-int ing_select(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
-               int64_t through, bool with_data, st_view ***out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    ing_tenant *t = tenant_get(g, tenant, false);
-    if (!t)
-        return 0;
-    size_t ns;
-    st_stream **all = collect_streams(t, &ns);
-    st_view **views = lk_malloc((ns ? ns : 1) * sizeof(*views));
-    size_t nv = 0;
-    for (size_t i = 0; i < ns; i++) {
-        st_stream *s = all[i];
-        if (from <= through && matchers_match_labels(ms, nm, st_stream_labels(s))) {
-            st_view *v = st_stream_view(s, from, through, with_data);
-            if (v)
-                views[nv++] = v;
-        }
-        st_stream_unref(s);
-    }
-    free(all);
-    qsort(views, nv, sizeof(*views), view_cmp);
-    *out = views;
-    *n = nv;
-    return 0;
-}
-
-void st_views_free(st_view **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        st_view_free(v[i]);
-    free(v);
-}
-
-const lk_labels *st_view_labels(const st_view *v)
-{
-    return st_stream_labels(v->s);
-}
-
-lk_str st_view_canonical(const st_view *v)
-{
-    return st_stream_canonical(v->s);
-}
-
-uint64_t st_view_fp(const st_view *v)
-{
-    return st_stream_fp(v->s);
 }
 
 /* ---- counters */
@@ -418,4 +642,22 @@ void ing_get_counters(ing *g, ing_counters *c)
     c->blocks = atomic_load_explicit(&g->blocks, memory_order_relaxed);
     c->head_bytes = atomic_load_explicit(&g->head_bytes, memory_order_relaxed);
     c->compressed_bytes = atomic_load_explicit(&g->comp_bytes, memory_order_relaxed);
+    c->chunks_flushed = atomic_load(&g->chunks_flushed);
+    c->flush_failures = atomic_load(&g->flush_failures);
+    c->flushed_bytes = atomic_load(&g->flushed_bytes);
+    c->wal_replayed_records = atomic_load(&g->replayed);
+    c->wal_dropped_bytes = atomic_load(&g->dropped_bytes);
+    c->retention_periods_deleted = atomic_load(&g->retention_periods);
+    c->wal_records = c->wal_bytes = c->wal_syncs = c->wal_failures = c->wal_segments = 0;
+    wal *w = g->wal;
+    if (w) {
+        wal_counters wc;
+        wal_get_counters(w, &wc);
+        c->wal_records = wc.records;
+        c->wal_bytes = wc.bytes;
+        c->wal_syncs = wc.syncs;
+        c->wal_failures = wc.failures;
+        c->wal_segments = wc.segments;
+    }
+    st_iter_get_counters(&c->blocks_filtered, &c->chunks_read);
 }

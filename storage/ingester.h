@@ -2,7 +2,16 @@
  * stream holds chunks made of compressed blocks plus an uncompressed head
  * (storage/chunk.h). Pushes to different streams run in parallel (sharded
  * stream maps, a lock per stream); a query takes a consistent snapshot of
- * each stream it reads (st_view), sharing the immutable compressed blocks. */
+ * each stream it reads (st_view), sharing the immutable compressed blocks.
+ *
+ * With durable storage configured (ing_opts.wal_dir, chunk_dir, index_dir)
+ * the ingester also logs every accepted entry to the write-ahead log
+ * before a push is acknowledged (storage/wal.h), flushes closed chunks to
+ * the chunk directory and the LMDB index in the background
+ * (storage/chunkdir.h, storage/index.h), drops flushed chunks from memory
+ * after chunk_retain_period, deletes periods past the retention, and reads
+ * flushed chunks back for queries, merged with memory without duplicates.
+ * Without it (all three NULL) it is a memory-only store, as in tests. */
 #ifndef LOKIC_STORAGE_INGESTER_H
 #define LOKIC_STORAGE_INGESTER_H
 
@@ -13,6 +22,7 @@
 #include "lib/matcher.h"
 #include "lib/str.h"
 #include "storage/iter.h"
+#include "storage/wal.h"
 
 typedef struct ing ing;
 
@@ -22,10 +32,52 @@ typedef struct ing_opts {
     int64_t max_chunk_age_ns;      /* chunk span that cuts a chunk; half of it is the
                                       out-of-order window */
     int max_streams_per_user;      /* 0 = unlimited */
+
+    /* Durable storage; all optional (NULL/0: memory only, no flushing). */
+    const char *wal_dir;           /* write-ahead log (NULL: none) */
+    const char *chunk_dir;         /* flushed chunk files (NULL: never flush) */
+    const char *index_dir;         /* LMDB index (required with chunk_dir) */
+    int64_t chunk_idle_period_ns;  /* idle stream's chunk is flushed (0: 30m) */
+    int64_t chunk_retain_period_ns;/* flushed chunks stay in memory this long */
+    int64_t retention_period_ns;   /* periods older than this are deleted (0: keep) */
+    int64_t retention_interval_ns; /* how often retention runs (0: 10m) */
+    int64_t flush_check_period_ns; /* flusher sweep period (0: from the idle period) */
+    int64_t wal_segment_size;      /* 0: 128 MiB */
+    bool wal_compress;             /* snappy-compress WAL record bodies */
 } ing_opts;
 
 int ing_create(const ing_opts *opts, ing **out);
-void ing_destroy(ing *g); /* accepts NULL */
+/* ing_create with the reason of a failure in *err: LK_EINVAL for bad
+ * options, LK_EIO when a storage directory or the index cannot be opened.
+ * With wal_dir set, pushes are refused until ing_recover. */
+int ing_open(const ing_opts *opts, ing **out, lk_buf *err);
+/* Startup of a durable ingester, before it is ready: replays the WAL into
+ * memory (a torn or corrupt tail is cut and logged), opens a new WAL
+ * segment, and starts the flusher and retention threads. Without storage
+ * it does nothing. LK_EIO with the reason when the WAL cannot be read. */
+int ing_recover(ing *g, lk_buf *err);
+/* Has ing_recover finished (always true without a WAL)? */
+bool ing_ready(ing *g);
+/* Orderly stop (SIGTERM), once no more pushes arrive: stops the background
+ * threads, closes every open chunk and flushes everything in memory, and,
+ * when all of it is on disk, deletes the WAL. LK_EIO when a flush failed
+ * (the WAL is kept: nothing is lost). */
+int ing_shutdown(ing *g, lk_buf *err);
+/* Runs a flush cycle now (the background thread runs one every flush
+ * period, and when a push closes a chunk): closed chunks, and the open
+ * chunks of streams idle for chunk_idle_period (every open chunk with
+ * all), are written to disk and indexed; WAL segments nothing needs any
+ * more are deleted; empty idle streams leave memory. *unflushed (may be
+ * NULL): chunks still only in memory afterwards. LK_EIO when a chunk could
+ * not be flushed (it stays in memory and is retried). */
+int ing_flush(ing *g, bool all, size_t *unflushed, lk_buf *err);
+/* Runs retention now (it also runs every retention interval): deletes the
+ * periods that ended more than retention_period ago. */
+int ing_apply_retention(ing *g, lk_buf *err);
+/* Stops the threads (without flushing) and frees everything; a durable
+ * ingester destroyed without ing_shutdown recovers from its WAL, as after
+ * a crash. Accepts NULL. */
+void ing_destroy(ing *g);
 
 typedef struct ing_push_result {
     size_t accepted;       /* entries stored */
@@ -36,7 +88,11 @@ typedef struct ing_push_result {
 } ing_push_result;
 
 /* Appends entries (any order) to the stream `labels` (sorted, validated) of
- * `tenant`; canonical/fp are labels_canonical()/labels_hash() of it.
+ * `tenant`; canonical/fp are labels_canonical()/labels_hash() of it. With a
+ * WAL it returns once the kept entries are on disk (see ing_push_begin for
+ * a push of several streams); a failed WAL write is LK_EIO with
+ * "failed to write to the WAL: <reason>". Before ing_recover of an
+ * ingester with a WAL: LK_EIO "ingester not ready".
  * Entries older than (newest in stream - max_chunk_age/2) are refused:
  * returns LK_EINVAL and appends Loki's message to *err:
  *   entry with timestamp <Go time> ignored, reason: 'entry too far behind,
@@ -52,6 +108,24 @@ typedef struct ing_push_result {
  */
 int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
              const lk_entry *entries, size_t n, ing_push_result *res, lk_buf *err);
+
+/* A push that spans several streams waits for the WAL once: ing_push_begin
+ * for each stream (same results as ing_push, without waiting), then
+ * ing_wait_durable for the ticket. The entries are visible to queries at
+ * once; they are durable (and may be acknowledged) only when
+ * ing_wait_durable returned 0. A failed WAL write gives LK_EIO with
+ * "failed to write to the WAL: <reason>" in *err; the entries stay in
+ * memory (a retried push finds them as duplicates and logs them again).
+ * Zero the ticket before the first ing_push_begin; call ing_wait_durable
+ * exactly once afterwards, whatever the pushes returned. */
+typedef struct ing_ticket {
+    wal_ticket w;
+} ing_ticket;
+
+int ing_push_begin(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
+                   const lk_entry *entries, size_t n, ing_push_result *res, ing_ticket *t,
+                   lk_buf *err);
+int ing_wait_durable(ing *g, ing_ticket *t, lk_buf *err);
 
 /* A consistent snapshot of one stream. */
 typedef struct st_view st_view;
@@ -71,9 +145,28 @@ uint64_t st_view_fp(const st_view *v);
 /* Entries with from <= ts < through, in time order (backward: newest first;
  * entries with equal timestamps come in arrival order forward and reversed
  * backward), identical (ts, line, metadata) merged. Counts into *stats
- * (may be NULL; not thread-safe: one stats per thread). */
+ * (may be NULL; not thread-safe: one stats per thread). Flushed chunks are
+ * read from disk lazily, when the merge reaches their time; a chunk file
+ * or block that is missing or corrupt is skipped with a warning (counted in
+ * stats->corrupt_blocks). */
 st_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
                       st_stats *stats);
+
+/* Options of st_view_iter_opts. */
+typedef struct st_iter_opts {
+    /* Literal substrings that every line the caller keeps contains (the
+     * |= filters before any stage that rewrites the line:
+     * lp_required_substrings). A block whose token filter proves one of
+     * them absent from all its lines is skipped without being
+     * decompressed (stats->blocks_skipped). Lines are NOT filtered: the
+     * caller still applies its filters to what comes out. */
+    const lk_str *required;
+    size_t n_required;
+} st_iter_opts;
+
+/* st_view_iter with options (opts may be NULL: the same as st_view_iter). */
+st_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
+                           const st_iter_opts *opts, st_stats *stats);
 
 /* Gauges for /metrics. */
 typedef struct ing_counters {
@@ -82,6 +175,14 @@ typedef struct ing_counters {
     int64_t chunks;           /* in memory */
     int64_t blocks;
     int64_t head_bytes, compressed_bytes;
+    /* durable storage (0 without it) */
+    int64_t chunks_flushed, flush_failures, flushed_bytes;
+    int64_t wal_records, wal_bytes, wal_syncs, wal_failures, wal_segments;
+    int64_t wal_replayed_records, wal_dropped_bytes;
+    int64_t retention_periods_deleted;
+    /* process-wide query counters */
+    int64_t blocks_filtered;  /* blocks skipped by their token filter */
+    int64_t chunks_read;      /* chunk files opened by queries */
 } ing_counters;
 void ing_get_counters(ing *g, ing_counters *c);
 

@@ -1,78 +1,111 @@
-/* Iterating a stream snapshot (st_view_iter): the entries of its blocks and
- * head copy with from <= ts < through, in time order.
+/* Iterating a stream snapshot (st_view_iter): the entries of its blocks,
+ * its head copy and its on-disk chunks with from <= ts < through, in time
+ * order.
  *
  * Each block and the head copy is a source; sources are numbered in arrival
- * order (blocks in cut order, the head last), and every entry of a source
- * arrived after every entry of a lower-numbered source. The output order is
- * (ts, source, position) forward and its exact reverse backward, so entries
- * with equal timestamps come in arrival order forward.
+ * order (the on-disk chunks first, by time, then the memory blocks in cut
+ * order, the head last), and every entry of a source arrived after every
+ * entry of a lower-numbered one. The output order is (ts, source, position)
+ * forward and its exact reverse backward, so entries with equal timestamps
+ * come in arrival order forward.
  *
- * A lazy k-way merge: sources wait in `pending`, sorted by the time they
- * begin (mint forward, maxt backward); one is decoded only when the merge
- * reaches that time, and goes back to a pool of decode buffers when done.
- * Blocks that do not overlap each other (in-order writes) are therefore
- * decoded one at a time and read sequentially (a heap of one); overlapping
- * ones (out-of-order writes) are merged through the heap. Blocks outside
- * [from, through) are never decompressed (stats->blocks_skipped); a corrupt
- * block is skipped with one warning.
+ * A lazy k-way merge: sources wait in `pending`, a heap ordered by the time
+ * they begin (mint forward, maxt backward); one is decoded only when the
+ * merge reaches that time, and goes back to a pool of decode buffers when
+ * done. An on-disk chunk waits in `pending` too, under its indexed time
+ * range, and is opened (mapped; header and block index only) when the merge
+ * reaches it; its blocks then join `pending`. Blocks that do not overlap
+ * each other (in-order writes) are therefore decoded one at a time and read
+ * sequentially (a heap of one); overlapping ones (out-of-order writes) are
+ * merged through the heap. Blocks outside [from, through), and blocks whose
+ * token filter proves a required substring absent, are never decompressed
+ * (stats->blocks_skipped); a corrupt block or chunk file is skipped with a
+ * warning.
  *
  * Duplicates: no source holds two identical entries (the head refuses
  * them), so only entries with the same timestamp from different sources can
- * be identical. The merge hands out one run of equal timestamps at a time
- * (pointers only: the sources of a run stay decoded until it has been
- * returned); when a run mixes sources, an entry equal to an earlier one
- * (in forward order) from another source is dropped, which keeps the
- * backward output the exact reverse of the forward one.
+ * be identical (a block read from memory and from disk, a WAL replayed over
+ * chunks that were already flushed). The merge hands out one run of equal
+ * timestamps at a time (pointers only: the sources of a run stay decoded
+ * until it has been returned); when a run mixes sources, an entry equal to
+ * an earlier one (in forward order) from another source is dropped, which
+ * keeps the backward output the exact reverse of the forward one.
  *
- * An iterator reads the view's blocks and head copy without references of
- * its own: the view must outlive its iterators. Several iterators may read
- * one view at the same time (a view is never modified). */
+ * An iterator reads the view's memory blocks and head copy without
+ * references of its own (the view must outlive its iterators); it holds
+ * references to the blocks of the chunk files it opened. Several iterators
+ * may read one view at the same time (a view is never modified). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "storage/chunk.h"
+#include "storage/chunkdir.h"
 #include "storage/ingester.h"
 #include "storage/stream.h"
 
+static atomic_llong blocks_filtered_total, chunks_read_total;
+
+void st_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read)
+{
+    *blocks_filtered = atomic_load_explicit(&blocks_filtered_total, memory_order_relaxed);
+    *chunks_read = atomic_load_explicit(&chunks_read_total, memory_order_relaxed);
+}
+
+typedef enum { SRC_BLOCK, SRC_HEAD, SRC_DISK } src_kind;
+
 typedef struct vsrc {
-    chk_block *blk;        /* NULL: the view's head copy */
+    src_kind kind;
+    chk_block *blk;        /* SRC_BLOCK */
+    bool own;              /* blk is a reference of the iterator's */
+    size_t disk;           /* SRC_DISK: index into the view's disk chunks */
     const chk_decoded *d;  /* while active */
     chk_decoded *buf;      /* pool buffer holding blk decoded */
     int64_t mint, maxt;
-    uint32_t idx;          /* arrival order */
+    uint64_t idx;          /* arrival order */
     size_t lo, hi;         /* entries still to return: [lo, hi) */
 } vsrc;
 
 typedef struct run_ent {
     lk_entry e;
-    uint32_t src;
+    uint64_t src;
     bool dup;
 } run_ent;
 
+typedef struct vec {
+    vsrc **v;
+    size_t n, cap;
+} vec;
+
 typedef struct view_iter {
     st_iter base;
+    const st_view *view;
     bool backward;
     int64_t from, through;
     st_stats *stats, own_stats;
-    const chk_decoded *head;
-    vsrc *srcs;
-    size_t n_srcs;
-    vsrc **pending;        /* in activation order */
-    size_t n_pending, next_pending;
-    vsrc **heap;
-    size_t heap_n;
-    vsrc **retired;        /* done, kept decoded until the run ends */
-    size_t n_retired;
+    const lk_str *required;
+    size_t n_required;
+    vec all;               /* every source, for cleanup */
+    vec pending;           /* heap, in activation order */
+    vec heap;              /* active sources, by next entry */
+    vec retired;           /* done, kept decoded until the run ends */
     chk_decoded **pool;
-    size_t pool_n;
+    size_t pool_n, pool_cap;
     run_ent *run;          /* entries of the current timestamp, output order */
     size_t run_n, run_cap, run_pos;
     lk_buf err;
 } view_iter;
 
-/* ---- sources */
+static void vec_push(vec *a, vsrc *s)
+{
+    a->v = lk_grow(a->v, &a->cap, a->n + 1, sizeof(*a->v));
+    a->v[a->n++] = s;
+}
+
+/* ---- order */
 
 static const lk_entry *cur(const view_iter *it, const vsrc *s)
 {
@@ -88,37 +121,111 @@ static bool before(const view_iter *it, const vsrc *a, const vsrc *b)
     return it->backward ? a->idx > b->idx : a->idx < b->idx;
 }
 
-static void sift_down(view_iter *it, size_t i)
+/* Is a activated before b? */
+static bool starts_before(const view_iter *it, const vsrc *a, const vsrc *b)
 {
-    vsrc **h = it->heap;
+    if (it->backward) {
+        if (a->maxt != b->maxt)
+            return a->maxt > b->maxt;
+        return a->idx > b->idx;
+    }
+    if (a->mint != b->mint)
+        return a->mint < b->mint;
+    return a->idx < b->idx;
+}
+
+typedef bool (*less_fn)(const view_iter *it, const vsrc *a, const vsrc *b);
+
+static void heap_down(view_iter *it, vec *h, less_fn less, size_t i)
+{
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < it->heap_n && before(it, h[l], h[m]))
+        if (l < h->n && less(it, h->v[l], h->v[m]))
             m = l;
-        if (r < it->heap_n && before(it, h[r], h[m]))
+        if (r < h->n && less(it, h->v[r], h->v[m]))
             m = r;
         if (m == i)
             return;
-        vsrc *t = h[i];
-        h[i] = h[m];
-        h[m] = t;
+        vsrc *t = h->v[i];
+        h->v[i] = h->v[m];
+        h->v[m] = t;
         i = m;
     }
 }
 
-static void heap_push(view_iter *it, vsrc *s)
+static void heap_up(view_iter *it, vec *h, less_fn less, vsrc *s)
 {
-    size_t i = it->heap_n++;
-    it->heap[i] = s;
+    vec_push(h, s);
+    size_t i = h->n - 1;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!before(it, it->heap[i], it->heap[p]))
+        if (!less(it, h->v[i], h->v[p]))
             break;
-        vsrc *t = it->heap[i];
-        it->heap[i] = it->heap[p];
-        it->heap[p] = t;
+        vsrc *t = h->v[i];
+        h->v[i] = h->v[p];
+        h->v[p] = t;
         i = p;
     }
+}
+
+static vsrc *heap_pop(view_iter *it, vec *h, less_fn less)
+{
+    vsrc *top = h->v[0];
+    h->v[0] = h->v[--h->n];
+    if (h->n > 1)
+        heap_down(it, h, less, 0);
+    return top;
+}
+
+/* ---- sources */
+
+static vsrc *new_src(view_iter *it, src_kind kind, int64_t mint, int64_t maxt, uint64_t idx)
+{
+    vsrc *s = lk_calloc(1, sizeof(*s));
+    s->kind = kind;
+    s->mint = mint;
+    s->maxt = maxt;
+    s->idx = idx;
+    vec_push(&it->all, s);
+    return s;
+}
+
+static bool in_range(const view_iter *it, int64_t mint, int64_t maxt)
+{
+    return mint < it->through && maxt >= it->from;
+}
+
+/* May the block hold a line with every required substring? */
+static bool filter_passes(const view_iter *it, const chk_block *b)
+{
+    for (size_t i = 0; i < it->n_required; i++) {
+        if (!chk_filter_may_contain(b, it->required[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Queues block b (a memory block, or own: a block of an opened file whose
+ * reference passes to the iterator) unless the range or a filter rules it
+ * out. */
+static void add_block(view_iter *it, chk_block *b, bool own, uint64_t idx)
+{
+    const chk_block_info *in = chk_block_get_info(b);
+    bool skip = !in_range(it, in->mint, in->maxt);
+    if (!skip && it->n_required && !filter_passes(it, b)) {
+        skip = true;
+        atomic_fetch_add_explicit(&blocks_filtered_total, 1, memory_order_relaxed);
+    }
+    if (skip) {
+        it->stats->blocks_skipped++;
+        if (own)
+            chk_block_unref(b);
+        return;
+    }
+    vsrc *s = new_src(it, SRC_BLOCK, in->mint, in->maxt, idx);
+    s->blk = b;
+    s->own = own;
+    heap_up(it, &it->pending, starts_before, s);
 }
 
 static chk_decoded *pool_get(view_iter *it)
@@ -128,19 +235,30 @@ static chk_decoded *pool_get(view_iter *it)
     return lk_calloc(1, sizeof(chk_decoded));
 }
 
+static void pool_put(view_iter *it, chk_decoded *d)
+{
+    it->pool = lk_grow(it->pool, &it->pool_cap, it->pool_n + 1, sizeof(*it->pool));
+    it->pool[it->pool_n++] = d;
+}
+
 static void release(view_iter *it, vsrc *s)
 {
     if (s->buf)
-        it->pool[it->pool_n++] = s->buf;
+        pool_put(it, s->buf);
     s->buf = NULL;
     s->d = NULL;
+    if (s->own) {
+        chk_block_unref(s->blk);
+        s->blk = NULL;
+        s->own = false;
+    }
 }
 
 static void release_retired(view_iter *it)
 {
-    for (size_t i = 0; i < it->n_retired; i++)
-        release(it, it->retired[i]);
-    it->n_retired = 0;
+    for (size_t i = 0; i < it->retired.n; i++)
+        release(it, it->retired.v[i]);
+    it->retired.n = 0;
 }
 
 static bool decode_block(view_iter *it, vsrc *s)
@@ -148,11 +266,12 @@ static bool decode_block(view_iter *it, vsrc *s)
     chk_decoded *d = pool_get(it);
     lk_buf_reset(&it->err);
     if (chk_block_decode(s->blk, d, &it->err) != 0) {
-        it->pool[it->pool_n++] = d;
+        pool_put(it, d);
         it->stats->corrupt_blocks++;
         if (chk_block_first_warning(s->blk))
-            log_warn("skipping corrupt block", "mint=%lld maxt=%lld err=\"%s\"",
-                     (long long)s->mint, (long long)s->maxt, it->err.p ? it->err.p : "");
+            log_warn("skipping corrupt block", "fp=%016llx mint=%lld maxt=%lld err=\"%s\"",
+                     (unsigned long long)st_view_fp(it->view), (long long)s->mint,
+                     (long long)s->maxt, it->err.p ? it->err.p : "");
         return false;
     }
     it->stats->compressed_bytes += chk_block_get_info(s->blk)->comp_len;
@@ -161,6 +280,30 @@ static bool decode_block(view_iter *it, vsrc *s)
     s->buf = d;
     s->d = d;
     return true;
+}
+
+/* Opens an on-disk chunk and queues its blocks. */
+static void open_disk(view_iter *it, vsrc *s)
+{
+    const st_view *v = it->view;
+    const chk_ref *r = &v->disk[s->disk];
+    chk_chunk *c = NULL;
+    lk_buf_reset(&it->err);
+    int rc = cdir_read(v->dir, lk_str_n(v->tenant, v->tenant_len), r, st_view_canonical(v), &c,
+                       &it->err);
+    if (rc != 0) {
+        it->stats->corrupt_blocks++;
+        log_warn("skipping an unreadable chunk file", "fp=%016llx from=%lld through=%lld "
+                 "err=\"%s\"",
+                 (unsigned long long)r->sid.fp, (long long)r->from, (long long)r->through,
+                 it->err.p ? it->err.p : lk_strerror(rc));
+        return;
+    }
+    atomic_fetch_add_explicit(&chunks_read_total, 1, memory_order_relaxed);
+    size_t nb = chk_chunk_nblocks(c);
+    for (size_t i = 0; i < nb; i++)
+        add_block(it, chk_block_ref(chk_chunk_block(c, i)), true, s->idx + i);
+    chk_chunk_free(c); /* the queued blocks keep their own references */
 }
 
 static void count_head(view_iter *it, const vsrc *s)
@@ -178,30 +321,36 @@ static void count_head(view_iter *it, const vsrc *s)
 
 static void activate(view_iter *it, vsrc *s)
 {
-    if (s->blk) {
-        if (!decode_block(it, s))
+    if (s->kind == SRC_DISK) {
+        open_disk(it, s);
+        return;
+    }
+    if (s->kind == SRC_BLOCK) {
+        if (!decode_block(it, s)) {
+            release(it, s);
             return;
+        }
     } else {
-        s->d = it->head;
+        s->d = &it->view->head;
     }
     s->lo = chk_decoded_lower_bound(s->d, it->from);
     s->hi = chk_decoded_lower_bound(s->d, it->through);
-    if (!s->blk)
+    if (s->kind == SRC_HEAD)
         count_head(it, s);
     if (s->lo >= s->hi) {
         release(it, s);
         return;
     }
-    heap_push(it, s);
+    heap_up(it, &it->heap, before, s);
 }
 
 /* Must the next pending source join the merge before the heap's top entry
  * is returned? */
 static bool due(const view_iter *it, const vsrc *p)
 {
-    if (it->heap_n == 0)
+    if (it->heap.n == 0)
         return true;
-    int64_t t = cur(it, it->heap[0])->ts;
+    int64_t t = cur(it, it->heap.v[0])->ts;
     return it->backward ? p->maxt >= t : p->mint <= t;
 }
 
@@ -212,14 +361,12 @@ static void advance(view_iter *it, vsrc *s)
     else
         s->lo++;
     if (s->lo < s->hi) {
-        if (it->heap_n > 1)
-            sift_down(it, 0);
+        if (it->heap.n > 1)
+            heap_down(it, &it->heap, before, 0);
         return;
     }
-    it->heap[0] = it->heap[--it->heap_n];
-    if (it->heap_n > 1)
-        sift_down(it, 0);
-    it->retired[it->n_retired++] = s;
+    heap_pop(it, &it->heap, before);
+    vec_push(&it->retired, s);
 }
 
 /* ---- runs of equal timestamps, and duplicates */
@@ -262,13 +409,13 @@ static bool gather_run(view_iter *it)
     it->run_n = it->run_pos = 0;
     bool mixed = false;
     int64_t t = 0;
-    uint32_t first = 0;
+    uint64_t first = 0;
     for (;;) {
-        while (it->next_pending < it->n_pending && due(it, it->pending[it->next_pending]))
-            activate(it, it->pending[it->next_pending++]);
-        if (it->heap_n == 0)
+        while (it->pending.n && due(it, it->pending.v[0]))
+            activate(it, heap_pop(it, &it->pending, starts_before));
+        if (it->heap.n == 0)
             break;
-        vsrc *s = it->heap[0];
+        vsrc *s = it->heap.v[0];
         const lk_entry *e = cur(it, s);
         if (it->run_n == 0) {
             t = e->ts;
@@ -315,14 +462,19 @@ static void free_decoded(chk_decoded *d)
 static void vi_destroy(st_iter *base)
 {
     view_iter *it = (view_iter *)base;
-    for (size_t i = 0; i < it->n_srcs; i++)
-        free_decoded(it->srcs[i].buf);
+    for (size_t i = 0; i < it->all.n; i++) {
+        vsrc *s = it->all.v[i];
+        free_decoded(s->buf);
+        if (s->own)
+            chk_block_unref(s->blk);
+        free(s);
+    }
     for (size_t i = 0; i < it->pool_n; i++)
         free_decoded(it->pool[i]);
-    free(it->srcs);
-    free(it->pending);
-    free(it->heap);
-    free(it->retired);
+    free(it->all.v);
+    free(it->pending.v);
+    free(it->heap.v);
+    free(it->retired.v);
     free(it->pool);
     free(it->run);
     lk_buf_free(&it->err);
@@ -331,76 +483,68 @@ static void vi_destroy(st_iter *base)
 
 static const st_iter_ops view_iter_ops = { .next = vi_next, .destroy = vi_destroy };
 
-static int cmp_forward(const void *a, const void *b)
+/* Disk chunk k's blocks are numbered k << 32 | block; memory blocks and the
+ * head come after every disk chunk. */
+static uint64_t disk_idx(size_t k)
 {
-    const vsrc *x = *(vsrc *const *)a, *y = *(vsrc *const *)b;
-    if (x->mint != y->mint)
-        return x->mint < y->mint ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static int cmp_backward(const void *a, const void *b)
-{
-    const vsrc *x = *(vsrc *const *)a, *y = *(vsrc *const *)b;
-    if (x->maxt != y->maxt)
-        return x->maxt > y->maxt ? -1 : 1;
-    return x->idx > y->idx ? -1 : x->idx < y->idx;
-}
-
-static bool in_range(const view_iter *it, int64_t mint, int64_t maxt)
-{
-    return mint < it->through && maxt >= it->from;
+    return (uint64_t)k << 32;
 }
 
 static void add_sources(view_iter *it, const st_view *v)
 {
-    size_t cap = v->n_blocks + 1;
-    it->srcs = lk_calloc(cap, sizeof(*it->srcs));
-    for (size_t i = 0; i < v->n_blocks; i++) {
-        const chk_block_info *in = chk_block_get_info(v->blocks[i]);
-        if (!in_range(it, in->mint, in->maxt)) {
+    for (size_t k = 0; k < v->n_disk; k++) {
+        const chk_ref *r = &v->disk[k];
+        if (!in_range(it, r->from, r->through)) {
             it->stats->blocks_skipped++;
             continue;
         }
-        it->srcs[it->n_srcs++] = (vsrc){ .blk = v->blocks[i], .mint = in->mint,
-                                         .maxt = in->maxt, .idx = (uint32_t)i };
+        vsrc *s = new_src(it, SRC_DISK, r->from, r->through, disk_idx(k));
+        s->disk = k;
+        heap_up(it, &it->pending, starts_before, s);
     }
+    uint64_t base = disk_idx(v->n_disk);
+    for (size_t i = 0; i < v->n_blocks; i++)
+        add_block(it, v->blocks[i], false, base + i);
     const chk_decoded *h = &v->head;
     if (v->has_head && h->n && in_range(it, h->e[0].ts, h->e[h->n - 1].ts)) {
-        it->head = h;
-        it->srcs[it->n_srcs++] = (vsrc){ .mint = h->e[0].ts, .maxt = h->e[h->n - 1].ts,
-                                         .idx = (uint32_t)v->n_blocks };
+        vsrc *s = new_src(it, SRC_HEAD, h->e[0].ts, h->e[h->n - 1].ts, base + v->n_blocks);
+        heap_up(it, &it->pending, starts_before, s);
     }
 }
 
-st_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
-                      st_stats *stats)
+st_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
+                           const st_iter_opts *opts, st_stats *stats)
 {
     view_iter *it = lk_calloc(1, sizeof(*it));
     it->base.ops = &view_iter_ops;
+    it->view = v;
     it->backward = backward;
     it->from = from;
     it->through = through;
     it->stats = stats ? stats : &it->own_stats;
+    if (opts) {
+        it->required = opts->required;
+        it->n_required = opts->n_required;
+    }
     it->stats->blocks_skipped += (int64_t)v->blocks_skipped;
-    it->stats->total_chunks_ref += (int64_t)v->n_chunks;
+    it->stats->total_chunks_ref += (int64_t)(v->n_chunks + v->n_disk);
     for (size_t i = 0; i < v->n_chunks; i++) {
         if (from < through && in_range(it, v->chunks[i].mint, v->chunks[i].maxt))
+            it->stats->total_chunks_matched++;
+    }
+    for (size_t i = 0; i < v->n_disk; i++) {
+        if (from < through && in_range(it, v->disk[i].from, v->disk[i].through))
             it->stats->total_chunks_matched++;
     }
     if (from < through)
         add_sources(it, v);
     else
-        it->stats->blocks_skipped += (int64_t)v->n_blocks;
-
-    size_t n = it->n_srcs ? it->n_srcs : 1;
-    it->pending = lk_malloc(n * sizeof(*it->pending));
-    it->heap = lk_malloc(n * sizeof(*it->heap));
-    it->retired = lk_malloc(n * sizeof(*it->retired));
-    it->pool = lk_malloc(n * sizeof(*it->pool));
-    for (size_t i = 0; i < it->n_srcs; i++)
-        it->pending[i] = &it->srcs[i];
-    it->n_pending = it->n_srcs;
-    qsort(it->pending, it->n_pending, sizeof(*it->pending), backward ? cmp_backward : cmp_forward);
+        it->stats->blocks_skipped += (int64_t)(v->n_blocks + v->n_disk);
     return &it->base;
+}
+
+st_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
+                      st_stats *stats)
+{
+    return st_view_iter_opts(v, from, through, backward, NULL, stats);
 }

@@ -4,6 +4,11 @@
  *
  *   push_bench -port 3100 -conns 4 -streams 10 -lines 100 -seconds 20
  *
+ * With -sustain 1 the requests are built as they are sent (timestamps keep
+ * advancing) for the whole -seconds, at most -rate lines per second in all
+ * (0: as fast as possible), and a line of progress is printed every 10 s:
+ * the sustained-ingest mode of tests/bench/push.sh.
+ *
  * Like promtail on C nodes, each connection owns its own streams (a `node`
  * label) and sends their entries in time order. Requests are built up front
  * (timestamps advance per request) so the client spends its time sending. Server CPU and RSS are measured by the wrapper
@@ -25,6 +30,8 @@
 #include "api/proto/push.pb-c.h"
 
 static int port = 3100, conns = 4, n_streams = 10, n_lines = 100, seconds = 20, n_prebuilt = 512;
+static int sustain, rate; /* -sustain: build requests as they go; -rate: lines/s cap */
+static long long start_base_ns; /* timestamps of request 0 */
 static atomic_llong total_lines, total_bytes, total_reqs, total_errors;
 static atomic_int stop;
 
@@ -175,36 +182,59 @@ static int read_response(int fd)
     }
 }
 
+static void free_req(req *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
 static void *worker(void *arg)
 {
     int id = (int)(long)arg;
     int fd = connect_server();
+    double t0 = now_s();
+    long long sent = 0;
     for (int i = id; !atomic_load(&stop); i += conns) {
-        req *r = &reqs[i % n_prebuilt];
-        if (i >= n_prebuilt) { /* past the prebuilt set: new timestamps are needed */
-            break;
+        req own = { 0 };
+        req *r = &own;
+        if (sustain) {
+            build(r, i, start_base_ns);
+            if (rate > 0) { /* this connection's share of the rate */
+                double due = t0 + (double)sent / ((double)rate / conns);
+                double wait = due - now_s();
+                if (wait > 0)
+                    usleep((useconds_t)(wait * 1e6));
+            }
+        } else {
+            if (i >= n_prebuilt) /* past the prebuilt set: new timestamps are needed */
+                break;
+            r = &reqs[i];
         }
         size_t off = 0;
         while (off < r->len) {
             ssize_t n = write(fd, r->buf + off, r->len - off);
             if (n <= 0) {
                 perror("write");
+                free_req(&own);
                 return NULL;
             }
             off += (size_t)n;
         }
         int st = read_response(fd);
+        sent += r->lines;
         if (st != 204) {
             atomic_fetch_add(&total_errors, 1);
             if (st < 0) {
                 close(fd);
                 fd = connect_server();
             }
+            free_req(&own);
             continue;
         }
         atomic_fetch_add(&total_lines, r->lines);
         atomic_fetch_add(&total_bytes, r->raw_bytes);
         atomic_fetch_add(&total_reqs, 1);
+        free_req(&own);
     }
     close(fd);
     return NULL;
@@ -220,25 +250,40 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-lines")) n_lines = v;
         else if (!strcmp(argv[i], "-seconds")) seconds = v;
         else if (!strcmp(argv[i], "-requests")) n_prebuilt = v;
+        else if (!strcmp(argv[i], "-sustain")) sustain = v;
+        else if (!strcmp(argv[i], "-rate")) rate = v;
         else { fprintf(stderr, "unknown flag %s\n", argv[i]); return 2; }
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     long long base = (long long)ts.tv_sec * 1000000000LL - 30LL * 60 * 1000000000LL;
-    reqs = calloc((size_t)n_prebuilt, sizeof *reqs);
+    start_base_ns = base;
+    if (sustain)
+        n_prebuilt = 0;
+    reqs = calloc((size_t)(n_prebuilt ? n_prebuilt : 1), sizeof *reqs);
     long long wire = 0;
     for (int i = 0; i < n_prebuilt; i++) {
         build(&reqs[i], i, base);
         wire += (long long)reqs[i].len;
     }
-    fprintf(stderr, "prebuilt %d requests (%.1f KB on the wire each)\n", n_prebuilt,
-            (double)wire / n_prebuilt / 1024);
+    if (!sustain)
+        fprintf(stderr, "prebuilt %d requests (%.1f KB on the wire each)\n", n_prebuilt,
+                (double)wire / n_prebuilt / 1024);
     pthread_t *th = calloc((size_t)conns, sizeof *th);
     double t0 = now_s();
     for (long i = 0; i < conns; i++)
         pthread_create(&th[i], NULL, worker, (void *)i);
-    while (now_s() - t0 < seconds && atomic_load(&total_reqs) + atomic_load(&total_errors) < n_prebuilt)
+    double next_report = t0 + 10;
+    while (now_s() - t0 < seconds &&
+           (sustain || atomic_load(&total_reqs) + atomic_load(&total_errors) < n_prebuilt)) {
         usleep(10000);
+        if (sustain && now_s() >= next_report) {
+            printf("progress seconds=%.0f lines=%lld errors=%lld\n", now_s() - t0,
+                   (long long)total_lines, (long long)total_errors);
+            fflush(stdout);
+            next_report += 10;
+        }
+    }
     atomic_store(&stop, 1);
     for (int i = 0; i < conns; i++)
         pthread_join(th[i], NULL);

@@ -1,0 +1,262 @@
+/* The chunk directory (storage/chunkdir.h): paths, durable writes, mapped
+ * reads and retention by period directory. */
+#define _GNU_SOURCE
+#include "storage/chunkdir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "storage/fsutil.h"
+
+#define STAGING "staging%"
+
+struct cdir {
+    char *root;
+    char *staging;
+};
+
+int cdir_open(const char *root, cdir **out, lk_buf *err)
+{
+    lk_buf staging = { 0 };
+    lk_buf_printf(&staging, "%s/%s", root, STAGING);
+    /* leftovers of writes a crash interrupted: never renamed, never indexed */
+    int rc = fs_remove_tree(staging.p, err);
+    if (rc == 0)
+        rc = fs_mkdirs(staging.p, err);
+    if (rc != 0) {
+        lk_buf_free(&staging);
+        return rc;
+    }
+    cdir *d = lk_calloc(1, sizeof(*d));
+    d->root = lk_strdup(root);
+    d->staging = lk_buf_steal(&staging);
+    *out = d;
+    return 0;
+}
+
+void cdir_close(cdir *d)
+{
+    if (!d)
+        return;
+    free(d->root);
+    free(d->staging);
+    free(d);
+}
+
+/* ---- paths */
+
+static bool plain_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!-_.*'()", c) != NULL);
+}
+
+static void put_tenant(lk_buf *out, lk_str t)
+{
+    bool dots = lk_str_eq_c(t, ".") || lk_str_eq_c(t, "..");
+    for (size_t i = 0; i < t.len; i++) {
+        unsigned char c = (unsigned char)t.p[i];
+        if (plain_byte(c) && !dots)
+            lk_buf_putc(out, (char)c);
+        else
+            lk_buf_printf(out, "%%%02X", c);
+    }
+    if (t.len == 0)
+        lk_buf_puts(out, "%00");
+}
+
+static void put_dir(const cdir *d, lk_str tenant, int32_t period, lk_buf *out)
+{
+    lk_buf_reset(out);
+    lk_buf_printf(out, "%s/", d->root);
+    put_tenant(out, tenant);
+    lk_buf_printf(out, "/%" PRId32, period);
+}
+
+static void put_name(const chk_ref *r, lk_buf *out)
+{
+    lk_buf_reset(out);
+    lk_buf_printf(out, "%016" PRIx64 "-%016" PRIx64 "-%016" PRIx64 "-%016" PRIx64 "-%08" PRIx32
+                       ".lkc",
+                  r->sid.fp, r->sid.h2, (uint64_t)r->from, (uint64_t)r->through, r->crc);
+}
+
+void cdir_path(const cdir *d, lk_str tenant, const chk_ref *r, lk_buf *out)
+{
+    lk_buf name = { 0 };
+    put_dir(d, tenant, chk_period(r->through), out);
+    put_name(r, &name);
+    lk_buf_putc(out, '/');
+    lk_buf_put_str(out, lk_buf_str(&name));
+    lk_buf_free(&name);
+}
+
+/* ---- writing */
+
+int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err)
+{
+    lk_buf dir = { 0 }, name = { 0 };
+    char **dirs = NULL; /* distinct directories written to */
+    size_t n_dirs = 0, cap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        put_dir(d, v[i].tenant, chk_period(v[i].ref.through), &dir);
+        put_name(&v[i].ref, &name);
+        lk_buf *e = rc ? NULL : err; /* the first reason only */
+        v[i].rc = fs_mkdirs(dir.p, e);
+        if (v[i].rc == 0)
+            v[i].rc = fs_write_durable(d->staging, dir.p, name.p, v[i].bytes, 0, e);
+        if (v[i].rc != 0) {
+            rc = LK_EIO;
+            continue;
+        }
+        size_t j = 0;
+        while (j < n_dirs && strcmp(dirs[j], dir.p) != 0)
+            j++;
+        if (j == n_dirs) {
+            dirs = lk_grow(dirs, &cap, n_dirs + 1, sizeof(*dirs));
+            dirs[n_dirs++] = lk_strdup(dir.p);
+        }
+    }
+    for (size_t j = 0; j < n_dirs; j++) {
+        if (fs_fsync_dir(dirs[j], rc ? NULL : err) != 0) {
+            rc = LK_EIO;
+            for (size_t i = 0; i < n; i++) { /* its files are not durable */
+                put_dir(d, v[i].tenant, chk_period(v[i].ref.through), &dir);
+                if (v[i].rc == 0 && strcmp(dir.p, dirs[j]) == 0)
+                    v[i].rc = LK_EIO;
+            }
+        }
+        free(dirs[j]);
+    }
+    free(dirs);
+    lk_buf_free(&dir);
+    lk_buf_free(&name);
+    return rc;
+}
+
+/* ---- reading */
+
+static void unmap(void *ctx, const void *p, size_t n)
+{
+    (void)ctx;
+    munmap((void *)p, n);
+}
+
+int cdir_read(const cdir *d, lk_str tenant, const chk_ref *r, lk_str canonical, chk_chunk **out,
+              lk_buf *err)
+{
+    lk_buf path = { 0 }, canon = { 0 };
+    cdir_path(d, tenant, r, &path);
+    int rc = 0;
+    void *m = MAP_FAILED;
+    size_t n = 0;
+    int fd = open(path.p, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        rc = errno == ENOENT ? LK_ENOTFOUND : LK_EIO;
+        if (err)
+            lk_buf_printf(err, "%s(\"%s\") failed: %s", fd < 0 ? "open" : "fstat", path.p,
+                          strerror(errno));
+        goto out;
+    }
+    n = (size_t)sb.st_size;
+    if (n == 0 || (r->size && r->size != n)) {
+        rc = LK_ECORRUPT;
+        if (err)
+            lk_buf_printf(err, "chunk file \"%s\" has %zu bytes, the index says %" PRIu64, path.p,
+                          n, r->size);
+        goto out;
+    }
+    m = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        rc = LK_EIO;
+        if (err)
+            lk_buf_printf(err, "mmap(\"%s\") failed: %s", path.p, strerror(errno));
+        goto out;
+    }
+    uint64_t fp = 0;
+    chk_chunk *c = NULL;
+    rc = chk_file_decode(m, n, unmap, NULL, &c, &canon, &fp, err);
+    if (rc != 0) {
+        munmap(m, n);
+        if (err)
+            lk_buf_printf(err, " (file \"%s\")", path.p);
+        goto out;
+    }
+    /* the mapping belongs to the chunk's blocks from here on */
+    if (fp != r->sid.fp || !lk_str_eq(lk_buf_str(&canon), canonical) ||
+        chk_file_crc(lk_str_n(m, n)) != r->crc) {
+        chk_chunk_free(c);
+        rc = LK_ECORRUPT;
+        if (err)
+            lk_buf_printf(err, "chunk file \"%s\" does not hold the stream the index names",
+                          path.p);
+        goto out;
+    }
+    *out = c;
+out:
+    if (fd >= 0)
+        close(fd);
+    lk_buf_free(&path);
+    lk_buf_free(&canon);
+    return rc;
+}
+
+/* ---- retention */
+
+static bool parse_period(const char *s, int32_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < INT32_MIN || v > INT32_MAX)
+        return false;
+    *out = (int32_t)v;
+    return true;
+}
+
+int cdir_drop_before(cdir *d, int32_t period, size_t *removed, lk_buf *err)
+{
+    fs_names tenants;
+    size_t k = 0;
+    int rc = fs_list(d->root, &tenants, err);
+    lk_buf tdir = { 0 }, pdir = { 0 };
+    for (size_t i = 0; rc == 0 && i < tenants.n; i++) {
+        lk_buf_reset(&tdir);
+        lk_buf_printf(&tdir, "%s/%s", d->root, tenants.v[i]);
+        fs_names periods;
+        if (fs_list(tdir.p, &periods, NULL) != 0)
+            continue; /* not a directory */
+        size_t before = k;
+        for (size_t j = 0; rc == 0 && j < periods.n; j++) {
+            int32_t p;
+            if (!parse_period(periods.v[j], &p) || p >= period)
+                continue;
+            lk_buf_reset(&pdir);
+            lk_buf_printf(&pdir, "%s/%s", tdir.p, periods.v[j]);
+            rc = fs_remove_tree(pdir.p, err);
+            if (rc == 0)
+                k++;
+        }
+        if (k > before && rc == 0)
+            rc = fs_fsync_dir(tdir.p, err);
+        fs_names_free(&periods);
+    }
+    fs_names_free(&tenants);
+    lk_buf_free(&tdir);
+    lk_buf_free(&pdir);
+    if (removed)
+        *removed = k;
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* The chunk directory: flushed chunks as immutable files, one directory
+ * per tenant and 24-hour period, so retention deletes directories:
+ *
+ *   <root>/<tenant>/<period>/<fp>-<h2>-<from>-<through>-<crc>.lkc
+ *
+ * tenant: the tenant ID with every byte outside [A-Za-z0-9!-_.*'()]
+ *   written %XX (and "." / ".." written %2E / %2E%2E)
+ * period: the period of the chunk's last entry (through), in decimal
+ *   (a chunk spanning midnight lives with its later day, so it is deleted
+ *   only when all of it is past the retention)
+ * fp, h2: the stream id, 16 lowercase hex digits each
+ * from, through: the chunk's first and last timestamp as 16 hex digits of
+ *   the two's-complement 64-bit value
+ * crc: the file's footer CRC32C, 8 hex digits
+ *
+ * The file bytes are the chunk file format (storage/chunkfile.c). Files are
+ * written under a temporary name in <root>/staging% (a name no tenant
+ * directory can have: '%' is always followed by two hex digits there),
+ * fsynced, renamed into place, and their directory fsynced; they never
+ * change afterwards. The staging directory is emptied when the chunk
+ * directory is opened (what a crash left there was never indexed).
+ * Readers map them
+ * (mmap) and decode only the header and block index until a block is
+ * needed. */
+#ifndef LOKIC_STORAGE_CHUNKDIR_H
+#define LOKIC_STORAGE_CHUNKDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/str.h"
+#include "storage/chunk.h"
+#include "storage/chunkref.h"
+
+typedef struct cdir cdir;
+
+/* Opens the directory, creating it when missing. LK_EIO with the reason. */
+int cdir_open(const char *root, cdir **out, lk_buf *err);
+void cdir_close(cdir *d); /* accepts NULL */
+
+/* The full path of a chunk's file (into out, replaced). */
+void cdir_path(const cdir *d, lk_str tenant, const chk_ref *r, lk_buf *out);
+
+typedef struct cdir_file {
+    lk_str tenant;
+    chk_ref ref;
+    lk_str bytes;        /* the encoded chunk file */
+    int rc;              /* out: 0 once durable, LK_EIO otherwise */
+} cdir_file;
+
+/* Writes n files durably (each directory is fsynced once after its
+ * files). Sets each file's rc; returns 0 when all succeeded, else LK_EIO
+ * with the first failure's reason in *err. */
+int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err);
+
+/* Maps and decodes a chunk file, checking that it holds the stream
+ * `canonical` and matches the reference (size, when not 0, and CRC).
+ * LK_ENOTFOUND when the file is missing; LK_ECORRUPT (or LK_EUNSUPPORTED)
+ * with the reason when it does not decode or does not match; LK_EIO for
+ * other failures. The chunk keeps the mapping until its last block is
+ * released. */
+int cdir_read(const cdir *d, lk_str tenant, const chk_ref *r, lk_str canonical, chk_chunk **out,
+              lk_buf *err);
+
+/* Retention: removes every tenant's period directories below `period`.
+ * *removed (may be NULL) counts the directories removed. */
+int cdir_drop_before(cdir *d, int32_t period, size_t *removed, lk_buf *err);
+
+#endif

@@ -1,0 +1,93 @@
+/* The ingester's insides, shared by the files that make it up:
+ * ingester.c (tenants, streams, push, recovery, shutdown), ingselect.c
+ * (select: memory merged with the index), flush.c (the flusher and
+ * retention). Private to storage/. */
+#ifndef LOKIC_STORAGE_ING_INT_H
+#define LOKIC_STORAGE_ING_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "storage/chunk.h"
+#include "storage/chunkdir.h"
+#include "storage/index.h"
+#include "storage/ingester.h"
+#include "storage/stream.h"
+#include "storage/wal.h"
+
+#define ING_SHARDS 64
+#define ING_SHARD_BITS 6
+
+typedef struct ing_shard {
+    pthread_mutex_t mu;
+    st_stream **slots; /* NULL: empty */
+    size_t cap, n;
+} __attribute__((aligned(64))) ing_shard;
+
+typedef struct ing_tenant {
+    char *name;
+    size_t name_len;
+    uint64_t hash;
+    atomic_long n_streams;
+    ing_shard shards[ING_SHARDS];
+} ing_tenant;
+
+struct ing {
+    ing_opts opts;
+    chk_limits lim;
+    pthread_rwlock_t tmu;
+    ing_tenant **tenants; /* open addressing by name hash; never removed */
+    size_t tcap, tn;
+    atomic_llong streams, streams_created;
+    atomic_llong chunks, blocks, head_bytes, comp_bytes;
+
+    /* durable storage (all NULL for a memory-only ingester) */
+    char *wal_dir;
+    wal *wal;             /* opened by ing_recover */
+    cdir *dir;
+    idx *index;
+    atomic_bool ready;
+    int64_t idle_ns, retain_ns, retention_ns, retention_every_ns, flush_every_ns;
+
+    /* the background thread: flushing and retention */
+    pthread_t bg;
+    atomic_bool bg_started;
+    pthread_mutex_t bgmu;
+    pthread_cond_t bgcv;
+    bool bg_stop, bg_kick;
+    pthread_mutex_t flushmu; /* one flush cycle at a time */
+    int64_t next_retention_ns;
+
+    atomic_llong chunks_flushed, flush_failures, flushed_bytes;
+    atomic_llong replayed, dropped_bytes, retention_periods;
+};
+
+/* ingester.c */
+ing_tenant *ing_tenant_get(ing *g, lk_str name, bool create);
+/* References to the streams of a tenant (taken under the shard locks). */
+st_stream **ing_tenant_streams(ing_tenant *t, size_t *n);
+/* References to every tenant (tenants live as long as the ingester). */
+ing_tenant **ing_all_tenants(ing *g, size_t *n);
+/* Takes s out of the tenant's table when it is still empty and idle. */
+void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns);
+/* Applies counter deltas. */
+void ing_add_deltas(ing *g, int64_t chunks, int64_t blocks, int64_t head_bytes,
+                    int64_t comp_bytes);
+
+/* flush.c */
+/* One flush cycle: sweeps every stream (closing idle chunks, or all open
+ * ones with force), writes the closed chunks to disk and the index,
+ * deletes the WAL segments nothing pins any more, removes empty idle
+ * streams. LK_EIO when a chunk could not be flushed (it stays in memory
+ * and is retried). *unflushed (may be NULL): chunks still not on disk. */
+int ing_flush_cycle(ing *g, bool force, size_t *unflushed, lk_buf *err);
+/* One retention pass (nothing without a retention period). */
+int ing_retention_cycle(ing *g, lk_buf *err);
+void ing_bg_start(ing *g);
+void ing_bg_stop(ing *g);
+/* Wakes the background thread: a chunk was closed. */
+void ing_bg_kick(ing *g);
+
+#endif

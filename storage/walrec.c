@@ -1,0 +1,199 @@
+/* WAL record payloads: one stream's entries from one push.
+ *
+ * Payload (the framing around it, length and CRC32C, is in wal.c):
+ *
+ *   1 byte   type: 1 = entries of one stream (no other type exists)
+ *   1 byte   flags: bit 0 = the body is snappy-compressed; other bits 0
+ *   uvarint  T, then T bytes: tenant
+ *   uvarint  C, then C bytes: the stream's canonical labels, {a="1", b="2"}
+ *   uvarint  N, entry count (at least 1)
+ *   body     the rest of the payload: N entries, or (flag bit 0) a snappy
+ *            block that decompresses to exactly those N entries
+ *
+ * Entry, in push order (not sorted):
+ *   varint   zigzag(ts - previous ts), modulo 2^64; the first entry's
+ *            previous ts is 0
+ *   uvarint  L, then L bytes: the line
+ *   uvarint  M, metadata pair count, then M times: uvarint length and bytes
+ *            of the name, uvarint length and bytes of the value
+ *
+ * Varints are Go's encoding/binary ones (storage/codec.h). A payload is
+ * valid when every length lies inside it, the type and flags are known,
+ * N >= 1, the body holds exactly N entries with nothing after the last and
+ * a compressed body decompresses (at most WAL_MAX_RECORD bytes). */
+#include <snappy-c.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/mem.h"
+#include "storage/codec.h"
+#include "storage/wal.h"
+#include "storage/wal_int.h"
+
+/* ---- encoding */
+
+static void put_uvarint(lk_buf *b, uint64_t v)
+{
+    uint8_t tmp[CODEC_MAX_VARINT];
+    lk_buf_append(b, tmp, codec_put_uvarint(tmp, v));
+}
+
+static void put_bytes(lk_buf *b, lk_str s)
+{
+    put_uvarint(b, s.len);
+    if (s.len)
+        lk_buf_append(b, s.p, s.len);
+}
+
+void wal_body_put_entry(lk_buf *body, const lk_entry *e, int64_t *prev_ts)
+{
+    size_t meta_len = e->n_meta ? codec_meta_enc_len(e->meta, e->n_meta) : 1;
+    lk_buf_reserve(body, 2 * CODEC_MAX_VARINT + e->line.len + meta_len);
+    uint8_t *p = (uint8_t *)body->p + body->len;
+    p += codec_put_uvarint(p, codec_zigzag(codec_ts_delta(e->ts, *prev_ts)));
+    p += codec_put_uvarint(p, e->line.len);
+    if (e->line.len)
+        memcpy(p, e->line.p, e->line.len);
+    p += e->line.len;
+    if (e->n_meta)
+        p += codec_meta_encode(p, e->meta, e->n_meta);
+    else
+        *p++ = 0;
+    body->len = (size_t)(p - (uint8_t *)body->p);
+    body->p[body->len] = '\0';
+    *prev_ts = e->ts;
+}
+
+void wal_rec_put_prefix(lk_buf *out, uint8_t flags, lk_str tenant, lk_str canonical, uint32_t n)
+{
+    uint8_t tf[2] = { WAL_REC_ENTRIES, flags };
+    lk_buf_append(out, tf, 2);
+    put_bytes(out, tenant);
+    put_bytes(out, canonical);
+    put_uvarint(out, n);
+}
+
+/* ---- decoding */
+
+static int bad(wal_rec *r, lk_buf *err, const char *why)
+{
+    r->n = 0;
+    r->n_meta = 0;
+    if (err)
+        lk_buf_printf(err, "corrupt WAL record: %s", why);
+    return LK_ECORRUPT;
+}
+
+static const uint8_t *get_bytes(const uint8_t **pp, const uint8_t *end, uint64_t *len)
+{
+    if (codec_get_uvarint(pp, end, len) < 0 || *len > (uint64_t)(end - *pp))
+        return NULL;
+    const uint8_t *s = *pp;
+    *pp += *len;
+    return s;
+}
+
+static int parse_meta(wal_rec *r, const uint8_t **pp, const uint8_t *end, uint64_t count)
+{
+    r->meta = lk_grow(r->meta, &r->meta_cap, r->n_meta + count, sizeof(*r->meta));
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t nl, vl;
+        const uint8_t *name = get_bytes(pp, end, &nl);
+        if (!name)
+            return -1;
+        const uint8_t *value = get_bytes(pp, end, &vl);
+        if (!value)
+            return -1;
+        r->meta[r->n_meta++] = (lk_label){ lk_str_n((const char *)name, nl),
+                                           lk_str_n((const char *)value, vl) };
+    }
+    return 0;
+}
+
+static int parse_entries(wal_rec *r, const uint8_t *p, const uint8_t *end, uint64_t n,
+                         lk_buf *err)
+{
+    /* an entry takes at least 3 bytes: delta, line length, pair count */
+    if (n == 0 || n > (uint64_t)(end - p) / 3)
+        return bad(r, err, "entry count does not fit the body");
+    r->e = lk_grow(r->e, &r->e_cap, n, sizeof(*r->e));
+    int64_t prev = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t zz, line_len, count;
+        if (codec_get_uvarint(&p, end, &zz) < 0)
+            return bad(r, err, "truncated timestamp");
+        prev = codec_ts_add(prev, codec_unzigzag(zz));
+        const uint8_t *line = get_bytes(&p, end, &line_len);
+        if (!line)
+            return bad(r, err, "line length past the end");
+        if (codec_get_uvarint(&p, end, &count) < 0 || count > (uint64_t)(end - p) / 2)
+            return bad(r, err, "bad metadata count");
+        if (count && parse_meta(r, &p, end, count) < 0)
+            return bad(r, err, "metadata length past the end");
+        /* meta holds a count until the array stops moving (below) */
+        r->e[r->n++] = (lk_entry){ .ts = prev, .line = lk_str_n((const char *)line, line_len),
+                                   .n_meta = count };
+    }
+    if (p != end)
+        return bad(r, err, "bytes after the last entry");
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        r->e[i].meta = r->e[i].n_meta ? &r->meta[k] : NULL;
+        k += r->e[i].n_meta;
+    }
+    return 0;
+}
+
+static int uncompress_body(wal_rec *r, const uint8_t **p, const uint8_t **end, lk_buf *err)
+{
+    size_t comp = (size_t)(*end - *p), ulen;
+    if (snappy_uncompressed_length((const char *)*p, comp, &ulen) != SNAPPY_OK ||
+        ulen > WAL_MAX_RECORD || ulen / 32 > comp + 2)
+        return bad(r, err, "bad compressed body length");
+    if (r->raw_cap < ulen + 1) {
+        free(r->raw);
+        r->raw_cap = ulen + 1;
+        r->raw = lk_malloc(r->raw_cap);
+    }
+    size_t out = ulen;
+    if (snappy_uncompress((const char *)*p, comp, r->raw, &out) != SNAPPY_OK || out != ulen)
+        return bad(r, err, "compressed body does not decompress");
+    *p = (const uint8_t *)r->raw;
+    *end = *p + out;
+    return 0;
+}
+
+int wal_rec_decode(const uint8_t *p, size_t n, wal_rec *r, lk_buf *err)
+{
+    const uint8_t *end = p + n;
+    r->n = 0;
+    r->n_meta = 0;
+    if (n < 2 || p[0] != WAL_REC_ENTRIES || (p[1] & ~WAL_FLAG_SNAPPY) != 0)
+        return bad(r, err, "unknown record type or flags");
+    bool snappy = p[1] & WAL_FLAG_SNAPPY;
+    p += 2;
+    uint64_t tl, cl, count;
+    const uint8_t *tenant = get_bytes(&p, end, &tl);
+    const uint8_t *canon = tenant ? get_bytes(&p, end, &cl) : NULL;
+    if (!tenant || !canon)
+        return bad(r, err, "tenant or labels past the end");
+    if (codec_get_uvarint(&p, end, &count) < 0)
+        return bad(r, err, "truncated entry count");
+    r->tenant = lk_str_n((const char *)tenant, tl);
+    r->canonical = lk_str_n((const char *)canon, cl);
+    if (snappy) {
+        int rc = uncompress_body(r, &p, &end, err);
+        if (rc != 0)
+            return rc;
+    }
+    return parse_entries(r, p, end, count, err);
+}
+
+void wal_rec_free(wal_rec *r)
+{
+    free(r->e);
+    free(r->meta);
+    free(r->raw);
+    memset(r, 0, sizeof(*r));
+}
