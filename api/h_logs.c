@@ -1,6 +1,8 @@
 /* Execution of log queries ({selector} | pipeline) for the query endpoints:
- * selection through query/select, Loki's streams response. Stages that are
- * not evaluated yet answer 501, never a fake result. */
+ * the pipeline compiled (query/pipeline), selection through query/select
+ * with Loki's limit and interval semantics, and Loki's streams response —
+ * categorized when the client sends X-Loki-Response-Encoding-Flags:
+ * categorize-labels (not on the legacy endpoint). */
 #include <stdlib.h>
 
 #include "api/query_exec.h"
@@ -8,12 +10,23 @@
 #include "api/state.h"
 #include "lib/err.h"
 #include "lib/timeutil.h"
-#include "query/linefilter.h"
+#include "query/pipeline.h"
 #include "query/select.h"
 
-static bool line_pred(void *ctx, const lk_entry *e)
+/* Does the comma list of encoding flags name categorize-labels? */
+static bool wants_categorized(const api_req *rq)
 {
-    return lf_chain_match(ctx, e->line);
+    lk_str h = api_header(rq, "X-Loki-Response-Encoding-Flags");
+    size_t i = 0;
+    while (h.p && i <= h.len) {
+        size_t j = i;
+        while (j < h.len && h.p[j] != ',')
+            j++;
+        if (lk_str_eq(lk_str_trim((lk_str){ h.p + i, j - i }), LK_STR("categorize-labels")))
+            return true;
+        i = j + 1;
+    }
+    return false;
 }
 
 void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const api_log_query *q)
@@ -26,16 +39,10 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
                         q->limit, max);
         return;
     }
-    if (!logql_pipeline_is_filter_only(sel->stages, sel->n_stages)) {
-        api_reply_error(rs, 501,
-                        "not implemented: lokic does not evaluate parser and formatting stages yet "
-                        "(only line filters)");
-        return;
-    }
     lk_buf err = { 0 };
-    lf_chain *chain = NULL;
-    if (lf_chain_compile(sel->stages, sel->n_stages, &chain, &err) != LK_OK) {
-        api_reply_error(rs, 400, "%s", err.p ? err.p : "invalid line filter");
+    lp_pipeline *p = NULL;
+    if (lp_compile(sel->stages, sel->n_stages, &p, &err) != LK_OK) {
+        api_reply_error(rs, 400, "%s", err.p ? err.p : "invalid pipeline");
         lk_buf_free(&err);
         return;
     }
@@ -47,8 +54,9 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
         .end = q->end,
         .limit = (size_t)q->limit,
         .backward = q->backward,
-        .pred = sel->n_stages ? line_pred : NULL,
-        .pred_ctx = chain,
+        .pipeline = p,
+        .interval_ns = q->interval_ns,
+        .categorize = !q->legacy && wants_categorized(rq),
     };
     int64_t t0 = lk_now_ns();
     logql_streams res;
@@ -63,6 +71,6 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
         api_reply_json(rs, 200);
         logql_streams_free(&res);
     }
-    lf_chain_free(chain);
+    lp_free(p);
     lk_buf_free(&err);
 }

@@ -118,6 +118,30 @@ void api_write_labels(jw *w, const lk_labels *l)
     jw_obj_close(w);
 }
 
+/* One value: ["<ns>", "<line>"], or with categorize-labels
+ * ["<ns>", "<line>", {"structuredMetadata":{...},"parsed":{...}}]. */
+static void write_value(jw *w, const logql_stream_res *s, size_t j, bool categorized)
+{
+    const lk_entry *e = &s->entries[j];
+    jw_arr_open(w);
+    jw_i64_str(w, e->ts);
+    jw_str(w, e->line);
+    if (categorized) {
+        jw_obj_open(w);
+        if (e->n_meta) {
+            lk_labels m = { e->n_meta, (lk_label *)e->meta, NULL };
+            jw_key(w, "structuredMetadata");
+            api_write_labels(w, &m);
+        }
+        if (s->parsed && s->parsed[j].n) {
+            jw_key(w, "parsed");
+            api_write_labels(w, &s->parsed[j]);
+        }
+        jw_obj_close(w);
+    }
+    jw_arr_close(w);
+}
+
 void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns)
 {
     jw w;
@@ -129,6 +153,12 @@ void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exe
     jw_obj_open(&w);
     jw_key(&w, "resultType");
     jw_cstr(&w, "streams");
+    if (r->categorized) {
+        jw_key(&w, "encodingFlags");
+        jw_arr_open(&w);
+        jw_cstr(&w, "categorize-labels");
+        jw_arr_close(&w);
+    }
     jw_key(&w, "result");
     jw_arr_open(&w);
     for (size_t i = 0; i < r->n; i++) {
@@ -138,12 +168,8 @@ void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exe
         api_write_labels(&w, s->labels);
         jw_key(&w, "values");
         jw_arr_open(&w);
-        for (size_t j = 0; j < s->n; j++) {
-            jw_arr_open(&w);
-            jw_i64_str(&w, s->entries[j].ts);
-            jw_str(&w, s->entries[j].line);
-            jw_arr_close(&w);
-        }
+        for (size_t j = 0; j < s->n; j++)
+            write_value(&w, s, j, r->categorized);
         jw_arr_close(&w);
         jw_obj_close(&w);
     }
@@ -168,9 +194,7 @@ void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int6
         const logql_stream_res *s = &r->v[i];
         jw_obj_open(&w);
         jw_key(&w, "labels");
-        lk_buf_reset(&tmp);
-        labels_canonical(s->labels, &tmp);
-        jw_str(&w, lk_buf_str(&tmp));
+        jw_str(&w, s->canonical);
         jw_key(&w, "entries");
         jw_arr_open(&w);
         for (size_t j = 0; j < s->n; j++) {

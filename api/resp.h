@@ -20,7 +20,9 @@ typedef struct api_query_stats {
 void api_write_stats(jw *w, const api_query_stats *s);
 /* {"name":"value",...} */
 void api_write_labels(jw *w, const lk_labels *l);
-/* {"status":"success","data":{"resultType":"streams","result":[...],"stats":{...}}} */
+/* {"status":"success","data":{"resultType":"streams","result":[...],"stats":{...}}};
+ * a categorized result (categorize-labels) adds "encodingFlags" and writes
+ * each value as a 3-tuple with its structured metadata and parsed labels. */
 void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns);
 /* Legacy /api/prom/query: {"streams":[{"labels":"{...}","entries":[{"ts","line"}]}],"stats":{}} */
 void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns);

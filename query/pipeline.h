@@ -32,6 +32,10 @@ typedef struct lp_result {
      * which were parsed (stream labels are the rest). */
     const lk_labels *structured_metadata;
     const lk_labels *parsed;
+    /* The rest: the stream labels left after the pipeline, and their hash
+     * (the result stream's key under categorize-labels). */
+    const lk_labels *stream;
+    uint64_t stream_hash;
 } lp_result;
 
 int lp_compile(const logql_stage *stages, size_t n, lp_pipeline **out, lk_buf *err);
@@ -44,6 +48,9 @@ bool lp_is_filter_only(const lp_pipeline *p);
 size_t lp_required_substrings(const lp_pipeline *p, const lk_str **out);
 
 lp_runner *lp_runner_new(const lp_pipeline *p);
+/* With categorize-labels: fill structured_metadata, parsed and stream in
+ * the results (otherwise they are empty, and stream is the whole set). */
+void lp_runner_categorize(lp_runner *r, bool on);
 /* Starts a new stream: the labels the stream's entries start with. */
 void lp_runner_reset(lp_runner *r, const lk_labels *stream_labels);
 /* Runs one entry; false when a stage filtered it out. */
@@ -60,6 +67,14 @@ typedef struct lp_extractor lp_extractor;
  * the line's byte length after the pipeline; unwrap: the converted label
  * value (the unwrapped label is removed from the sample's labels). */
 int lp_extractor_compile(const logql_range_agg *ra, lp_extractor **out, lk_buf *err);
+/* The same with the grouping of an enclosing vector aggregation pushed down,
+ * as Loki does for sum by/without (...) over count_over_time, rate,
+ * bytes_over_time and bytes_rate without a grouping of their own
+ * (canInjectVectorGrouping): outer is that sum's grouping (present, possibly
+ * empty). With an empty `by ()` the samples carry no labels and, when no
+ * stage reads labels, parsers are skipped (no parse errors), as in Loki. */
+int lp_extractor_compile_grouped(const logql_range_agg *ra, const logql_grouping *outer,
+                                 lp_extractor **out, lk_buf *err);
 void lp_extractor_free(lp_extractor *x);
 
 typedef struct lp_sample {

@@ -1,35 +1,44 @@
 /* Log selection: the streams matching a selector, read in [start, end) in
- * the requested direction through a line predicate, merged by timestamp
- * across streams (k-way heap) and cut at `limit` entries overall — Loki's
- * log query semantics. Only the entries returned are copied. */
+ * the requested direction, each entry run through the log pipeline, merged
+ * by timestamp across streams (k-way heap) and cut at `limit` entries
+ * overall — Loki's log query semantics. An output stream is keyed by the
+ * entry's labels after the pipeline, so one stored stream can feed many
+ * (with categorize-labels: by the stream labels left, each entry carrying
+ * its structured metadata and parsed labels). With an interval, an entry is
+ * output only when at least that far (in query direction) from the
+ * previous one output, across all streams, as Loki's readStreams does.
+ * Only the entries returned are copied. */
 #ifndef LOKIC_QUERY_SELECT_H
 #define LOKIC_QUERY_SELECT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/labels.h"
 #include "lib/matcher.h"
 #include "lib/str.h"
+#include "query/pipeline.h"
 #include "storage/ingester.h"
 #include "storage/iter.h"
-
-/* true: keep the entry. */
-typedef bool (*logql_line_pred)(void *ctx, const lk_entry *e);
 
 typedef struct logql_select {
     lk_str tenant;
     const lk_matcher *matchers;
     size_t n_matchers;
-    int64_t start, end;     /* ns, start inclusive, end exclusive */
+    int64_t start, end;           /* ns, start inclusive, end exclusive */
     size_t limit;
     bool backward;
-    logql_line_pred pred;   /* NULL: keep all */
-    void *pred_ctx;
+    const lp_pipeline *pipeline;  /* NULL: entries as stored */
+    int64_t interval_ns;          /* 0: every entry */
+    bool categorize;              /* X-Loki-Response-Encoding-Flags: categorize-labels */
 } logql_select;
 
 typedef struct logql_stream_res {
-    const lk_labels *labels; /* borrowed from the views held by the result */
-    lk_entry *entries;       /* in the order returned */
+    const lk_labels *labels;  /* owned by the result */
+    lk_str canonical;         /* of labels */
+    lk_entry *entries;        /* in the order returned; meta: the entry's structured
+                               * metadata when categorized, else none */
+    lk_labels *parsed;        /* categorized: each entry's parsed labels; else NULL */
     size_t n, cap;
 } logql_stream_res;
 
@@ -38,10 +47,9 @@ typedef struct logql_streams {
     size_t n;
     size_t total_entries;
     int64_t post_filter_lines;
+    bool categorized;
     st_stats stats;
-    st_view **views;
-    size_t n_views;
-    lk_arena arena;          /* copies of returned lines and metadata */
+    lk_arena arena;          /* labels, lines and metadata of the result */
 } logql_streams;
 
 int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf *err);
