@@ -1,12 +1,218 @@
-/* Execution of metric queries for the query endpoints. Until query/metric
- * evaluates them, they answer 501: never a fake result. */
+/* Execution of metric queries for the query endpoints: query/metric
+ * evaluates, this file answers in Loki's shapes (pkg/util/marshal):
+ *   range query:  resultType "matrix", [{"metric":{...},"values":[[<sec>,"<v>"],...]}]
+ *   instant:      "vector", [{"metric":{...},"value":[<sec>,"<v>"]}], or
+ *                 "scalar", [<sec>,"<v>"]
+ * Times are model.Time.String() (seconds, up to 3 decimals), values Go's
+ * strconv.FormatFloat(v, 'f', -1, 64) ("NaN", "+Inf", "-Inf"). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "api/query_exec.h"
+#include "api/resp.h"
+#include "api/state.h"
+#include "lib/err.h"
+#include "lib/jsonw.h"
+#include "lib/timeutil.h"
+#include "query/metric.h"
+
+#define TIMEOUT_MESSAGE                                                                     \
+    "request timed out, decrease the duration of the request or add more label matchers " \
+    "(prefer exact match over regex match) to reduce the amount of data processed"
+
+/* Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads
+ * back as v, without an exponent. For a normal double the correctly rounded
+ * 15-digit form, when it reads back, is the shortest once its trailing zeros
+ * are cut (two 15-digit decimals are too far apart to both read back); else
+ * 16, else 17 digits. Subnormals have fewer digits of precision: every
+ * length is tried. */
+static void go_float(double v, lk_buf *out)
+{
+    if (isnan(v)) {
+        lk_buf_puts(out, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        lk_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        if (v == 0 && signbit(v))
+            lk_buf_puts(out, "-0");
+        else
+            lk_buf_printf(out, "%lld", (long long)v);
+        return;
+    }
+    char tmp[40];
+    for (int p = fabs(v) < DBL_MIN ? 1 : 15; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    const char *s = tmp;
+    if (*s == '-') {
+        lk_buf_putc(out, '-');
+        s++;
+    }
+    char digits[24];
+    int nd = 0;
+    for (; *s && *s != 'e'; s++) {
+        if (*s >= '0' && *s <= '9')
+            digits[nd++] = *s;
+    }
+    int point = atoi(s + 1) + 1; /* digits before the decimal point */
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    if (point <= 0) {
+        lk_buf_puts(out, "0.");
+        for (int i = 0; i < -point; i++)
+            lk_buf_putc(out, '0');
+        lk_buf_append(out, digits, (size_t)nd);
+    } else if (point >= nd) {
+        lk_buf_append(out, digits, (size_t)nd);
+        for (int i = nd; i < point; i++)
+            lk_buf_putc(out, '0');
+    } else {
+        lk_buf_append(out, digits, (size_t)point);
+        lk_buf_putc(out, '.');
+        lk_buf_append(out, digits + point, (size_t)(nd - point));
+    }
+}
+
+/* [<sec>,"<value>"] for the step at ns */
+static void write_point(jw *w, lk_buf *tmp, int64_t ns, double v)
+{
+    jw_arr_open(w);
+    lk_buf_reset(tmp);
+    go_float((double)(ns / LK_NS_PER_MS) / 1000.0, tmp);
+    jw_raw(w, tmp->p, tmp->len);
+    lk_buf_reset(tmp);
+    go_float(v, tmp);
+    jw_str(w, lk_buf_str(tmp));
+    jw_arr_close(w);
+}
+
+static int64_t step_time(const lm_result *r, size_t i)
+{
+    return r->start + (int64_t)i * r->step;
+}
+
+/* The result array; returns the number of points written. */
+static int64_t write_result(jw *w, const lm_result *r, bool instant, lk_buf *tmp)
+{
+    int64_t points = 0;
+    if (r->scalar && instant) {
+        write_point(w, tmp, r->start, r->scalar_v[0]);
+        return 1;
+    }
+    jw_arr_open(w);
+    if (r->scalar) {
+        jw_obj_open(w);
+        jw_key(w, "metric");
+        jw_obj_open(w);
+        jw_obj_close(w);
+        jw_key(w, "values");
+        jw_arr_open(w);
+        for (size_t i = 0; i < r->n_steps; i++, points++)
+            write_point(w, tmp, step_time(r, i), r->scalar_v[i]);
+        jw_arr_close(w);
+        jw_obj_close(w);
+    }
+    for (size_t s = 0; s < r->n_series; s++) {
+        const lm_series *se = &r->series[s];
+        jw_obj_open(w);
+        jw_key(w, "metric");
+        api_write_labels(w, &se->labels);
+        if (instant) {
+            jw_key(w, "value");
+            write_point(w, tmp, r->start, se->v[0]);
+            points++;
+        } else {
+            jw_key(w, "values");
+            jw_arr_open(w);
+            for (size_t i = 0; i < r->n_steps; i++) {
+                if (!se->present[i])
+                    continue;
+                write_point(w, tmp, step_time(r, i), se->v[i]);
+                points++;
+            }
+            jw_arr_close(w);
+        }
+        jw_obj_close(w);
+    }
+    jw_arr_close(w);
+    return points;
+}
+
+static void write_response(lk_buf *out, const lm_result *r, bool instant, int64_t exec_ns)
+{
+    jw w;
+    lk_buf tmp = { 0 };
+    jw_init(&w, out);
+    jw_obj_open(&w);
+    jw_key(&w, "status");
+    jw_cstr(&w, "success");
+    jw_key(&w, "data");
+    jw_obj_open(&w);
+    jw_key(&w, "resultType");
+    jw_cstr(&w, !instant ? "matrix" : r->scalar ? "scalar" : "vector");
+    jw_key(&w, "result");
+    int64_t points = write_result(&w, r, instant, &tmp);
+    api_query_stats qs = { .store = &r->stats, .exec_ns = exec_ns, .entries_returned = points,
+                           .post_filter_lines = r->lines_read };
+    api_write_stats(&w, &qs);
+    jw_obj_close(&w);
+    jw_obj_close(&w);
+    lk_buf_free(&tmp);
+}
+
+static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
+{
+    const char *msg = err->len ? err->p : lk_strerror(rc);
+    switch (rc) {
+    case LK_EINVAL:
+    case LK_EPARSE:
+    case LK_ELIMIT:
+        api_reply_error(rs, 400, "%s", msg);
+        break;
+    case LK_ERANGE:
+        api_reply_error(rs, 504, "%s", TIMEOUT_MESSAGE);
+        break;
+    default:
+        api_reply_error(rs, 500, "query failed: %s", msg);
+        break;
+    }
+}
 
 void api_exec_metric_query(api_req *rq, api_resp *rs, const logql_expr *e,
                            const api_metric_query *q)
 {
-    (void)rq;
-    (void)e;
-    (void)q;
-    api_reply_error(rs, 501, "not implemented: lokic does not evaluate metric queries yet");
+    const lk_config *cfg = rq->st->cfg;
+    int64_t t0 = lk_now_ns();
+    lm_query lq = {
+        .g = rq->st->ingester,
+        .tenant = rq->tenant,
+        .expr = e,
+        .start = q->start,
+        .end = q->instant ? q->start : q->end,
+        .step = q->step_ns,
+        .max_series = cfg->max_query_series,
+        .deadline_ns = cfg->query_timeout_ns > 0 ? t0 + cfg->query_timeout_ns : 0,
+        .threads = 0,
+        .instant = q->instant,
+    };
+    lm_result res = { 0 };
+    lk_buf err = { 0 };
+    int rc = lm_eval(&lq, &res, &err);
+    if (rc != LK_OK) {
+        reply_failure(rs, rc, &err);
+    } else {
+        write_response(&rs->body, &res, q->instant, lk_now_ns() - t0);
+        api_reply_json(rs, 200);
+        lm_result_free(&res);
+    }
+    lk_buf_free(&err);
 }

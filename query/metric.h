@@ -29,7 +29,8 @@ typedef struct lm_series {
 
 typedef struct lm_result {
     bool scalar;        /* the expression is a scalar (e.g. 1 + 1): values in scalar_v */
-    bool sorted;        /* sort/sort_desc at the top: keep series order (instant) */
+    bool sorted;        /* sort/sort_desc at the top: keep series order (instant);
+                           when false the series are sorted by labels */
     int64_t start, step;
     size_t n_steps;
     lm_series *series;
@@ -48,18 +49,27 @@ typedef struct lm_query {
     int max_series;          /* max_query_series; 0 = unlimited */
     int64_t deadline_ns;     /* absolute (lk_now_ns clock); 0 = none */
     int threads;             /* worker threads; 0 = one per core */
+    bool instant;            /* an instant query (/query): a top-level sort/sort_desc
+                                keeps its order (lm_result.sorted); otherwise the
+                                series come sorted by labels */
 } lm_query;
 
-/* Errors, with Loki's messages in *err:
+/* Errors, with Loki 2.9's messages in *err:
  *   LK_EINVAL   a query Loki answers with 400 at evaluation time (e.g. a
  *               pipeline error left in a metric query's series:
  *               "pipeline error: 'JSONParserErr' for series: '{...}'. Use a
  *               label filter to intentionally skip this error. (e.g | __error__!=\"JSONParserErr\").
  *               To skip all potential errors you can match empty errors.(e.g __error__=\"\")
  *               The label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )"),
- *               duplicate series in binary matching ("found duplicate series for the match group ..."),
- *               label_replace producing a duplicate label set;
- *   LK_ELIMIT   max_query_series exceeded ("maximum number of series (500) reached for a single query");
+ *               duplicate series in binary matching ("found duplicate series on the right
+ *               hand-side;many-to-many matching not allowed: matching labels must be unique
+ *               on one side", "multiple matches for labels: ..."),
+ *               label_replace producing a duplicate label set ("vector cannot contain
+ *               metrics with the same labelset");
+ *   LK_ELIMIT   max_query_series exceeded ("maximum of series (500) reached for a single
+ *               query") by the result, by the input of an aggregation Loki cannot shard
+ *               (anything but sum, avg, count), or by ten times the limit inside a range
+ *               aggregation (a memory bound);
  *   LK_ERANGE   the deadline passed (the caller answers 504). */
 int lm_eval(const lm_query *q, lm_result *out, lk_buf *err);
 void lm_result_free(lm_result *r);
