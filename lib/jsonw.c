@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lib/mem.h"
 
@@ -90,6 +91,9 @@ void jw_null(jw *w)
     lk_buf_puts(w->out, "null");
 }
 
+/* Go's encoding/json float format: the shortest decimal that round-trips,
+ * in plain notation for 1e-6 <= |v| < 1e21 and exponent notation (e-07
+ * written e-7) outside. */
 void jw_f64(jw *w, double v)
 {
     sep(w);
@@ -97,10 +101,24 @@ void jw_f64(jw *w, double v)
         lk_buf_puts(w->out, "null");
         return;
     }
-    char tmp[64];
-    /* shortest representation that round-trips */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+    char tmp[400];
+    double a = fabs(v);
+    if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+        for (int prec = 0; prec <= 16; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*e", prec, v);
+            if (strtod(tmp, NULL) == v)
+                break;
+        }
+        char *e = strchr(tmp, 'e');
+        lk_buf_append(w->out, tmp, (size_t)(e - tmp) + 2); /* mantissa, 'e', sign */
+        const char *x = e + 2;
+        while (x[0] == '0' && x[1])
+            x++;
+        lk_buf_puts(w->out, x);
+        return;
+    }
+    for (int prec = 0; prec <= 330; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*f", prec, v);
         if (strtod(tmp, NULL) == v)
             break;
     }

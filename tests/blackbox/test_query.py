@@ -84,10 +84,16 @@ def main():
             st, body, hdr = srv.get("/loki/api/v1/query_range", p)
             t.eq(st, 400, what + ": " + body.decode(errors="replace"))
             t.check(hdr.get("Content-Type", "").startswith("text/plain"), what + ": plain text error")
-        st, body, _ = srv.get("/loki/api/v1/query_range", dict(base, query='{app="a"} | json'))
-        t.eq(st, 501, "parser stage not evaluated yet: %r" % body)
-        st, body, _ = srv.get("/loki/api/v1/query_range", dict(base, query='count_over_time({app="a"}[1m])'))
-        t.eq(st, 501, "metric query not evaluated yet: %r" % body)
+        st, doc = qr('{app="a"} | logfmt | level="error"', limit="3")
+        t.eq([s["stream"].get("level") for s in doc["data"]["result"]], ["error"], "parser stage and label filter")
+        st, doc = qr('{app="a"} | json | __error__!=""', limit="1")
+        t.eq(doc["data"]["result"][0]["stream"].get("__error__"), "JSONParserErr", "json parser error label")
+        st, doc = srv.get_json("/loki/api/v1/query_range", dict(base, query='count_over_time({app="a"}[10s])', step="10"))
+        t.eq((st, doc["data"]["resultType"]), (200, "matrix"), "metric range query")
+        vals = doc["data"]["result"][0]["values"]
+        t.eq(vals[1], [1793491210, "10"], "count_over_time over (t-10s, t]")
+        st, doc = srv.get_json("/loki/api/v1/query", {"query": "vector(1)+vector(1)", "time": "4000000000"})
+        t.eq((st, doc["data"]["result"][0]["value"][1]), (200, "2"), "Grafana's health check query")
 
         # metadata
         st, doc = srv.get_json("/loki/api/v1/labels", base)

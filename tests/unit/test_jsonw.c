@@ -55,8 +55,18 @@ static void test_structure_and_commas(void **state)
     jw_f64(&w, 0.1);
     jw_key(&w, "d");
     jw_f64(&w, 1793491200.5);
+    jw_key(&w, "e");
+    jw_arr_open(&w);
+    jw_f64(&w, 0.000085);
+    jw_f64(&w, 1e-7);
+    jw_f64(&w, -2.5e21);
+    jw_f64(&w, 1e20);
+    jw_f64(&w, 0);
+    jw_f64(&w, 3);
+    jw_arr_close(&w);
     jw_obj_close(&w);
-    assert_string_equal(b.p, "{\"a\":[1,\"-2\",true,null],\"b\":{},\"c\":0.1,\"d\":1793491200.5}");
+    assert_string_equal(b.p, "{\"a\":[1,\"-2\",true,null],\"b\":{},\"c\":0.1,\"d\":1793491200.5,"
+                             "\"e\":[0.000085,1e-7,-2.5e+21,100000000000000000000,0,3]}");
     lk_buf_free(&b);
 }
 
