@@ -117,6 +117,22 @@ def main():
         t.eq(doc, {"status": "success", "data": []}, "series: empty data is an array")
         st, _, _ = srv.get("/loki/api/v1/series", {"match[]": '{app="a"', **base})
         t.eq(st, 400, "series bad selector")
+        # structured metadata: merged into the stream by default; with
+        # categorize-labels, kept apart in a third element of each value
+        st, _, _ = srv.post("/loki/api/v1/push", wire.json_body(
+            [({"app": "sm"}, [(T0 + S, "method=GET status=200", {"trace_id": "t1"})])]), wire.JSON)
+        t.eq(st, 204, "push with structured metadata")
+        st, doc = qr('{app="sm"} | logfmt')
+        t.eq(doc["data"]["result"][0]["stream"],
+             {"app": "sm", "trace_id": "t1", "method": "GET", "status": "200"}, "metadata and parsed labels merged")
+        st, body, _ = srv.get("/loki/api/v1/query_range", dict(base, query='{app="sm"} | logfmt'),
+                              headers={"X-Loki-Response-Encoding-Flags": "categorize-labels"})
+        doc = json.loads(body)
+        t.eq(doc["data"].get("encodingFlags"), ["categorize-labels"], "categorize-labels flag echoed")
+        t.eq(doc["data"]["result"][0]["stream"], {"app": "sm"}, "categorize-labels: stream has indexed labels only")
+        t.eq(doc["data"]["result"][0]["values"][0][2],
+             {"structuredMetadata": {"trace_id": "t1"}, "parsed": {"method": "GET", "status": "200"}},
+             "categorize-labels: metadata and parsed labels in the third element")
         # format_query: Loki's pretty form; a bad query is 400 invalid-query
         st, doc = srv.get_json("/loki/api/v1/format_query", {"query": '{app="a"}|="x"  |logfmt'})
         t.eq((st, doc), (200, {"status": "success", "data": '{app="a"} |= "x" | logfmt'}), "format_query")
