@@ -91,11 +91,10 @@ static void append_all(push_ctx *c)
         }
         lk_buf_free(&msg);
     }
-    /* acknowledged only once on disk */
+    /* acknowledged only once on disk (the WAL logs its failures) */
     lk_buf msg = { 0 };
     if (ing_wait_durable(c->st->ingester, &ticket, &msg) != LK_OK) {
         set_status(c, 500);
-        log_error("push not acknowledged", "tenant=%s err=\"%s\"", tenant, msg.p ? msg.p : "");
         push_err_join(&c->err, lk_buf_str(&msg));
     }
     lk_buf_free(&msg);

@@ -288,12 +288,16 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
         }
         p = own;
     }
+    /* blocks whose token filter rules out a required |= literal are never
+     * decompressed */
+    st_iter_opts io = { 0 };
+    io.n_required = lp_required_substrings(p, &io.required);
     sel s = { .q = q, .r = &r };
     cursor *cur = lk_calloc(n_views ? n_views : 1, sizeof(*cur));
     heap h = { .v = lk_calloc(n_views ? n_views : 1, sizeof(*h.v)), .backward = q->backward };
     for (size_t i = 0; i < n_views; i++) {
         cur[i].stream = i;
-        cur[i].it = st_view_iter(views[i], q->start, q->end, q->backward, &r.stats);
+        cur[i].it = st_view_iter_opts(views[i], q->start, q->end, q->backward, &io, &r.stats);
         if (!cur[i].it)
             continue;
         cur[i].run = lp_runner_new(p);

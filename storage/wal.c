@@ -59,6 +59,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/timeutil.h"
 #include "storage/codec.h"
 #include "storage/fsutil.h"
 #include "storage/wal_int.h"
@@ -108,7 +109,11 @@ struct wal {
     size_t n_segs, cap_segs;
 
     atomic_llong records, bytes, syncs, failures, removed;
+    atomic_bool failing;          /* the last batch failed */
+    atomic_llong fail_logged_ns;  /* when a failure was last logged */
 };
+
+#define FAIL_LOG_EVERY_NS (INT64_C(10) * 1000000000)
 
 static syncer syncers_of(wal *w, int id)
 {
@@ -167,6 +172,25 @@ static int scan_segments(wal *w, lk_buf *err)
 }
 
 /* ---- writing (sync threads) */
+
+/* Failures are logged when a streak of them begins, then at most every
+ * FAIL_LOG_EVERY_NS (a full disk fails every batch). */
+static bool log_failure_now(wal *w)
+{
+    int64_t now = lk_now_ns();
+    if (!atomic_exchange(&w->failing, true) ||
+        now - atomic_load(&w->fail_logged_ns) >= FAIL_LOG_EVERY_NS) {
+        atomic_store(&w->fail_logged_ns, now);
+        return true;
+    }
+    return false;
+}
+
+static void batch_succeeded(wal *w)
+{
+    if (atomic_exchange(&w->failing, false))
+        log_info("writing the WAL works again", "dir=\"%s\"", w->dir);
+}
 
 static int write_all(int fd, const char *p, size_t n, uint64_t off)
 {
@@ -239,8 +263,9 @@ static int new_segment(wal *w)
     lk_buf_free(&name);
     return 0;
 fail:
-    log_error("creating a WAL segment failed", "call=%s file=\"%s/%s\" err=\"%s\"", call, w->dir,
-              name.p, strerror(e));
+    if (log_failure_now(w))
+        log_error("creating a WAL segment failed", "call=%s file=\"%s/%s\" err=\"%s\"", call,
+                  w->dir, name.p, strerror(e));
     close_segment(w);
     unlinkat(w->dirfd, name.p, 0);
     lk_buf_free(&name);
@@ -261,8 +286,9 @@ static int write_batch(syncer *sy, const lk_buf *b, bool rotate)
         if (ftruncate(w->fds[sy->id], (off_t)w->seg_size) != 0)
             log_warn("truncating a failed WAL write failed", "segment=%u err=\"%s\"", w->seg_id,
                      strerror(errno));
-        log_error("writing the WAL failed", "call=write segment=%u bytes=%zu err=\"%s\"",
-                  w->seg_id, b->len, strerror(e));
+        if (log_failure_now(w))
+            log_error("writing the WAL failed", "call=write segment=%u bytes=%zu err=\"%s\"",
+                      w->seg_id, b->len, strerror(e));
         return e;
     }
     w->seg_size += b->len;
@@ -327,9 +353,11 @@ static void *sync_main(void *arg)
         w->inflight++;
         pthread_mutex_unlock(&w->mu);
         e = fdatasync(fd) != 0 ? (errno ? errno : EIO) : 0;
-        if (e)
+        if (e && log_failure_now(w))
             log_error("writing the WAL failed", "call=fdatasync segment=%u err=\"%s\"", w->seg_id,
                       strerror(e));
+        else if (!e)
+            batch_succeeded(w);
         pthread_mutex_lock(&w->mu);
         if (--w->inflight == 0)
             pthread_cond_broadcast(&w->idle);
