@@ -12,9 +12,6 @@
  * Prints the pushed lines, raw bytes and the [start, end] of the data (ns)
  * as `start_ns=... end_ns=...` for tests/bench/query.sh. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <snappy-c.h>
 #include <stdatomic.h>
@@ -23,11 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/proto/push.pb-c.h"
+#include "tests/bench/bench_http.h"
 
 #define APPS 25
 #define BATCH 500 /* lines per stream per request */
@@ -192,52 +189,6 @@ static size_t build(batch *b, stream **ss, int n, char **wire, long long *lines,
     return (size_t)hl + clen;
 }
 
-static int connect_server(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        perror("connect");
-        exit(1);
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-/* The status of one HTTP response, its body printed when it is not 204. */
-static int read_response(int fd)
-{
-    char buf[16384];
-    size_t have = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - have - 1);
-        if (n <= 0)
-            return -1;
-        have += (size_t)n;
-        buf[have] = 0;
-        char *end = strstr(buf, "\r\n\r\n");
-        if (!end)
-            continue;
-        int status = atoi(buf + 9);
-        char *cl = strcasestr(buf, "Content-Length:");
-        size_t body = cl ? (size_t)atol(cl + 15) : 0;
-        size_t got = have - (size_t)(end + 4 - buf);
-        while (got < body && have < sizeof buf - 1) {
-            n = read(fd, buf + have, sizeof buf - have - 1);
-            if (n <= 0)
-                return -1;
-            have += (size_t)n;
-            got += (size_t)n;
-            buf[have] = 0;
-        }
-        if (status != 204)
-            fprintf(stderr, "push: HTTP %d: %s\n", status, end + 4);
-        return status;
-    }
-}
-
 static void *pusher(void *arg)
 {
     int id = (int)(long)arg;
@@ -245,7 +196,7 @@ static void *pusher(void *arg)
     int n = 0;
     for (int s = id; s < n_streams; s += conns)
         mine[n++] = &streams[s];
-    int fd = connect_server();
+    int fd = bench_connect(port);
     batch *b = malloc(sizeof *b);
     for (int round = 0;; round++) {
         /* rotate so every stream advances at the same pace */
@@ -268,7 +219,7 @@ static void *pusher(void *arg)
             o += (size_t)w;
         }
         free(wire);
-        if (read_response(fd) != 204) {
+        if (bench_read_response(fd) != 204) {
             atomic_fetch_add(&errors, 1);
             continue;
         }

@@ -14,20 +14,17 @@
  * (timestamps advance per request) so the client spends its time sending. Server CPU and RSS are measured by the wrapper
  * script (tests/bench/push.sh) from /proc. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <snappy-c.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/proto/push.pb-c.h"
+#include "tests/bench/bench_http.h"
 
 static int port = 3100, conns = 4, n_streams = 10, n_lines = 100, seconds = 20, n_prebuilt = 512;
 static int sustain, rate; /* -sustain: build requests as they go; -rate: lines/s cap */
@@ -140,48 +137,6 @@ static void build(req *r, int idx, long long base_ns)
     free(streams);
 }
 
-static int connect_server(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        perror("connect");
-        exit(1);
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-/* Reads one HTTP response; returns its status or -1. */
-static int read_response(int fd)
-{
-    char buf[8192];
-    size_t have = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - have - 1);
-        if (n <= 0)
-            return -1;
-        have += (size_t)n;
-        buf[have] = 0;
-        char *end = strstr(buf, "\r\n\r\n");
-        if (!end)
-            continue;
-        int status = atoi(buf + 9);
-        char *cl = strcasestr(buf, "Content-Length:");
-        size_t body = cl ? (size_t)atol(cl + 15) : 0;
-        size_t got = have - (size_t)(end + 4 - buf);
-        while (got < body) {
-            n = read(fd, buf, sizeof buf);
-            if (n <= 0)
-                return -1;
-            got += (size_t)n;
-        }
-        return status;
-    }
-}
-
 static void free_req(req *r)
 {
     free(r->buf);
@@ -191,7 +146,7 @@ static void free_req(req *r)
 static void *worker(void *arg)
 {
     int id = (int)(long)arg;
-    int fd = connect_server();
+    int fd = bench_connect(port);
     double t0 = now_s();
     long long sent = 0;
     for (int i = id; !atomic_load(&stop); i += conns) {
@@ -220,13 +175,13 @@ static void *worker(void *arg)
             }
             off += (size_t)n;
         }
-        int st = read_response(fd);
+        int st = bench_read_response(fd);
         sent += r->lines;
         if (st != 204) {
             atomic_fetch_add(&total_errors, 1);
             if (st < 0) {
                 close(fd);
-                fd = connect_server();
+                fd = bench_connect(port);
             }
             free_req(&own);
             continue;
