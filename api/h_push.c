@@ -1,7 +1,9 @@
 /* POST /loki/api/v1/push and /api/prom/push: decode, validate every stream
  * (keeping the good entries of bad streams), check the tenant's ingestion
- * rate, append to the ingester, wait until the write-ahead log holds the
- * entries (one group-commit wait for the whole request), answer 204 or
+ * rate, append to the ingester, log the request to the write-ahead log (as
+ * it arrived when it is snappy protobuf stored whole, else the entries
+ * kept, per stream), wait until the log is on disk (one group-commit wait
+ * for the whole request), answer 204 or
  * Loki's error with every rejected stream named; 500 when the WAL write
  * failed (nothing was acknowledged; a retry is safe), 503 while the WAL is
  * being replayed at startup. */
@@ -18,6 +20,7 @@
 #include "lib/mem.h"
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
+#include "storage/wal.h"
 
 /* A request decodes to at most this many times the body limit. */
 #define PUSH_MAX_INFLATE 10
@@ -68,12 +71,53 @@ static void validate_all(push_ctx *c, const push_request *req)
     }
 }
 
-static void append_all(push_ctx *c)
+static void wal_failed(push_ctx *c, lk_buf *msg)
+{
+    set_status(c, 500);
+    push_err_join(&c->err, lk_buf_str(msg));
+    lk_buf_reset(msg);
+}
+
+/* Deferred logging (ing_ticket.defer): the request as it arrived when
+ * every entry of it was stored unchanged, else the streams the ingester
+ * left to us (pushed[i]: stored with nothing refused). */
+static void log_request(push_ctx *c, const push_request *req, lk_str body, const bool *pushed,
+                        bool whole, ing_ticket *t)
+{
+    ing *g = c->st->ingester;
+    lk_buf msg = { 0 };
+    if (whole && ing_log_push(g, c->tenant, WAL_PUSH_SNAPPY_PROTO, body, t, &msg) == LK_OK)
+        goto out;
+    lk_buf_reset(&msg); /* too large as one record: per stream */
+    for (size_t i = 0; i < req->n_streams; i++) {
+        push_valid_stream *v = &c->v[i];
+        if (pushed[i] && ing_log_entries(g, c->tenant, lk_buf_str(&v->canonical), v->entries,
+                                         v->n_entries, t, &msg) != LK_OK)
+            wal_failed(c, &msg);
+    }
+out:
+    lk_buf_free(&msg);
+}
+
+/* Whole: every stream of the request passed validation unchanged. */
+static bool validated_whole(const push_ctx *c, const push_request *req)
+{
+    for (size_t i = 0; i < req->n_streams; i++) {
+        const push_valid_stream *v = &c->v[i];
+        if (v->n_rejected || v->n_truncated || v->n_entries != req->streams[i].n_entries)
+            return false;
+    }
+    return true;
+}
+
+static void append_all(push_ctx *c, const push_request *req, lk_str body)
 {
     char tenant[160];
     snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));
     const char *tv[1] = { tenant };
-    ing_ticket ticket = { 0 };
+    ing_ticket ticket = { .defer = req->snappy_proto };
+    bool whole = ticket.defer && validated_whole(c, req);
+    bool *pushed = lk_calloc(c->n ? c->n : 1, sizeof *pushed);
     for (size_t i = 0; i < c->n; i++) {
         push_valid_stream *v = &c->v[i];
         if (!v->n_entries)
@@ -85,18 +129,24 @@ static void append_all(push_ctx *c)
                                 v->n_entries, &res, &ticket, &msg);
         if (res.created)
             lk_counter_add(c->st->m_streams_created, tv, 1);
+        pushed[i] = rc == LK_OK;
         if (rc != LK_OK) {
+            whole = false;
             set_status(c, rc == LK_ELIMIT ? 429 : rc == LK_EINVAL ? 400 : 500);
             push_err_join(&c->err, lk_buf_str(&msg));
         }
         lk_buf_free(&msg);
     }
+    bool any = false;
+    for (size_t i = 0; i < c->n; i++)
+        any |= pushed[i];
+    if (ticket.defer && any)
+        log_request(c, req, body, pushed, whole, &ticket);
+    free(pushed);
     /* acknowledged only once on disk (the WAL logs its failures) */
     lk_buf msg = { 0 };
-    if (ing_wait_durable(c->st->ingester, &ticket, &msg) != LK_OK) {
-        set_status(c, 500);
-        push_err_join(&c->err, lk_buf_str(&msg));
-    }
+    if (ing_wait_durable(c->st->ingester, &ticket, &msg) != LK_OK)
+        wal_failed(c, &msg);
     lk_buf_free(&msg);
 }
 
@@ -139,7 +189,7 @@ static void push(api_req *rq, api_resp *rs, bool legacy)
         lk_buf_free(&msg);
         goto out;
     }
-    append_all(&c);
+    append_all(&c, &req, lk_str_n(rq->body.p, rq->body.len));
     if (c.status)
         api_reply_error(rs, c.status, "%s", c.err.p ? c.err.p : "push rejected");
     else

@@ -1072,6 +1072,7 @@ int push_decode(const push_input *in, push_request *out, int *http_status, lk_bu
         return rc;
     }
     b_finish(pv, out);
+    out->snappy_proto = !json && enc == ENC_NONE;
     return LK_OK;
 }
 

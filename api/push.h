@@ -29,6 +29,8 @@ typedef struct push_request {
     size_t n_streams;
     size_t n_entries;      /* total over streams */
     size_t line_bytes;     /* total line bytes */
+    bool snappy_proto;     /* the body was snappy-compressed protobuf without a
+                              Content-Encoding: the WAL can keep it as it is */
     void *priv;            /* decoder-owned buffers */
 } push_request;
 

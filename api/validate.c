@@ -409,6 +409,15 @@ int push_validate_stream(const lk_config *cfg, lk_str tenant, const push_stream 
     return out->n_rejected ? LK_EINVAL : LK_OK;
 }
 
+int push_stream_labels(const push_stream *s, lk_labels *out, lk_buf *msg)
+{
+    lk_buf raw = { 0 };
+    lk_str raw_text;
+    int rc = parse_stream_labels(s, out, &raw, &raw_text, msg);
+    lk_buf_free(&raw);
+    return rc;
+}
+
 void push_valid_stream_free(push_valid_stream *v)
 {
     if (!v)

@@ -77,6 +77,11 @@ int push_validate_stream(const lk_config *cfg, lk_str tenant, const push_stream 
                          int64_t now_ns, push_valid_stream *out, lk_buf *err);
 void push_valid_stream_free(push_valid_stream *v);
 
+/* The labels of s as push_validate_stream stores them (parsed, sorted,
+ * empty values dropped), without the limit checks: for replaying a push
+ * request kept whole in the WAL. LK_EPARSE with the message in *msg. */
+int push_stream_labels(const push_stream *s, lk_labels *out, lk_buf *msg);
+
 /* Appends msg to a combined error message, one message per line. */
 void push_err_join(lk_buf *all, lk_str msg);
 

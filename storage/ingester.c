@@ -472,6 +472,7 @@ int ing_push_begin(ing *g, lk_str tenant, const lk_labels *labels, lk_str canoni
     st_push_opts o = { .lim = &g->lim, .wal_seg = ST_NO_SEG, .now_ns = lk_now_ns() };
     if (g->wal) {
         o.wal_seg = wal_active_segment(g->wal);
+        o.defer = tk->defer;
         o.body = &body;
         o.log = log_entries;
         o.log_ctx = &lc;
@@ -506,6 +507,35 @@ int ing_push_begin(ing *g, lk_str tenant, const lk_labels *labels, lk_str canoni
     return LK_EINVAL;
 }
 
+static int log_failed(int rc, lk_buf *err)
+{
+    if (err)
+        lk_buf_printf(err, "failed to write to the WAL: %s", lk_strerror(rc));
+    return LK_EIO;
+}
+
+int ing_log_push(ing *g, lk_str tenant, uint8_t format, lk_str body, ing_ticket *t, lk_buf *err)
+{
+    if (!g->wal)
+        return 0;
+    int rc = wal_append_push(g->wal, tenant, format, body, &t->w);
+    return rc == 0 ? 0 : log_failed(rc, err);
+}
+
+int ing_log_entries(ing *g, lk_str tenant, lk_str canonical, const lk_entry *entries, size_t n,
+                    ing_ticket *t, lk_buf *err)
+{
+    if (!g->wal || n == 0)
+        return 0;
+    lk_buf body = { 0 };
+    int64_t prev_ts = 0;
+    for (size_t i = 0; i < n; i++)
+        wal_body_put_entry(&body, &entries[i], &prev_ts);
+    int rc = wal_append(g->wal, tenant, canonical, (uint32_t)n, lk_buf_str(&body), &t->w);
+    lk_buf_free(&body);
+    return rc == 0 ? 0 : log_failed(rc, err);
+}
+
 int ing_wait_durable(ing *g, ing_ticket *t, lk_buf *err)
 {
     if (!g->wal)
@@ -524,9 +554,56 @@ int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, u
 
 /* ---- recovery */
 
+typedef struct replay_ctx {
+    ing *g;
+    uint32_t seg;
+    ing_tenant *t;
+    size_t *entries;       /* counts the entries of push records */
+} replay_ctx;
+
+static int replay_stream(void *ctx, const lk_labels *labels, lk_str canonical, uint64_t fp,
+                         const lk_entry *entries, size_t n)
+{
+    replay_ctx *rc = ctx;
+    ing *g = rc->g;
+    if (rc->entries)
+        *rc->entries += n;
+    st_push_opts o = { .lim = &g->lim, .replay = true, .wal_seg = rc->seg,
+                       .now_ns = lk_now_ns() };
+    st_push_acc a;
+    bool created = false;
+    if (push_stream(g, rc->t, labels, canonical, fp, &o, entries, n, &created, &a) == 0)
+        add_deltas(g, &a);
+    return 0;
+}
+
+/* wal_replay's context */
+typedef struct replay_state {
+    ing *g;
+    size_t push_entries;
+} replay_state;
+
+static int replay_push(replay_state *rs, uint32_t seg, const wal_rec *r)
+{
+    ing *g = rs->g;
+    lk_buf err = { 0 };
+    replay_ctx c = { g, seg, ing_tenant_get(g, r->tenant, true), &rs->push_entries };
+    int rc = g->opts.push_decoder
+                 ? g->opts.push_decoder->decode(r->format, r->push, replay_stream, &c, &err)
+                 : LK_EINVAL;
+    if (rc != 0)
+        log_error("skipping a WAL push record that does not decode", "segment=%u err=\"%s\"",
+                  seg, err.p ? err.p : "no push decoder");
+    lk_buf_free(&err);
+    return 0;
+}
+
 static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
 {
-    ing *g = ctx;
+    replay_state *rs = ctx;
+    ing *g = rs->g;
+    if (r->type == WAL_REC_PUSH)
+        return replay_push(rs, seg, r);
     lk_labels labels;
     lk_buf canon = { 0 };
     if (labels_parse(r->canonical, &labels, NULL) != 0) {
@@ -536,12 +613,8 @@ static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
     }
     labels_canonical(&labels, &canon);
     lk_str c = lk_buf_str(&canon);
-    ing_tenant *t = ing_tenant_get(g, r->tenant, true);
-    st_push_opts o = { .lim = &g->lim, .replay = true, .wal_seg = seg, .now_ns = lk_now_ns() };
-    st_push_acc a;
-    bool created = false;
-    if (push_stream(g, t, &labels, c, labels_hash(c), &o, r->e, r->n, &created, &a) == 0)
-        add_deltas(g, &a);
+    replay_ctx rc = { g, seg, ing_tenant_get(g, r->tenant, true), NULL };
+    replay_stream(&rc, &labels, c, labels_hash(c), r->e, r->n);
     labels_free(&labels);
     lk_buf_free(&canon);
     return 0;
@@ -557,7 +630,8 @@ int ing_recover(ing *g, lk_buf *err)
         return 0; /* already done */
     int64_t t0 = lk_now_ns();
     wal_replay_stats st;
-    int rc = wal_replay(g->wal_dir, replay_record, g, &st, err);
+    replay_state rs = { g, 0 };
+    int rc = wal_replay(g->wal_dir, replay_record, &rs, &st, err);
     if (rc != 0)
         return rc;
     atomic_store(&g->replayed, (long long)st.records);
@@ -568,7 +642,7 @@ int ing_recover(ing *g, lk_buf *err)
         return rc;
     log_info("WAL replayed", "segments=%zu records=%zu entries=%zu bad_segments=%zu "
              "dropped_bytes=%llu streams=%lld duration=%.3fs",
-             st.segments, st.records, st.entries, st.bad_segments,
+             st.segments, st.records, st.entries + rs.push_entries, st.bad_segments,
              (unsigned long long)st.bytes_dropped, (long long)atomic_load(&g->streams),
              (double)(lk_now_ns() - t0) / 1e9);
     atomic_store(&g->ready, true);
@@ -649,6 +723,7 @@ void ing_get_counters(ing *g, ing_counters *c)
     c->wal_dropped_bytes = atomic_load(&g->dropped_bytes);
     c->retention_periods_deleted = atomic_load(&g->retention_periods);
     c->wal_records = c->wal_bytes = c->wal_syncs = c->wal_failures = c->wal_segments = 0;
+    c->wal_sync_ns = 0;
     wal *w = g->wal;
     if (w) {
         wal_counters wc;
@@ -656,6 +731,7 @@ void ing_get_counters(ing *g, ing_counters *c)
         c->wal_records = wc.records;
         c->wal_bytes = wc.bytes;
         c->wal_syncs = wc.syncs;
+        c->wal_sync_ns = wc.sync_ns;
         c->wal_failures = wc.failures;
         c->wal_segments = wc.segments;
     }

@@ -44,7 +44,22 @@ typedef struct ing_opts {
     int64_t flush_check_period_ns; /* flusher sweep period (0: from the idle period) */
     int64_t wal_segment_size;      /* 0: 128 MiB */
     bool wal_compress;             /* snappy-compress WAL record bodies */
+    /* Decodes the push requests the WAL keeps whole (ing_log_push) when it
+     * is replayed; without it such a record is skipped with an error. */
+    const struct ing_push_decoder *push_decoder;
 } ing_opts;
+
+/* One stream of a push request being replayed: labels parsed, sorted and
+ * normalised exactly as the push handler did before storing them. */
+typedef int (*ing_emit_fn)(void *ctx, const lk_labels *labels, lk_str canonical, uint64_t fp,
+                           const lk_entry *entries, size_t n);
+typedef struct ing_push_decoder {
+    /* Calls emit for every stream with entries of the request `body` in
+     * `format` (WAL_PUSH_*). Non-zero with the reason in *err when the
+     * bytes do not decode (nothing emitted) or a stream's labels do not
+     * parse (the other streams emitted). */
+    int (*decode)(uint8_t format, lk_str body, ing_emit_fn emit, void *emit_ctx, lk_buf *err);
+} ing_push_decoder;
 
 int ing_create(const ing_opts *opts, ing **out);
 /* ing_create with the reason of a failure in *err: LK_EINVAL for bad
@@ -120,11 +135,25 @@ int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, u
  * exactly once afterwards, whatever the pushes returned. */
 typedef struct ing_ticket {
     wal_ticket w;
+    /* Deferred logging, for a request the WAL can keep as it arrived
+     * (WAL_PUSH_*): set before the first ing_push_begin. A stream push that
+     * returns LK_OK (nothing refused) has then logged nothing, and the
+     * caller logs it: the whole request with ing_log_push when every one of
+     * its entries was stored unchanged, else each such stream with
+     * ing_log_entries. A push that returned an error has logged what it
+     * kept. Both before ing_wait_durable. */
+    bool defer;
 } ing_ticket;
 
 int ing_push_begin(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
                    const lk_entry *entries, size_t n, ing_push_result *res, ing_ticket *t,
                    lk_buf *err);
+/* Deferred logging (above). Without a WAL they do nothing. LK_EIO with
+ * "failed to write to the WAL: <reason>" when the record cannot be
+ * appended (too large: the caller falls back to ing_log_entries). */
+int ing_log_push(ing *g, lk_str tenant, uint8_t format, lk_str body, ing_ticket *t, lk_buf *err);
+int ing_log_entries(ing *g, lk_str tenant, lk_str canonical, const lk_entry *entries, size_t n,
+                    ing_ticket *t, lk_buf *err);
 int ing_wait_durable(ing *g, ing_ticket *t, lk_buf *err);
 
 /* A consistent snapshot of one stream. */
@@ -178,6 +207,7 @@ typedef struct ing_counters {
     /* durable storage (0 without it) */
     int64_t chunks_flushed, flush_failures, flushed_bytes;
     int64_t wal_records, wal_bytes, wal_syncs, wal_failures, wal_segments;
+    int64_t wal_sync_ns;      /* time spent in fdatasync */
     int64_t wal_replayed_records, wal_dropped_bytes;
     int64_t retention_periods_deleted;
     /* process-wide query counters */

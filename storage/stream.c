@@ -272,15 +272,24 @@ void st_stream_push(st_stream *s, const st_push_opts *o, const lk_entry *entries
     int64_t head0 = open_head_bytes(s), blocks0 = s->n_blocks, comp0 = s->comp_bytes;
     int64_t prev_ts = 0;
     uint32_t logged = 0;
+    bool encode = o->log && !o->defer;
     for (size_t i = 0; i < n; i++) {
-        if (push_one(s, o, &entries[i], i, a) || !o->log)
+        bool refused = push_one(s, o, &entries[i], i, a);
+        if (refused && o->log && !encode) {
+            encode = true; /* deferred: everything before i was kept */
+            for (size_t j = 0; j < i; j++, logged++)
+                wal_body_put_entry(o->body, &entries[j], &prev_ts);
+        }
+        if (refused || !encode)
             continue;
         wal_body_put_entry(o->body, &entries[i], &prev_ts);
         logged++;
     }
     s->last_push_ns = o->now_ns;
-    if (logged)
+    if (logged) {
         a->log_rc = o->log(o->log_ctx, s, logged, o->body);
+        a->logged = true;
+    }
     a->d_head_bytes += open_head_bytes(s) - head0;
     a->d_blocks += s->n_blocks - blocks0;
     a->d_comp_bytes += s->comp_bytes - comp0;

@@ -48,6 +48,7 @@ typedef struct st_push_acc {
     size_t closed;       /* chunks closed (ready to flush) */
     bool removed;        /* the stream had been removed: nothing done, look it up again */
     int log_rc;          /* what the log callback returned */
+    bool logged;         /* the log callback was called */
 } st_push_acc;
 
 /* How to push. */
@@ -60,7 +61,11 @@ typedef struct st_push_opts {
     /* Logging under the stream lock (so the WAL's order is the memory's):
      * when log is set, every entry not refused (stored or duplicate) is
      * encoded into *body (wal_body_put_entry), and log is called once after
-     * the entries when there is any; its result goes to acc->log_rc. */
+     * the entries when there is any; its result goes to acc->log_rc.
+     * With defer, entries are logged only when one of them is refused (the
+     * caller logs a push stored whole itself): the entries before the
+     * first refusal are encoded then, and every later one not refused. */
+    bool defer;
     lk_buf *body;
     int (*log)(void *ctx, const st_stream *s, uint32_t n, lk_buf *body);
     void *log_ctx;

@@ -23,24 +23,30 @@
  * abandoned: the next batch opens a new segment, so a record never follows
  * garbage in the same file.
  *
- * Group commit: appenders copy framed records into buf[cur] under mu and
- * link their ticket into `waiters`; a push appends one record per stream,
- * then waits, and only then wakes a sync thread, so its records travel in
- * one batch. A sync thread takes the writer role,
- * swaps the two buffers, writes the full one to the segment, hands the
- * writer role on, then calls fdatasync; meanwhile another sync thread can
- * write the next batch and start its own fdatasync, so a push never waits
- * for a sync that began before its record was written (two syncs may be
- * in flight). A successful fdatasync makes durable everything written to
- * the segment before it began: `durable` becomes the batch's last sequence
- * number if higher, and a waiter is done once durable reaches its ticket
- * (each waiter sleeps on its own condition variable and is woken alone).
- * Each sync thread has its own descriptor of the segment, opened before
- * anything is written to it, so a write-back error is reported to every
- * later fdatasync, whichever thread calls it (Linux reports such an error
- * once per open file). A failed batch fails the tickets that overlap it and
- * sends the next batch to a new segment. A new segment is started only
- * when no sync is in flight, so `durable` never spans two files. */
+ * Group commit, led by the waiters (no thread of its own): appenders copy
+ * framed records into buf[cur] under mu and link their ticket into
+ * `waiters`; a push appends its records (one for the whole request, or one
+ * per stream), then waits. A waiter whose records nobody has taken yet
+ * becomes the leader when the writer role and a sync slot are free: it
+ * swaps the two buffers (taking everything appended so far, other pushes'
+ * records included), writes the full one to the segment, hands the writer
+ * role on, then calls fdatasync on its slot's descriptor. Meanwhile the
+ * next waiter can lead the next batch and start its own fdatasync on the
+ * other slot, so a push never waits for a sync that began before its
+ * record was written (two syncs may be in flight), and pushes that arrive
+ * during a sync share the next one. With one push at a time the pushing
+ * thread does its own write and sync: no thread switch at all.
+ * A successful fdatasync makes durable everything written to the segment
+ * before it began: `durable` becomes the batch's last sequence number if
+ * higher, and a waiter is done once durable reaches its ticket (each waiter
+ * sleeps on its own condition variable and is woken alone: when it is
+ * done, or when it may lead). Each slot has its own descriptor of the
+ * segment, opened before anything is written to it, so a write-back error
+ * is reported to every later fdatasync, whichever slot calls it (Linux
+ * reports such an error once per open file). A failed batch fails the
+ * tickets that overlap it and sends the next batch to a new segment. A new
+ * segment is started only when no sync is in flight, so `durable` never
+ * spans two files. */
 #define _GNU_SOURCE
 #include "storage/wal.h"
 
@@ -66,12 +72,7 @@
 
 #define COMPRESS_MIN 256 /* smaller bodies are not worth compressing */
 
-#define SYNC_THREADS 2
-
-typedef struct syncer {
-    struct wal *w;
-    int id;                /* index into fds */
-} syncer;
+#define SLOTS 2 /* syncs in flight at most */
 
 struct wal {
     char *dir;
@@ -80,45 +81,35 @@ struct wal {
     bool compress;
 
     pthread_mutex_t mu;
-    pthread_cond_t work;   /* sync threads wait for appends and the writer role */
-    pthread_cond_t done;   /* waiters wait for syncs */
-    pthread_cond_t idle;   /* a new segment waits for the syncs in flight */
+    pthread_cond_t done;   /* wal_remove_all waits for batches */
     lk_buf buf[2];
     int cur;               /* buf[cur] receives appends */
     uint64_t appended;     /* last sequence number handed out */
     uint64_t taken;        /* last sequence number taken by a writer */
     uint64_t durable;      /* every record <= durable is on disk */
     wal_ticket *waiters;
-    bool stop;
-    bool writing;          /* a sync thread holds the writer role */
+    bool writing;          /* a leader holds the writer role */
+    bool slot_busy[SLOTS]; /* a leader writes or syncs through fds[i] */
     int inflight;          /* fdatasync calls running */
     bool need_new;         /* the next batch starts a new segment */
     uint32_t active_seg;   /* lower bound of the segment of the next batch */
 
-    /* the writer role's (and wal_open's, before the threads start) */
-    int fds[SYNC_THREADS]; /* one descriptor of the segment per sync thread */
+    /* the writer role's (and wal_open's) */
+    int fds[SLOTS];        /* one descriptor of the segment per slot */
     bool have_seg;
     uint32_t seg_id;       /* of fds, or the last id used */
     uint64_t seg_size;     /* valid bytes in the segment */
-    pthread_t thr[SYNC_THREADS];
-    syncer syncers[SYNC_THREADS];
-    int n_thr;
 
     pthread_mutex_t segmu; /* segment files on disk, sorted */
     uint32_t *segs;
     size_t n_segs, cap_segs;
 
-    atomic_llong records, bytes, syncs, failures, removed;
+    atomic_llong records, bytes, syncs, sync_ns, failures, removed;
     atomic_bool failing;          /* the last batch failed */
     atomic_llong fail_logged_ns;  /* when a failure was last logged */
 };
 
 #define FAIL_LOG_EVERY_NS (INT64_C(10) * 1000000000)
-
-static syncer syncers_of(wal *w, int id)
-{
-    return (syncer){ w, id };
-}
 
 void wal_segment_name(uint32_t id, lk_buf *out)
 {
@@ -171,7 +162,7 @@ static int scan_segments(wal *w, lk_buf *err)
     return rc;
 }
 
-/* ---- writing (sync threads) */
+/* ---- writing (leaders) */
 
 /* Failures are logged when a streak of them begins, then at most every
  * FAIL_LOG_EVERY_NS (a full disk fails every batch). */
@@ -210,7 +201,7 @@ static int write_all(int fd, const char *p, size_t n, uint64_t off)
 
 static void close_segment(wal *w)
 {
-    for (int i = 0; i < SYNC_THREADS; i++) {
+    for (int i = 0; i < SLOTS; i++) {
         if (w->fds[i] >= 0)
             close(w->fds[i]);
         w->fds[i] = -1;
@@ -219,7 +210,7 @@ static void close_segment(wal *w)
 }
 
 /* Creates segment seg_id + 1 with its header, durably, and opens one
- * descriptor per sync thread before anything else is written to it.
+ * descriptor per slot before anything else is written to it.
  * errno value on failure (the id is used up either way). Only with no sync
  * in flight. */
 static int new_segment(wal *w)
@@ -236,7 +227,7 @@ static int new_segment(wal *w)
         goto fail;
     }
     w->fds[0] = fd;
-    for (int i = 1; i < SYNC_THREADS; i++) {
+    for (int i = 1; i < SLOTS; i++) {
         if ((w->fds[i] = openat(w->dirfd, name.p, O_WRONLY | O_CLOEXEC)) < 0) {
             e = errno;
             goto fail;
@@ -275,15 +266,14 @@ fail:
 /* Writes one batch at the end of the segment (a new one first when asked).
  * errno value on failure: the partial batch is cut off again and the next
  * batch goes to a new segment. */
-static int write_batch(syncer *sy, const lk_buf *b, bool rotate)
+static int write_batch(wal *w, int slot, const lk_buf *b, bool rotate)
 {
-    wal *w = sy->w;
     int e = 0;
     if ((rotate || !w->have_seg) && (e = new_segment(w)) != 0)
         return e;
-    e = write_all(w->fds[sy->id], b->p, b->len, w->seg_size);
+    e = write_all(w->fds[slot], b->p, b->len, w->seg_size);
     if (e) {
-        if (ftruncate(w->fds[sy->id], (off_t)w->seg_size) != 0)
+        if (ftruncate(w->fds[slot], (off_t)w->seg_size) != 0)
             log_warn("truncating a failed WAL write failed", "segment=%u err=\"%s\"", w->seg_id,
                      strerror(errno));
         if (log_failure_now(w))
@@ -317,62 +307,96 @@ static void fail_batch(wal *w, uint64_t lo, uint64_t hi, int e)
     wake_done(w);
 }
 
-static void *sync_main(void *arg)
+/* Under mu, with no leader writing: must the next batch start a new
+ * segment? */
+static bool rotation_due(const wal *w)
 {
-    syncer *sy = arg;
-    wal *w = sy->w;
+    return w->need_new || !w->have_seg || w->seg_size >= (uint64_t)w->seg_max;
+}
+
+/* Under mu: a free slot through which a leader can write the next batch
+ * now, or -1. */
+static int leader_slot(const wal *w)
+{
+    if (w->writing || w->taken == w->appended || (rotation_due(w) && w->inflight > 0))
+        return -1; /* a new segment waits for the syncs in flight */
+    for (int i = 0; i < SLOTS; i++) {
+        if (!w->slot_busy[i])
+            return i;
+    }
+    return -1;
+}
+
+/* Under mu: when a batch can be led, wakes one waiter whose records are
+ * not taken yet to lead it. */
+static void hand_on(wal *w)
+{
+    if (leader_slot(w) < 0)
+        return;
+    for (wal_ticket *t = w->waiters; t; t = t->next) {
+        if (t->waiting && !t->err && t->hi > w->taken) {
+            pthread_cond_signal(&t->cv);
+            return;
+        }
+    }
+}
+
+/* Under mu (released during the I/O): writes everything appended so far
+ * through slot as one batch and syncs it. */
+static void lead(wal *w, int slot)
+{
+    w->writing = true;
+    w->slot_busy[slot] = true;
+    lk_buf *b = &w->buf[w->cur];
+    w->cur ^= 1;
+    uint64_t lo = w->taken + 1, hi = w->appended;
+    w->taken = hi;
+    bool rotate = rotation_due(w);
+    w->need_new = false;
+    pthread_mutex_unlock(&w->mu);
+    int e = write_batch(w, slot, b, rotate);
+    int fd = w->fds[slot];
+    b->len = 0;
     pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (!(w->stop && w->appended == w->taken) && (w->appended == w->taken || w->writing))
-            pthread_cond_wait(&w->work, &w->mu);
-        if (w->appended == w->taken)
-            break; /* stopping, nothing left */
-        /* the writer role: take the batch, in sequence order */
-        w->writing = true;
-        lk_buf *b = &w->buf[w->cur];
-        w->cur ^= 1;
-        uint64_t lo = w->taken + 1, hi = w->appended;
-        w->taken = hi;
-        bool rotate = w->need_new || !w->have_seg || w->seg_size >= (uint64_t)w->seg_max;
-        if (rotate) {
-            w->need_new = false;
-            while (w->inflight > 0) /* durable must not span two files */
-                pthread_cond_wait(&w->idle, &w->mu);
-        }
-        pthread_mutex_unlock(&w->mu);
-        int e = write_batch(sy, b, rotate);
-        int fd = w->fds[sy->id];
-        b->len = 0;
-        pthread_mutex_lock(&w->mu);
-        w->writing = false;
-        pthread_cond_signal(&w->work); /* another thread may write the next batch */
-        if (e) {
-            fail_batch(w, lo, hi, e);
-            continue;
-        }
+    w->writing = false;
+    if (!e) {
         w->inflight++;
+        hand_on(w); /* the next batch may be written while this one syncs */
         pthread_mutex_unlock(&w->mu);
+        int64_t t0 = lk_now_ns();
         e = fdatasync(fd) != 0 ? (errno ? errno : EIO) : 0;
+        atomic_fetch_add_explicit(&w->sync_ns, lk_now_ns() - t0, memory_order_relaxed);
         if (e && log_failure_now(w))
-            log_error("writing the WAL failed", "call=fdatasync segment=%u err=\"%s\"", w->seg_id,
-                      strerror(e));
+            log_error("writing the WAL failed", "call=fdatasync segment=%u err=\"%s\"",
+                      w->seg_id, strerror(e));
         else if (!e)
             batch_succeeded(w);
         pthread_mutex_lock(&w->mu);
-        if (--w->inflight == 0)
-            pthread_cond_broadcast(&w->idle);
-        if (e) {
-            fail_batch(w, lo, hi, e);
-            continue;
-        }
+        w->inflight--;
+    }
+    w->slot_busy[slot] = false;
+    if (e) {
+        fail_batch(w, lo, hi, e);
+    } else {
         atomic_fetch_add_explicit(&w->syncs, 1, memory_order_relaxed);
         if (hi > w->durable)
             w->durable = hi;
         wake_done(w);
     }
-    pthread_cond_signal(&w->work); /* the other threads stop too */
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
+    hand_on(w);
+}
+
+/* Under mu: writes and syncs everything appended, and waits for the
+ * batches in flight. */
+static void drain(wal *w)
+{
+    while (w->taken < w->appended || w->writing || w->inflight > 0) {
+        int slot = leader_slot(w);
+        if (slot >= 0)
+            lead(w, slot);
+        else
+            pthread_cond_wait(&w->done, &w->mu);
+    }
 }
 
 /* ---- open / close */
@@ -384,15 +408,13 @@ int wal_open(const wal_opts *o, wal **out, lk_buf *err)
     wal *w = lk_calloc(1, sizeof(*w));
     w->dir = lk_strdup(o->dir);
     w->dirfd = -1;
-    for (int i = 0; i < SYNC_THREADS; i++)
+    for (int i = 0; i < SLOTS; i++)
         w->fds[i] = -1;
     w->seg_max = o->segment_size > 0 ? o->segment_size : WAL_DEFAULT_SEGMENT_SIZE;
     w->compress = o->compress;
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->segmu, NULL);
-    pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->done, NULL);
-    pthread_cond_init(&w->idle, NULL);
     int rc = fs_mkdirs(w->dir, err);
     if (rc == 0) {
         w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -410,11 +432,6 @@ int wal_open(const wal_opts *o, wal **out, lk_buf *err)
     }
     w->active_seg = w->seg_id;
     new_segment(w); /* a failure is retried by the first batch */
-    for (int i = 0; i < SYNC_THREADS; i++) {
-        w->syncers[i] = syncers_of(w, i);
-        pthread_create(&w->thr[i], NULL, sync_main, &w->syncers[i]);
-        w->n_thr++;
-    }
     *out = w;
     return 0;
 }
@@ -423,22 +440,15 @@ void wal_close(wal *w)
 {
     if (!w)
         return;
-    if (w->n_thr) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = true;
-        pthread_cond_broadcast(&w->work);
-        pthread_mutex_unlock(&w->mu);
-        for (int i = 0; i < w->n_thr; i++)
-            pthread_join(w->thr[i], NULL);
-    }
+    pthread_mutex_lock(&w->mu);
+    drain(w);
+    pthread_mutex_unlock(&w->mu);
     close_segment(w);
     if (w->dirfd >= 0)
         close(w->dirfd);
     lk_buf_free(&w->buf[0]);
     lk_buf_free(&w->buf[1]);
-    pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->done);
-    pthread_cond_destroy(&w->idle);
     pthread_mutex_destroy(&w->mu);
     pthread_mutex_destroy(&w->segmu);
     free(w->segs);
@@ -447,6 +457,44 @@ void wal_close(wal *w)
 }
 
 /* ---- appending and waiting */
+
+/* Frames prefix + body as one record, copies it into the current buffer
+ * and links t. LK_ETOOLARGE when it would exceed WAL_MAX_RECORD. */
+static int append_record(wal *w, const lk_buf *prefix, lk_str body, wal_ticket *t)
+{
+    uint64_t len = (uint64_t)prefix->len + body.len;
+    if (len > WAL_MAX_RECORD)
+        return LK_ETOOLARGE;
+    uint8_t h[WAL_REC_HDR];
+    codec_put_le32(h, (uint32_t)len);
+    uint32_t crc = lk_crc32c(0, h, 4);
+    crc = lk_crc32c(crc, prefix->p, prefix->len);
+    crc = lk_crc32c(crc, body.p, body.len);
+    codec_put_le32(h + 4, crc);
+
+    pthread_mutex_lock(&w->mu);
+    lk_buf *b = &w->buf[w->cur];
+    lk_buf_reserve(b, sizeof(h) + len);
+    lk_buf_append(b, h, sizeof(h));
+    lk_buf_append(b, prefix->p, prefix->len);
+    if (body.len)
+        lk_buf_append(b, body.p, body.len);
+    uint64_t seq = ++w->appended;
+    if (!t->linked) {
+        t->lo = seq;
+        t->prev = NULL;
+        t->next = w->waiters;
+        if (w->waiters)
+            w->waiters->prev = t;
+        w->waiters = t;
+        t->linked = true;
+    }
+    t->hi = seq;
+    pthread_mutex_unlock(&w->mu); /* written when its push waits */
+    atomic_fetch_add_explicit(&w->records, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->bytes, (long long)(sizeof(h) + len), memory_order_relaxed);
+    return 0;
+}
 
 int wal_append(wal *w, lk_str tenant, lk_str canonical, uint32_t n, lk_str body, wal_ticket *t)
 {
@@ -462,43 +510,20 @@ int wal_append(wal *w, lk_str tenant, lk_str canonical, uint32_t n, lk_str body,
         }
     }
     wal_rec_put_prefix(&prefix, flags, tenant, canonical, n);
-    uint64_t len = (uint64_t)prefix.len + body.len;
-    int rc = 0;
-    if (len > WAL_MAX_RECORD) {
-        rc = LK_ETOOLARGE;
-        goto out;
-    }
-    uint8_t h[WAL_REC_HDR];
-    codec_put_le32(h, (uint32_t)len);
-    uint32_t crc = lk_crc32c(0, h, 4);
-    crc = lk_crc32c(crc, prefix.p, prefix.len);
-    crc = lk_crc32c(crc, body.p, body.len);
-    codec_put_le32(h + 4, crc);
-
-    pthread_mutex_lock(&w->mu);
-    lk_buf *b = &w->buf[w->cur];
-    lk_buf_reserve(b, sizeof(h) + len);
-    lk_buf_append(b, h, sizeof(h));
-    lk_buf_append(b, prefix.p, prefix.len);
-    if (body.len)
-        lk_buf_append(b, body.p, body.len);
-    uint64_t seq = ++w->appended;
-    if (!t->linked) {
-        t->lo = seq;
-        t->prev = NULL;
-        t->next = w->waiters;
-        if (w->waiters)
-            w->waiters->prev = t;
-        w->waiters = t;
-        t->linked = true;
-    }
-    t->hi = seq;
-    pthread_mutex_unlock(&w->mu); /* the sync threads start when it waits */
-    atomic_fetch_add_explicit(&w->records, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&w->bytes, (long long)(sizeof(h) + len), memory_order_relaxed);
-out:
+    int rc = append_record(w, &prefix, body, t);
     lk_buf_free(&prefix);
     lk_buf_free(&comp);
+    return rc;
+}
+
+int wal_append_push(wal *w, lk_str tenant, uint8_t format, lk_str body, wal_ticket *t)
+{
+    if (format != WAL_PUSH_SNAPPY_PROTO || body.len == 0)
+        return LK_EINVAL;
+    lk_buf prefix = { 0 };
+    wal_rec_put_push_prefix(&prefix, tenant, format);
+    int rc = append_record(w, &prefix, body, t);
+    lk_buf_free(&prefix);
     return rc;
 }
 
@@ -507,16 +532,23 @@ int wal_wait(wal *w, wal_ticket *t, lk_buf *err)
     if (!t->linked)
         return 0;
     pthread_mutex_lock(&w->mu);
-    if (w->durable < t->hi && !t->err) {
-        if (w->taken < t->hi)
-            pthread_cond_signal(&w->work); /* write what is pending, ours included */
-        pthread_cond_init(&t->cv, NULL);
+    bool cv = false;
+    while (w->durable < t->hi && !t->err) {
+        int slot = w->taken < t->hi ? leader_slot(w) : -1;
+        if (slot >= 0) {
+            lead(w, slot); /* ours, and whatever else is pending */
+            continue;
+        }
+        if (!cv) {
+            pthread_cond_init(&t->cv, NULL);
+            cv = true;
+        }
         t->waiting = true;
-        while (w->durable < t->hi && !t->err)
-            pthread_cond_wait(&t->cv, &w->mu);
+        pthread_cond_wait(&t->cv, &w->mu);
         t->waiting = false;
-        pthread_cond_destroy(&t->cv);
     }
+    if (cv)
+        pthread_cond_destroy(&t->cv);
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -586,11 +618,8 @@ size_t wal_remove_before(wal *w, uint32_t seg)
 size_t wal_remove_all(wal *w)
 {
     pthread_mutex_lock(&w->mu);
-    if (w->taken < w->appended)
-        pthread_cond_signal(&w->work);
-    while (w->taken < w->appended || w->writing || w->inflight > 0)
-        pthread_cond_wait(&w->done, &w->mu);
-    /* the sync threads are idle until the next append: the segment is ours */
+    drain(w);
+    /* no leader until we let go of mu: the segment is ours */
     close_segment(w);
     pthread_mutex_lock(&w->segmu);
     size_t n = w->n_segs;
@@ -607,6 +636,7 @@ void wal_get_counters(wal *w, wal_counters *c)
     c->records = atomic_load_explicit(&w->records, memory_order_relaxed);
     c->bytes = atomic_load_explicit(&w->bytes, memory_order_relaxed);
     c->syncs = atomic_load_explicit(&w->syncs, memory_order_relaxed);
+    c->sync_ns = atomic_load_explicit(&w->sync_ns, memory_order_relaxed);
     c->failures = atomic_load_explicit(&w->failures, memory_order_relaxed);
     c->segments_removed = atomic_load_explicit(&w->removed, memory_order_relaxed);
     pthread_mutex_lock(&w->segmu);

@@ -3,13 +3,15 @@
  * (kill -9, power loss) a restart replays the segments into memory.
  *
  * Group commit: appenders copy their record into a shared buffer under a
- * mutex and get a ticket; one sync thread writes whatever accumulated since
- * its last round and calls fdatasync once for all of it, then wakes the
- * waiters. Concurrent pushes therefore share one sync.
+ * mutex and get a ticket; the first waiter whose records are not on disk
+ * yet writes whatever accumulated and calls fdatasync once for all of it,
+ * then wakes the other waiters it covered. Concurrent pushes therefore
+ * share one sync, and a lone push does its own write and sync without a
+ * thread switch.
  *
- * Segments are numbered; the sync thread starts a new one at
- * segment_size, and after a failed write or sync (the failed batch's
- * tickets report the error; nothing after it goes to the damaged segment).
+ * Segments are numbered; a new one is started at segment_size, and after
+ * a failed write or sync (the failed batch's tickets report the error;
+ * nothing after it goes to the damaged segment).
  * The ingester deletes segments whose entries are all in flushed chunks
  * (wal_remove_before). File and record layout: top of storage/wal.c and
  * storage/walrec.c. */
@@ -36,13 +38,13 @@ typedef struct wal_opts {
     bool compress;           /* snappy-compress record bodies */
 } wal_opts;
 
-/* Opens the log for appending: starts the sync thread and a new segment
+/* Opens the log for appending: starts a new segment
  * numbered after every segment already in dir (replay those first). A
  * failure to create the first segment is not fatal: the first batch tries
  * again and reports the error to its waiters. LK_EIO with the reason when
  * the directory cannot be created or opened. */
 int wal_open(const wal_opts *o, wal **out, lk_buf *err);
-/* Writes and syncs what is pending, stops the sync thread, closes the
+/* Writes and syncs what is pending, closes the
  * segment. Accepts NULL. */
 void wal_close(wal *w);
 
@@ -58,6 +60,12 @@ typedef struct wal_ticket {
     pthread_cond_t cv;       /* initialised by wal_wait while it waits */
 } wal_ticket;
 
+/* Record types (storage/walrec.c). */
+#define WAL_REC_ENTRIES 1          /* one stream's entries */
+#define WAL_REC_PUSH 2             /* a whole push request, as received */
+/* Formats of a push request record. */
+#define WAL_PUSH_SNAPPY_PROTO 1    /* snappy-compressed protobuf PushRequest */
+
 /* Appends one record: the entries (body, as wal_body_put_entry wrote them,
  * n of them) of the stream `canonical` of `tenant`. Never blocks on I/O;
  * the record is written when a waiter asks (wal_wait), so that the records
@@ -65,7 +73,12 @@ typedef struct wal_ticket {
  * LK_ETOOLARGE when the record would exceed WAL_MAX_RECORD (nothing
  * appended). */
 int wal_append(wal *w, lk_str tenant, lk_str canonical, uint32_t n, lk_str body, wal_ticket *t);
-/* Waits until every record of t is on disk. 0, or LK_EIO with
+/* Appends one push request record: the request's bytes as received, in
+ * `format` (WAL_PUSH_*), never compressed again. Same contract as
+ * wal_append; LK_EINVAL for an empty body or an unknown format. */
+int wal_append_push(wal *w, lk_str tenant, uint8_t format, lk_str body, wal_ticket *t);
+/* Waits until every record of t is on disk, writing and syncing the
+ * pending records itself when no other waiter is doing so. 0, or LK_EIO with
  * "failed to write to the WAL: <strerror>" appended to *err. A ticket
  * with nothing appended returns 0 at once. */
 int wal_wait(wal *w, wal_ticket *t, lk_buf *err);
@@ -83,6 +96,7 @@ size_t wal_remove_all(wal *w);
 typedef struct wal_counters {
     int64_t records, bytes;      /* appended */
     int64_t syncs;               /* fdatasync calls on segments */
+    int64_t sync_ns;             /* time spent in them */
     int64_t failures;            /* failed batches */
     int64_t segments;            /* segment files on disk */
     int64_t segments_removed;
@@ -96,8 +110,14 @@ void wal_get_counters(wal *w, wal_counters *c);
 void wal_body_put_entry(lk_buf *body, const lk_entry *e, int64_t *prev_ts);
 
 /* A decoded record; entries point into the record's bytes or into the
- * decoder's buffers (valid until the next decode or wal_rec_free). */
+ * decoder's buffers (valid until the next decode or wal_rec_free).
+ * type WAL_REC_ENTRIES: canonical and the n entries e; WAL_REC_PUSH: the
+ * request's bytes in push (format WAL_PUSH_*), n = 0 (the replayer
+ * decodes them). */
 typedef struct wal_rec {
+    uint8_t type;
+    uint8_t format;
+    lk_str push;
     lk_str tenant, canonical;
     lk_entry *e;
     size_t n, e_cap;

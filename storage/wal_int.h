@@ -15,12 +15,13 @@
 #define WAL_SEG_HDR 16 /* segment header bytes */
 #define WAL_REC_HDR 8  /* record framing: length, CRC */
 
-#define WAL_REC_ENTRIES 1    /* payload type */
 #define WAL_FLAG_SNAPPY 0x01 /* payload flag: body compressed */
 
 /* walrec.c: the payload up to the body (type, flags, tenant, canonical,
  * entry count) into out (appended). */
 void wal_rec_put_prefix(lk_buf *out, uint8_t flags, lk_str tenant, lk_str canonical, uint32_t n);
+/* walrec.c: the payload of a push request record up to its body. */
+void wal_rec_put_push_prefix(lk_buf *out, lk_str tenant, uint8_t format);
 
 /* walreplay.c: the id of a segment file name ("00000012.wal"); false for
  * any other name. */

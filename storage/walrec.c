@@ -1,8 +1,9 @@
-/* WAL record payloads: one stream's entries from one push.
+/* WAL record payloads: one stream's entries from one push (type 1), or a
+ * whole push request as it arrived on the wire (type 2).
  *
- * Payload (the framing around it, length and CRC32C, is in wal.c):
+ * Payload (the framing around it, length and CRC32C, is in wal.c), type 1:
  *
- *   1 byte   type: 1 = entries of one stream (no other type exists)
+ *   1 byte   type: 1 = entries of one stream
  *   1 byte   flags: bit 0 = the body is snappy-compressed; other bits 0
  *   uvarint  T, then T bytes: tenant
  *   uvarint  C, then C bytes: the stream's canonical labels, {a="1", b="2"}
@@ -17,10 +18,24 @@
  *   uvarint  M, metadata pair count, then M times: uvarint length and bytes
  *            of the name, uvarint length and bytes of the value
  *
+ * Type 2, a push request every entry of which was stored (the ingester
+ * logs a request this way when nothing in it was refused, dropped or
+ * changed, so that replaying it stores exactly what was acknowledged; it
+ * costs one copy of bytes that are already compressed):
+ *
+ *   1 byte   type: 2 = push request
+ *   1 byte   flags: 0
+ *   uvarint  T, then T bytes: tenant
+ *   1 byte   format: 1 = snappy-compressed protobuf PushRequest (promtail's
+ *            wire format, Content-Encoding none); no other format exists
+ *   body     the rest of the payload, at least 1 byte: the request's bytes
+ *
  * Varints are Go's encoding/binary ones (storage/codec.h). A payload is
  * valid when every length lies inside it, the type and flags are known,
- * N >= 1, the body holds exactly N entries with nothing after the last and
- * a compressed body decompresses (at most WAL_MAX_RECORD bytes). */
+ * and for type 1, N >= 1, the body holds exactly N entries with nothing
+ * after the last and a compressed body decompresses (at most
+ * WAL_MAX_RECORD bytes); for type 2, the format is known and the body is
+ * not empty (its contents are checked by the decoder that replays it). */
 #include <snappy-c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,12 +89,21 @@ void wal_rec_put_prefix(lk_buf *out, uint8_t flags, lk_str tenant, lk_str canoni
     put_uvarint(out, n);
 }
 
+void wal_rec_put_push_prefix(lk_buf *out, lk_str tenant, uint8_t format)
+{
+    uint8_t tf[2] = { WAL_REC_PUSH, 0 };
+    lk_buf_append(out, tf, 2);
+    put_bytes(out, tenant);
+    lk_buf_append(out, &format, 1);
+}
+
 /* ---- decoding */
 
 static int bad(wal_rec *r, lk_buf *err, const char *why)
 {
     r->n = 0;
     r->n_meta = 0;
+    r->push = (lk_str){ 0 };
     if (err)
         lk_buf_printf(err, "corrupt WAL record: %s", why);
     return LK_ECORRUPT;
@@ -164,13 +188,36 @@ static int uncompress_body(wal_rec *r, const uint8_t **p, const uint8_t **end, l
     return 0;
 }
 
+static int decode_push(const uint8_t *p, const uint8_t *end, wal_rec *r, lk_buf *err)
+{
+    uint64_t tl;
+    const uint8_t *tenant = get_bytes(&p, end, &tl);
+    if (!tenant)
+        return bad(r, err, "tenant past the end");
+    if (p == end || *p != WAL_PUSH_SNAPPY_PROTO)
+        return bad(r, err, "unknown push request format");
+    p++;
+    if (p == end)
+        return bad(r, err, "empty push request");
+    r->type = WAL_REC_PUSH;
+    r->format = WAL_PUSH_SNAPPY_PROTO;
+    r->tenant = lk_str_n((const char *)tenant, tl);
+    r->canonical = (lk_str){ 0 };
+    r->push = lk_str_n((const char *)p, (size_t)(end - p));
+    return 0;
+}
+
 int wal_rec_decode(const uint8_t *p, size_t n, wal_rec *r, lk_buf *err)
 {
     const uint8_t *end = p + n;
     r->n = 0;
     r->n_meta = 0;
+    r->push = (lk_str){ 0 };
+    if (n >= 2 && p[0] == WAL_REC_PUSH && p[1] == 0)
+        return decode_push(p + 2, end, r, err);
     if (n < 2 || p[0] != WAL_REC_ENTRIES || (p[1] & ~WAL_FLAG_SNAPPY) != 0)
         return bad(r, err, "unknown record type or flags");
+    r->type = WAL_REC_ENTRIES;
     bool snappy = p[1] & WAL_FLAG_SNAPPY;
     p += 2;
     uint64_t tl, cl, count;

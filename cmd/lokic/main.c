@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "api/push_replay.h"
 #include "api/server.h"
 #include "lib/config.h"
 #include "lib/err.h"
@@ -44,6 +45,7 @@ typedef struct counter_metric {
     const char *name, *help;
     size_t off; /* into ing_counters */
     bool counter;
+    double scale; /* 0: 1 */
 } counter_metric;
 
 static const counter_metric storage_metrics[] = {
@@ -59,6 +61,8 @@ static const counter_metric storage_metrics[] = {
       "records.", offsetof(ing_counters, wal_bytes), true },
     { "lokic_ingester_wal_syncs_total", "fdatasync calls on WAL segments (one per group commit).",
       offsetof(ing_counters, wal_syncs), true },
+    { "lokic_ingester_wal_sync_seconds_total", "Time spent in fdatasync on WAL segments.",
+      offsetof(ing_counters, wal_sync_ns), true, 1e-9 },
     { "lokic_ingester_wal_failures_total", "WAL writes or syncs that failed.",
       offsetof(ing_counters, wal_failures), true },
     { "lokic_ingester_wal_segments", "WAL segment files on disk.",
@@ -88,7 +92,8 @@ static double storage_metric(void *ctx)
     const metric_ctx *c = ctx;
     ing_counters v;
     ing_get_counters(c->g, &v);
-    return (double)*(const int64_t *)(const void *)((const char *)&v + c->m->off);
+    double x = (double)*(const int64_t *)(const void *)((const char *)&v + c->m->off);
+    return c->m->scale ? x * c->m->scale : x;
 }
 
 static void register_storage_metrics(ing *g)
@@ -152,6 +157,7 @@ static int run(const lk_config *cfg)
         .retention_period_ns = retention_of(cfg),
         .retention_interval_ns = cfg->compaction_interval_ns,
         .wal_compress = LOKIC_WAL_COMPRESS,
+        .push_decoder = &push_wal_decoder,
     };
     if ((rc = ing_open(&io, &g, &err)) != LK_OK) {
         log_error("opening the storage failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));

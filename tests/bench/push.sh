@@ -110,12 +110,16 @@ burst() {
   rss=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$pid/status")
   lines=$((reqs * 1000))
   lps=$(sed -n 's/.*lines_per_sec=\([0-9]*\).*/\1/p' <<<"$out")
-  local walw waldisk
+  local walw waldisk syncs sync_s
   walw=$(metric loki_ingester_wal_logged_bytes_total)
   waldisk=$(dir_bytes "$data/wal")
+  syncs=$(metric lokic_ingester_wal_syncs_total)
+  sync_s=$(metric lokic_ingester_wal_sync_seconds_total)
   stop_server
   echo "wal=$([[ $wal == 1 ]] && echo on || echo off) $out server_cpu_seconds=$cpu" \
        "lines_per_cpu_second=$(python3 -c "print(int($lines/max($cpu,0.01)))") peak_rss=$rss"
+  [[ $wal == 1 ]] && python3 -c "print('  wal: syncs=%d pushes_per_sync=%.1f avg_sync_ms=%.2f' % \
+      ($syncs, $reqs / max($syncs, 1), 1000 * $sync_s / max($syncs, 1)))"
   disk_report "$lines" "${walw:-0}" "$waldisk"
   rm -rf "$data"
 }

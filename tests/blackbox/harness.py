@@ -6,6 +6,7 @@ with a temporary data directory, and stops it with SIGTERM at the end.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -134,6 +135,12 @@ class Lokic:
     def get_json(self, path, params=None, **kw):
         st, body, _ = self.get(path, params, **kw)
         return st, json.loads(body) if body and body[:1] in (b"{", b"[") else body
+
+    def metric(self, name):
+        """The value of an unlabelled sample on /metrics, None when absent."""
+        _, body, _ = self.get("/metrics")
+        m = re.search(rb"^" + re.escape(name.encode()) + rb" (\S+)$", body, re.M)
+        return float(m.group(1)) if m else None
 
 
 class Result:

@@ -56,6 +56,11 @@ static int collect(void *ctx, uint32_t seg, const wal_rec *r)
     s->records++;
     if (s->n_segs == 0 || s->segs[s->n_segs - 1] != seg)
         s->segs[s->n_segs++] = seg;
+    if (r->type == WAL_REC_PUSH) {
+        assert_int_equal(r->n, 0);
+        lk_buf_printf(&s->text, "%.*s|push%u|%.*s\n", LK_STR_FMT(r->tenant), r->format,
+                      LK_STR_FMT(r->push));
+    }
     for (size_t i = 0; i < r->n; i++) {
         const lk_entry *e = &r->e[i];
         lk_buf_printf(&s->text, "%.*s|%.*s|%lld:%.*s", LK_STR_FMT(r->tenant),
@@ -110,11 +115,18 @@ static void roundtrip(bool compress)
     wal_ticket t = { 0 };
     append_rec(w, &t, "fake", "{app=\"a\"}", "one", 50, T0, &expect);
     append_rec(w, &t, "tenant-2", "{app=\"b\", env=\"prod\"}", "two", 1, T0 - 5, &expect);
+    /* a push request kept as it arrived (any bytes: replay does not look) */
+    assert_int_equal(wal_append_push(w, LK_STR("fake"), WAL_PUSH_SNAPPY_PROTO,
+                                     LK_STR("request bytes"), &t), 0);
+    lk_buf_puts(&expect, "fake|push1|request bytes\n");
+    assert_int_equal(wal_append_push(w, LK_STR("fake"), 7, LK_STR("x"), &t), LK_EINVAL);
+    assert_int_equal(wal_append_push(w, LK_STR("fake"), WAL_PUSH_SNAPPY_PROTO, LK_STR(""), &t),
+                     LK_EINVAL);
     append_rec(w, &t, "fake", "{app=\"a\"}", "three", 200, T0 + 1000000, &expect);
     assert_int_equal(wal_wait(w, &t, NULL), 0);
     wal_counters c;
     wal_get_counters(w, &c);
-    assert_int_equal(c.records, 3);
+    assert_int_equal(c.records, 4);
     assert_true(c.syncs >= 1);
     assert_int_equal(c.segments, 1);
     wal_close(w);
@@ -122,7 +134,7 @@ static void roundtrip(bool compress)
     seen s = { 0 };
     wal_replay_stats st;
     assert_int_equal(wal_replay(dir, collect, &s, &st, NULL), 0);
-    assert_int_equal(st.records, 3);
+    assert_int_equal(st.records, 4);
     assert_int_equal(st.entries, 251);
     assert_int_equal(st.bad_segments, 0);
     assert_int_equal(st.last_segment, 1);
@@ -463,8 +475,21 @@ static void test_decode_bad_records(void **state)
     lk_buf err = { 0 };
     const uint8_t empty[1] = { 0 };
     assert_int_equal(wal_rec_decode(empty, 0, &r, &err), LK_ECORRUPT);
-    const uint8_t type2[] = { 2, 0, 0, 0, 1, 0, 0, 0 };
-    assert_int_equal(wal_rec_decode(type2, sizeof type2, &r, NULL), LK_ECORRUPT);
+    const uint8_t type3[] = { 3, 0, 0, 0, 1, 0, 0, 0 };
+    assert_int_equal(wal_rec_decode(type3, sizeof type3, &r, NULL), LK_ECORRUPT);
+    /* push records: tenant "t", format 1, body "xy" */
+    const uint8_t push[] = { 2, 0, 1, 't', 1, 'x', 'y' };
+    assert_int_equal(wal_rec_decode(push, sizeof push, &r, NULL), 0);
+    assert_int_equal(r.type, WAL_REC_PUSH);
+    assert_true(lk_str_eq(r.tenant, LK_STR("t")) && lk_str_eq(r.push, LK_STR("xy")));
+    const uint8_t push_flags[] = { 2, 1, 1, 't', 1, 'x', 'y' };
+    assert_int_equal(wal_rec_decode(push_flags, sizeof push_flags, &r, NULL), LK_ECORRUPT);
+    const uint8_t push_format[] = { 2, 0, 1, 't', 2, 'x', 'y' };
+    assert_int_equal(wal_rec_decode(push_format, sizeof push_format, &r, NULL), LK_ECORRUPT);
+    const uint8_t push_empty[] = { 2, 0, 1, 't', 1 };
+    assert_int_equal(wal_rec_decode(push_empty, sizeof push_empty, &r, NULL), LK_ECORRUPT);
+    const uint8_t push_tenant[] = { 2, 0, 9, 't', 1, 'x' };
+    assert_int_equal(wal_rec_decode(push_tenant, sizeof push_tenant, &r, NULL), LK_ECORRUPT);
     const uint8_t flags[] = { 1, 2, 0, 0, 1, 0, 0, 0 };
     assert_int_equal(wal_rec_decode(flags, sizeof flags, &r, NULL), LK_ECORRUPT);
     /* tenant "" labels "" 1 entry: ts 0, line "", no metadata */
