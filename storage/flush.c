@@ -33,6 +33,11 @@
 
 #define BATCH_CHUNKS 256
 #define BATCH_BYTES (64 << 20)
+/* Chunk file bytes encoded and written at a time within a batch (unless
+ * ing_opts.flush_write_bytes says otherwise): the file bytes are a copy of
+ * the chunks', so encoding a whole batch first held twice what was being
+ * flushed. */
+#define WRITE_BYTES (4 << 20)
 /* Cycles a closed chunk triggers start at least this far apart, so that
  * under heavy ingest one cycle writes many chunks (fewer fsyncs competing
  * with the WAL's). */
@@ -75,17 +80,27 @@ static void flush_batch(cycle *cy, size_t lo, size_t hi, lk_buf *err)
     lk_buf *bufs = lk_calloc(n, sizeof(*bufs));
     idx_chunk *ic = lk_calloc(n, sizeof(*ic));
     size_t n_ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        st_flush_item *it = &cy->sw.items[lo + i];
-        it->ok = false;
-        if (chk_file_encode(it->c, st_stream_canonical(it->s), st_stream_fp(it->s), &bufs[i]) !=
-            0)
-            LK_BUG("encoding a closed chunk failed");
-        fill_ref(it, lk_buf_str(&bufs[i]));
-        files[i] = (cdir_file){ .tenant = cy->tenants[lo + i], .ref = it->ref,
-                                .bytes = lk_buf_str(&bufs[i]) };
+    size_t write_bytes = g->opts.flush_write_bytes > 0 ? (size_t)g->opts.flush_write_bytes
+                                                       : WRITE_BYTES;
+    for (size_t first = 0, i = 0; i < n; first = i) {
+        size_t bytes = 0;
+        for (; i < n && (i == first || bytes < write_bytes); i++) {
+            st_flush_item *it = &cy->sw.items[lo + i];
+            it->ok = false;
+            if (chk_file_encode(it->c, st_stream_canonical(it->s), st_stream_fp(it->s),
+                                &bufs[i]) != 0)
+                LK_BUG("encoding a closed chunk failed");
+            fill_ref(it, lk_buf_str(&bufs[i]));
+            files[i] = (cdir_file){ .tenant = cy->tenants[lo + i], .ref = it->ref,
+                                    .bytes = lk_buf_str(&bufs[i]) };
+            bytes += bufs[i].len;
+        }
+        cdir_write(g->dir, files + first, i - first, err && err->len ? NULL : err);
+        for (size_t k = first; k < i; k++) {
+            lk_buf_free(&bufs[k]);
+            files[k].bytes = (lk_str){ 0 };
+        }
     }
-    cdir_write(g->dir, files, n, err);
     for (size_t i = 0; i < n; i++) {
         if (files[i].rc != 0)
             continue;
@@ -105,8 +120,6 @@ static void flush_batch(cycle *cy, size_t lo, size_t hi, lk_buf *err)
             }
         }
     }
-    for (size_t i = 0; i < n; i++)
-        lk_buf_free(&bufs[i]);
     free(bufs);
     free(files);
     free(ic);

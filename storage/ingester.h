@@ -42,6 +42,8 @@ typedef struct ing_opts {
     int64_t retention_period_ns;   /* periods older than this are deleted (0: keep) */
     int64_t retention_interval_ns; /* how often retention runs (0: 10m) */
     int64_t flush_check_period_ns; /* flusher sweep period (0: from the idle period) */
+    int64_t flush_write_bytes;     /* chunk file bytes encoded and written at a time
+                                      while flushing (0: 4 MiB) */
     int64_t wal_segment_size;      /* 0: 128 MiB */
     bool wal_compress;             /* snappy-compress WAL record bodies */
     /* Decodes the push requests the WAL keeps whole (ing_log_push) when it

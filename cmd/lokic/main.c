@@ -49,6 +49,10 @@ typedef struct counter_metric {
 } counter_metric;
 
 static const counter_metric storage_metrics[] = {
+    { "lokic_ingester_memory_compressed_bytes", "Bytes of compressed blocks held in memory.",
+      offsetof(ing_counters, compressed_bytes), false },
+    { "lokic_ingester_memory_head_bytes", "Bytes of uncompressed head blocks held in memory.",
+      offsetof(ing_counters, head_bytes), false },
     { "loki_ingester_chunks_flushed_total", "Total flushed chunks.",
       offsetof(ing_counters, chunks_flushed), true },
     { "lokic_ingester_flush_failures_total", "Chunk flushes that failed (retried later).",

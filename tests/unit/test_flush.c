@@ -56,6 +56,7 @@ static void env_init(env *e)
     lk_buf_printf(&e->chunks, "%s/chunks", e->root);
     lk_buf_printf(&e->index, "%s/index", e->root);
     e->o = (ing_opts){ .chunk_block_size = 2048, .chunk_target_size = 8192,
+                       .flush_write_bytes = 20000, /* several writes per flush batch */
                        .max_chunk_age_ns = 2 * HOUR, .wal_dir = e->wal.p,
                        .chunk_dir = e->chunks.p, .index_dir = e->index.p,
                        .chunk_idle_period_ns = HOUR, .flush_check_period_ns = HOUR };
