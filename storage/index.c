@@ -45,6 +45,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "storage/faultguard.h"
 #include "storage/fsutil.h"
 
 #define MAP_SIZE ((size_t)64 << 30)
@@ -60,6 +61,8 @@ struct idx {
     MDB_env *env;
     MDB_dbi postings, series, chunks;
     size_t maxkey;
+    size_t psize;     /* page size */
+    const char *map;  /* where data.mdb is mapped (NULL: unknown) */
 };
 
 /* ---- key building */
@@ -190,6 +193,107 @@ static bool key_tp(const MDB_val *v, lk_str *tenant, int32_t *period, size_t *re
     return true;
 }
 
+/* ---- guarding against corrupt pages
+ *
+ * LMDB trusts its pages: a flipped byte in a node header hands out a key
+ * or a value that points outside the file, and reading it would crash; a
+ * corrupt page can also make LMDB itself read past the file. Reads run
+ * under the fault guard (storage/faultguard.h), and every key and value a
+ * read gets is checked to lie inside the pages written so far (from the
+ * start of the map to its last page) before it is read; a fault or a key
+ * or value outside ends the scan it came from like a corrupt page
+ * (MDB_CORRUPTED), and the query goes on with the rest, with a warning.
+ * Only in read transactions: a write transaction's own pages live outside
+ * the map. */
+
+typedef struct mapb {
+    const char *lo, *hi; /* lo NULL: unknown, nothing is checked */
+} mapb;
+
+/* Where the environment's data file is mapped: LMDB does not say (its
+ * me_mapaddr is only set for fixed maps), /proc/self/maps does. NULL when
+ * it cannot be found. */
+static const char *find_map(const char *dir)
+{
+    lk_buf want = { 0 };
+    lk_buf_printf(&want, "%s/data.mdb", dir);
+    char *real = realpath(want.p, NULL);
+    lk_buf_free(&want);
+    FILE *f = real ? fopen("/proc/self/maps", "r") : NULL;
+    const char *base = NULL;
+    char line[4352];
+    while (f && !base && fgets(line, sizeof line, f)) {
+        unsigned long start, end, off;
+        int path_at = 0;
+        if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &start, &end, &off, &path_at) != 3 ||
+            !path_at || off != 0)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line + path_at, real) == 0)
+            base = (const char *)start;
+    }
+    if (f)
+        fclose(f);
+    free(real);
+    return base;
+}
+
+static mapb map_bounds(const idx *x)
+{
+    MDB_envinfo info;
+    mapb b = { NULL, NULL };
+    if (x->map && mdb_env_info(x->env, &info) == 0) {
+        b.lo = x->map;
+        b.hi = b.lo + ((size_t)info.me_last_pgno + 1) * x->psize;
+    }
+    return b;
+}
+
+/* v was handed out by LMDB (or still points to the caller's own bytes,
+ * `own`) and lies inside the written pages. */
+static bool in_map(mapb b, const MDB_val *v, const void *own)
+{
+    const char *p = v->mv_data;
+    return !b.lo || v->mv_size == 0 || p == own ||
+           (p >= b.lo && p <= b.hi && v->mv_size <= (size_t)(b.hi - p));
+}
+
+/* A read LMDB may fault in (storage/faultguard.h). */
+typedef struct lmdb_read {
+    MDB_txn *txn;        /* mdb_get when set, else mdb_cursor_get */
+    MDB_dbi db;
+    MDB_cursor *c;
+    MDB_val *key, *data;
+    MDB_cursor_op op;
+    int m;
+} lmdb_read;
+
+static void do_read(void *arg)
+{
+    lmdb_read *r = arg;
+    r->m = r->txn ? mdb_get(r->txn, r->db, r->key, r->data)
+                  : mdb_cursor_get(r->c, r->key, r->data, r->op);
+}
+
+/* The read r, guarded: MDB_CORRUPTED when LMDB faulted or handed out a key
+ * or value outside the written pages. */
+static int guarded_read(mapb b, lmdb_read *r)
+{
+    const void *own = r->key->mv_data;
+    if (!fg_run(do_read, r))
+        return MDB_CORRUPTED;
+    if (r->m == 0 && (!in_map(b, r->key, own) || !in_map(b, r->data, NULL)))
+        return MDB_CORRUPTED;
+    return r->m;
+}
+
+/* mdb_cursor_get whose key and data are checked (see above). */
+static int cursor_get(mapb b, MDB_cursor *c, MDB_val *key, MDB_val *data, MDB_cursor_op op)
+{
+    lmdb_read r = { .c = c, .key = key, .data = data, .op = op };
+    return guarded_read(b, &r);
+}
+
 static chk_sid get_sid(const uint8_t *p)
 {
     return (chk_sid){ get_be64(p), get_be64(p + 8) };
@@ -230,6 +334,12 @@ int idx_open(const char *dir, idx **out, lk_buf *err)
     x->maxkey = (size_t)mdb_env_get_maxkeysize(x->env);
     if (x->maxkey > KEY_CAP)
         x->maxkey = KEY_CAP;
+    MDB_stat est;
+    x->psize = mdb_env_stat(x->env, &est) == 0 ? est.ms_psize : 4096;
+    fg_install();
+    if (!(x->map = find_map(dir)))
+        log_warn("the index map was not found in /proc/self/maps: corrupt index pages are "
+                 "not guarded against", "dir=\"%s\"", dir);
     if ((m = mdb_txn_begin(x->env, NULL, 0, &txn)) == 0 &&
         (m = mdb_dbi_open(txn, "postings", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
                           &x->postings)) == 0 &&
@@ -404,6 +514,7 @@ typedef struct sel {
     bool with_chunks;
     idx_result *out;
     size_t warned;
+    mapb map;                   /* the written pages (cursor_get) */
 } sel;
 
 static void warn_bad(sel *s, const char *db)
@@ -412,18 +523,58 @@ static void warn_bad(sel *s, const char *db)
         log_warn("skipping a malformed index entry", "db=%s", db);
 }
 
+/* Keys, and a key's duplicates, come out of LMDB in strictly increasing
+ * byte order; one that does not comes from a corrupt page, which could
+ * otherwise send a scan round a cycle forever. */
+typedef struct order {
+    uint8_t b[KEY_CAP];
+    size_t n;
+    bool any;
+} order;
+
+static bool in_order(order *o, const MDB_val *v)
+{
+    size_t n = v->mv_size < KEY_CAP ? v->mv_size : KEY_CAP;
+    if (o->any) {
+        int c = memcmp(v->mv_data, o->b, n < o->n ? n : o->n);
+        if (c < 0 || (c == 0 && n <= o->n))
+            return false;
+    }
+    memcpy(o->b, v->mv_data, n);
+    o->n = n;
+    o->any = true;
+    return true;
+}
+
+static int sel_get(sel *s, MDB_cursor *c, MDB_val *key, MDB_val *data, MDB_cursor_op op)
+{
+    return cursor_get(s->map, c, key, data, op);
+}
+
+/* The end of a scan: MDB_NOTFOUND is its normal end; a corrupt page ends
+ * it early, with a warning, and the query goes on with what was read. */
+static int scan_end(sel *s, int m, const char *db)
+{
+    if (m == MDB_CORRUPTED || m == MDB_PAGE_NOTFOUND)
+        warn_bad(s, db);
+    return m == MDB_NOTFOUND || m == MDB_CORRUPTED || m == MDB_PAGE_NOTFOUND ? 0 : m;
+}
+
 /* All stream ids under the current postings key (the cursor is on it). */
 static int collect_dups(sel *s, MDB_val *key, MDB_val *data, sidset *out)
 {
     int m = 0;
+    order o = { .any = false };
     for (;;) {
+        if (!in_order(&o, data))
+            return scan_end(s, MDB_CORRUPTED, "postings");
         if (data->mv_size == SID_LEN)
             sidset_add(out, get_sid(data->mv_data));
         else
             warn_bad(s, "postings");
-        m = mdb_cursor_get(s->cp, key, data, MDB_NEXT_DUP);
+        m = sel_get(s, s->cp, key, data, MDB_NEXT_DUP);
         if (m != 0)
-            return m == MDB_NOTFOUND ? 0 : m;
+            return scan_end(s, m, "postings");
     }
 }
 
@@ -437,15 +588,16 @@ static int postings_of(sel *s, const lk_matcher *mt, int32_t p, sidset *out)
     if (mt->type == LK_MATCH_EQ) {
         kb_value(&k, lk_str_n(mt->value, mt->value_len), s->x->maxkey);
         key = kval(&k);
-        m = mdb_cursor_get(s->cp, &key, &data, MDB_SET_KEY);
-        if (m == MDB_NOTFOUND)
-            return 0;
-        return m ? m : collect_dups(s, &key, &data, out);
+        m = sel_get(s, s->cp, &key, &data, MDB_SET_KEY);
+        return m ? scan_end(s, m, "postings") : collect_dups(s, &key, &data, out);
     }
     size_t pre = k.n;
     key = kval(&k);
-    m = mdb_cursor_get(s->cp, &key, &data, MDB_SET_RANGE);
+    m = sel_get(s, s->cp, &key, &data, MDB_SET_RANGE);
+    order o = { .any = false };
     while (m == 0 && has_prefix(&key, &k)) {
+        if (!in_order(&o, &key))
+            return scan_end(s, MDB_CORRUPTED, "postings");
         const uint8_t *kp = key.mv_data;
         bool take;
         if (key.mv_size < pre + 1 || kp[pre] > 1) {
@@ -457,9 +609,9 @@ static int postings_of(sel *s, const lk_matcher *mt, int32_t p, sidset *out)
         }
         if (take && (m = collect_dups(s, &key, &data, out)) != 0)
             return m;
-        m = mdb_cursor_get(s->cp, &key, &data, MDB_NEXT_NODUP);
+        m = sel_get(s, s->cp, &key, &data, MDB_NEXT_NODUP);
     }
-    return m == MDB_NOTFOUND ? 0 : m;
+    return scan_end(s, m, "postings");
 }
 
 static int all_series(sel *s, int32_t p, sidset *out)
@@ -467,15 +619,18 @@ static int all_series(sel *s, int32_t p, sidset *out)
     kbuf k;
     kb_tp(&k, s->tenant, p);
     MDB_val key = kval(&k), data;
-    int m = mdb_cursor_get(s->cs, &key, &data, MDB_SET_RANGE);
+    int m = sel_get(s, s->cs, &key, &data, MDB_SET_RANGE);
+    order o = { .any = false };
     while (m == 0 && has_prefix(&key, &k)) {
+        if (!in_order(&o, &key))
+            return scan_end(s, MDB_CORRUPTED, "series");
         if (key.mv_size == k.n + SID_LEN)
             sidset_add(out, get_sid((const uint8_t *)key.mv_data + k.n));
         else
             warn_bad(s, "series");
-        m = mdb_cursor_get(s->cs, &key, &data, MDB_NEXT);
+        m = sel_get(s, s->cs, &key, &data, MDB_NEXT);
     }
-    return m == MDB_NOTFOUND ? 0 : m;
+    return scan_end(s, m, "series");
 }
 
 /* Candidates of period p: the intersection of the postings of the matchers
@@ -559,17 +714,22 @@ static int series_matches(sel *s, int32_t p, chk_sid id, MDB_val *canon, bool *o
     kb_sid(&k, id);
     MDB_val key = kval(&k);
     *ok = false;
-    int m = mdb_get(s->txn, s->x->series, &key, canon);
-    if (m == MDB_NOTFOUND)
-        return 0;
+    lmdb_read r = { .txn = s->txn, .db = s->x->series, .key = &key, .data = canon };
+    int m = guarded_read(s->map, &r);
     if (m != 0)
-        return m;
+        return scan_end(s, m, "series");
+    /* checked even without matchers: the labels go out as they are */
+    lk_str text = lk_str_n(canon->mv_data, canon->mv_size);
+    if (chk_sid_h2(text) != id.h2) { /* the key holds a hash of the labels */
+        warn_bad(s, "series");
+        return 0;
+    }
     if (s->nm == 0) {
         *ok = true;
         return 0;
     }
     lk_labels l;
-    if (labels_parse(lk_str_n(canon->mv_data, canon->mv_size), &l, NULL) != 0) {
+    if (labels_parse(text, &l, NULL) != 0) {
         warn_bad(s, "series");
         return 0;
     }
@@ -588,8 +748,11 @@ static int overlapping_chunks(sel *s, int32_t p, chk_sid id, idx_series *x, bool
     size_t pre = k.n;
     MDB_val key = kval(&k), data;
     *found = false;
-    int m = mdb_cursor_get(s->cc, &key, &data, MDB_SET_RANGE);
-    for (; m == 0 && has_prefix(&key, &k); m = mdb_cursor_get(s->cc, &key, &data, MDB_NEXT)) {
+    int m = sel_get(s, s->cc, &key, &data, MDB_SET_RANGE);
+    order o = { .any = false };
+    for (; m == 0 && has_prefix(&key, &k); m = sel_get(s, s->cc, &key, &data, MDB_NEXT)) {
+        if (!in_order(&o, &key))
+            return scan_end(s, MDB_CORRUPTED, "chunks");
         const uint8_t *kp = key.mv_data;
         if (key.mv_size != pre + 20 || data.mv_size != CHUNK_VAL_LEN) {
             warn_bad(s, "chunks");
@@ -611,7 +774,7 @@ static int overlapping_chunks(sel *s, int32_t p, chk_sid id, idx_series *x, bool
         x->chunks = lk_grow(x->chunks, &x->cap, x->n_chunks + 1, sizeof(*x->chunks));
         x->chunks[x->n_chunks++] = r;
     }
-    return m == MDB_NOTFOUND ? 0 : m;
+    return scan_end(s, m, "chunks");
 }
 
 static int select_period(sel *s, int32_t p)
@@ -661,10 +824,9 @@ static bool next_period(sel *s, int64_t p, int64_t last, int32_t *out, int *m)
     kbuf k;
     kb_tp(&k, s->tenant, (int32_t)p);
     MDB_val key = kval(&k), data;
-    *m = mdb_cursor_get(s->cs, &key, &data, MDB_SET_RANGE);
+    *m = sel_get(s, s->cs, &key, &data, MDB_SET_RANGE);
     if (*m != 0) {
-        if (*m == MDB_NOTFOUND)
-            *m = 0;
+        *m = scan_end(s, *m, "series");
         return false;
     }
     lk_str t;
@@ -672,6 +834,10 @@ static bool next_period(sel *s, int64_t p, int64_t last, int32_t *out, int *m)
     size_t rest;
     if (!key_tp(&key, &t, &kp, &rest) || !lk_str_eq(t, s->tenant) || kp > last)
         return false;
+    if (kp < p) { /* keys out of order: a corrupt page */
+        *m = scan_end(s, MDB_CORRUPTED, "series");
+        return false;
+    }
     *out = kp;
     return true;
 }
@@ -726,6 +892,7 @@ int idx_select(idx *x, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t f
     int m = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &s.txn);
     if (m != 0)
         return lmdb_fail(err, "starting a read transaction", m);
+    s.map = map_bounds(x);
     if ((m = mdb_cursor_open(s.txn, x->postings, &s.cp)) == 0 &&
         (m = mdb_cursor_open(s.txn, x->series, &s.cs)) == 0 &&
         (m = mdb_cursor_open(s.txn, x->chunks, &s.cc)) == 0) {
