@@ -49,6 +49,7 @@
 #include "storage/fsutil.h"
 
 #define MAP_SIZE ((size_t)64 << 30)
+#define MIN_MAP_SIZE ((size_t)1 << 30)
 #define MAX_READERS 4096
 #define NAME_RAW_MAX 200
 #define VALUE_HASH_PREFIX 64
@@ -308,6 +309,33 @@ static int lmdb_fail(lk_buf *err, const char *what, int rc)
 
 /* ---- open / close */
 
+/* Creates and opens the environment, mapping MAP_SIZE of address space;
+ * where that much cannot be reserved (a `ulimit -v`, valgrind) it tries a
+ * quarter of it, down to MIN_MAP_SIZE, and says so. */
+static int open_env(idx *x, const char *dir)
+{
+    int m = 0;
+    for (size_t size = MAP_SIZE; size >= MIN_MAP_SIZE; size /= 4) {
+        if ((m = mdb_env_create(&x->env)) != 0)
+            return m;
+        if ((m = mdb_env_set_maxdbs(x->env, 3)) == 0 &&
+            (m = mdb_env_set_mapsize(x->env, size)) == 0 &&
+            (m = mdb_env_set_maxreaders(x->env, MAX_READERS)) == 0)
+            m = mdb_env_open(x->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+        if (m == 0) {
+            if (size < MAP_SIZE)
+                log_warn("the index could not reserve its full address space", "dir=\"%s\" "
+                         "wanted_bytes=%zu mapped_bytes=%zu", dir, MAP_SIZE, size);
+            return 0;
+        }
+        mdb_env_close(x->env);
+        x->env = NULL;
+        if (m != ENOMEM && m != EINVAL) /* what mmap says to a map too large */
+            break;
+    }
+    return m;
+}
+
 int idx_open(const char *dir, idx **out, lk_buf *err)
 {
     int rc = fs_mkdirs(dir, err);
@@ -315,15 +343,7 @@ int idx_open(const char *dir, idx **out, lk_buf *err)
         return rc;
     idx *x = lk_calloc(1, sizeof(*x));
     MDB_txn *txn = NULL;
-    int m = mdb_env_create(&x->env);
-    if (m == 0)
-        m = mdb_env_set_maxdbs(x->env, 3);
-    if (m == 0)
-        m = mdb_env_set_mapsize(x->env, MAP_SIZE);
-    if (m == 0)
-        m = mdb_env_set_maxreaders(x->env, MAX_READERS);
-    if (m == 0)
-        m = mdb_env_open(x->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    int m = open_env(x, dir);
     if (m != 0) {
         if (err)
             lk_buf_printf(err, "opening the index \"%s\" failed: %s", dir, mdb_strerror(m));
