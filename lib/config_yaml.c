@@ -415,35 +415,52 @@ static int bad_value(cfg_loader *L, yaml_node_t *val, lk_buf *path, const char *
     return LK_EINVAL;
 }
 
-static int schema_index(cfg_loader *L, yaml_node_t *map, lk_buf *path)
+/* One key of a mapping: k and its value v, path already names it. */
+typedef int (*pair_fn)(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path);
+
+/* Checks map's keys (duplicates, non-scalars), then calls fn for each pair
+ * with the key appended to path; stops at the first error. */
+static int walk_pairs(cfg_loader *L, yaml_node_t *map, lk_buf *path, pair_fn fn)
 {
-    int rc = expect_mapping(L, lk_buf_str(path), map);
-    if (rc != LK_OK || map->type != YAML_MAPPING_NODE)
-        return rc;
-    if ((rc = check_keys(L, map, path)) != LK_OK)
+    int rc = check_keys(L, map, path);
+    if (rc != LK_OK)
         return rc;
     size_t base = path->len;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
-        lk_str key = scalar(k);
-        push_path(path, key);
-        int64_t ns;
-        if (lk_str_eq_c(key, "period")) {
-            if (v->type != YAML_SCALAR_NODE || (!is_null(v) && lk_parse_duration(scalar(v), &ns)))
-                rc = bad_value(L, v, path, "expected a duration such as 24h");
-        } else if (lk_str_eq_c(key, "prefix")) {
-            if (v->type != YAML_SCALAR_NODE)
-                rc = bad_value(L, v, path, "expected a string");
-        } else {
-            warn_key(lk_buf_str(path), k, "not applicable to lokic");
-        }
+        push_path(path, scalar(k));
+        rc = fn(L, k, v, path);
         truncate_path(path, base);
         if (rc != LK_OK)
             return rc;
     }
     return LK_OK;
+}
+
+static int schema_index_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
+{
+    lk_str key = scalar(k);
+    int64_t ns;
+    if (lk_str_eq_c(key, "period")) {
+        if (v->type != YAML_SCALAR_NODE || (!is_null(v) && lk_parse_duration(scalar(v), &ns)))
+            return bad_value(L, v, path, "expected a duration such as 24h");
+    } else if (lk_str_eq_c(key, "prefix")) {
+        if (v->type != YAML_SCALAR_NODE)
+            return bad_value(L, v, path, "expected a string");
+    } else {
+        warn_key(lk_buf_str(path), k, "not applicable to lokic");
+    }
+    return LK_OK;
+}
+
+static int schema_index(cfg_loader *L, yaml_node_t *map, lk_buf *path)
+{
+    int rc = expect_mapping(L, lk_buf_str(path), map);
+    if (rc != LK_OK || map->type != YAML_MAPPING_NODE)
+        return rc;
+    return walk_pairs(L, map, path, schema_index_key);
 }
 
 static int schema_store(cfg_loader *L, yaml_node_t *v, lk_buf *path, bool object_store)
@@ -463,47 +480,58 @@ static int schema_store(cfg_loader *L, yaml_node_t *v, lk_buf *path, bool object
     return LK_OK;
 }
 
+static int schema_period_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
+{
+    lk_str key = scalar(k);
+    if (lk_str_eq_c(key, "from")) {
+        if (v->type != YAML_SCALAR_NODE || !is_date(scalar(v)))
+            return bad_value(L, v, path, "expected a date such as 2020-10-24");
+    } else if (lk_str_eq_c(key, "store")) {
+        return schema_store(L, v, path, false);
+    } else if (lk_str_eq_c(key, "object_store")) {
+        return schema_store(L, v, path, true);
+    } else if (lk_str_eq_c(key, "schema")) {
+        if (v->type != YAML_SCALAR_NODE)
+            return bad_value(L, v, path, "expected a schema version such as v13");
+    } else if (lk_str_eq_c(key, "index")) {
+        return schema_index(L, v, path);
+    } else if (lk_str_eq_c(key, "chunks") || lk_str_eq_c(key, "row_shards") ||
+               lk_str_eq_c(key, "index_tables_period")) {
+        warn_key(lk_buf_str(path), k, "not applicable to lokic");
+    } else {
+        warn_key(lk_buf_str(path), k, "unknown key");
+    }
+    return LK_OK;
+}
+
 static int schema_period(cfg_loader *L, yaml_node_t *map, lk_buf *path)
 {
-    int rc = LK_OK;
     if (map->type != YAML_MAPPING_NODE) {
         put_where(L, map);
         if (L->err)
             lk_buf_printf(L->err, "expected a mapping for %s, got %s", path->p, node_kind(map));
         return LK_EINVAL;
     }
-    if ((rc = check_keys(L, map, path)) != LK_OK)
-        return rc;
-    size_t base = path->len;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
-        lk_str key = scalar(k);
-        push_path(path, key);
-        if (lk_str_eq_c(key, "from")) {
-            if (v->type != YAML_SCALAR_NODE || !is_date(scalar(v)))
-                rc = bad_value(L, v, path, "expected a date such as 2020-10-24");
-        } else if (lk_str_eq_c(key, "store")) {
-            rc = schema_store(L, v, path, false);
-        } else if (lk_str_eq_c(key, "object_store")) {
-            rc = schema_store(L, v, path, true);
-        } else if (lk_str_eq_c(key, "schema")) {
-            if (v->type != YAML_SCALAR_NODE)
-                rc = bad_value(L, v, path, "expected a schema version such as v13");
-        } else if (lk_str_eq_c(key, "index")) {
-            rc = schema_index(L, v, path);
-        } else if (lk_str_eq_c(key, "chunks") || lk_str_eq_c(key, "row_shards") ||
-                   lk_str_eq_c(key, "index_tables_period")) {
-            warn_key(lk_buf_str(path), k, "not applicable to lokic");
-        } else {
-            warn_key(lk_buf_str(path), k, "unknown key");
-        }
-        truncate_path(path, base);
-        if (rc != LK_OK)
-            return rc;
+    return walk_pairs(L, map, path, schema_period_key);
+}
+
+static int schema_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
+{
+    if (!lk_str_eq_c(scalar(k), "configs")) {
+        warn_key(lk_buf_str(path), k, "unknown key");
+        return LK_OK;
     }
-    return LK_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return is_null(v) ? LK_OK : bad_value(L, v, path, "expected a list of periods");
+    size_t base = path->len;
+    int rc = LK_OK, i = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start;
+         it < v->data.sequence.items.top && rc == LK_OK; it++, i++) {
+        lk_buf_printf(path, "[%d]", i);
+        rc = schema_period(L, yaml_document_get_node(&L->doc, *it), path);
+        truncate_path(path, base);
+    }
+    return rc;
 }
 
 /* schema_config is validated, not stored: lokic keeps its own index in
@@ -513,33 +541,7 @@ static int walk_schema(cfg_loader *L, yaml_node_t *map, lk_buf *path)
     int rc = expect_mapping(L, lk_buf_str(path), map);
     if (rc != LK_OK || map->type != YAML_MAPPING_NODE)
         return rc;
-    if ((rc = check_keys(L, map, path)) != LK_OK)
-        return rc;
-    size_t base = path->len;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
-        push_path(path, scalar(k));
-        if (!lk_str_eq_c(scalar(k), "configs")) {
-            warn_key(lk_buf_str(path), k, "unknown key");
-        } else if (v->type == YAML_SEQUENCE_NODE) {
-            size_t sbase = path->len;
-            int i = 0;
-            for (yaml_node_item_t *it = v->data.sequence.items.start;
-                 it < v->data.sequence.items.top && rc == LK_OK; it++, i++) {
-                lk_buf_printf(path, "[%d]", i);
-                rc = schema_period(L, yaml_document_get_node(&L->doc, *it), path);
-                truncate_path(path, sbase);
-            }
-        } else if (!is_null(v)) {
-            rc = bad_value(L, v, path, "expected a list of periods");
-        }
-        truncate_path(path, base);
-        if (rc != LK_OK)
-            return rc;
-    }
-    return LK_OK;
+    return walk_pairs(L, map, path, schema_key);
 }
 
 /* ---- the walk */
@@ -590,21 +592,7 @@ static int walk_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
 
 static int walk_mapping(cfg_loader *L, yaml_node_t *map, lk_buf *path)
 {
-    int rc = check_keys(L, map, path);
-    if (rc != LK_OK)
-        return rc;
-    size_t base = path->len;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
-        push_path(path, scalar(k));
-        rc = walk_key(L, k, v, path);
-        truncate_path(path, base);
-        if (rc != LK_OK)
-            return rc;
-    }
-    return LK_OK;
+    return walk_pairs(L, map, path, walk_key);
 }
 
 /* ---- applying the values */

@@ -904,10 +904,11 @@ static lk_str runes_slice(tx *x, lk_str s, size_t from, size_t to)
     return tx_sb_end(x, m);
 }
 
-static TFI(f_align_left)
+/* Sprig's alignLeft / alignRight: pad with spaces to count runes on the
+ * right (left-aligned) or the left, or cut to count runes keeping the start
+ * (left-aligned) or the end. */
+static void align(tx *x, const tv *a, tv *res, bool right)
 {
-    (void)n;
-    (void)cmd;
     int64_t count = a[0].u.i;
     lk_str src = a[1].u.s;
     int64_t l = (int64_t)tu_count(src);
@@ -915,41 +916,35 @@ static TFI(f_align_left)
         *res = tv_str(src);
         return;
     }
-    if (count > l) {
-        if (count - l > (int64_t)TMPL_MAX_OUTPUT)
-            tx_errorf(x, "template output too large (limit %u bytes)", TMPL_MAX_OUTPUT);
-        size_t m = tx_sb_begin(x);
-        lk_buf_put_str(x->out, src);
-        for (int64_t i = 0; i < count - l; i++)
-            lk_buf_putc(x->out, ' ');
-        *res = tv_str(tx_sb_end(x, m));
+    if (count < l) {
+        size_t from = right ? (size_t)(l - count) : 0;
+        *res = tv_str(runes_slice(x, src, from, from + (size_t)count));
         return;
     }
-    *res = tv_str(runes_slice(x, src, 0, (size_t)count));
+    if (count - l > (int64_t)TMPL_MAX_OUTPUT)
+        tx_errorf(x, "template output too large (limit %u bytes)", TMPL_MAX_OUTPUT);
+    size_t m = tx_sb_begin(x);
+    if (!right)
+        lk_buf_put_str(x->out, src);
+    for (int64_t i = 0; i < count - l; i++)
+        lk_buf_putc(x->out, ' ');
+    if (right)
+        lk_buf_put_str(x->out, src);
+    *res = tv_str(tx_sb_end(x, m));
+}
+
+static TFI(f_align_left)
+{
+    (void)n;
+    (void)cmd;
+    align(x, a, res, false);
 }
 
 static TFI(f_align_right)
 {
     (void)n;
     (void)cmd;
-    int64_t count = a[0].u.i;
-    lk_str src = a[1].u.s;
-    int64_t l = (int64_t)tu_count(src);
-    if (count < 0 || count == l) {
-        *res = tv_str(src);
-        return;
-    }
-    if (count > l) {
-        if (count - l > (int64_t)TMPL_MAX_OUTPUT)
-            tx_errorf(x, "template output too large (limit %u bytes)", TMPL_MAX_OUTPUT);
-        size_t m = tx_sb_begin(x);
-        for (int64_t i = 0; i < count - l; i++)
-            lk_buf_putc(x->out, ' ');
-        lk_buf_put_str(x->out, src);
-        *res = tv_str(tx_sb_end(x, m));
-        return;
-    }
-    *res = tv_str(runes_slice(x, src, (size_t)(l - count), (size_t)l));
+    align(x, a, res, true);
 }
 
 static TFI(f_line)
