@@ -164,3 +164,12 @@ int64_t chk_chunk_comp_bytes(const chk_chunk *c)
 {
     return c->comp_bytes;
 }
+
+int64_t chk_chunk_raw_bytes(const chk_chunk *c)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < chk_chunk_nblocks(c); i++)
+        n += chk_block_get_info(chk_chunk_block(c, i))->raw_len;
+    const chk_head *h = chk_chunk_head(c);
+    return h ? n + chk_head_bytes(h) : n;
+}

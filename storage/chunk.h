@@ -164,6 +164,7 @@ int64_t chk_chunk_mint(const chk_chunk *c);
 int64_t chk_chunk_maxt(const chk_chunk *c);
 size_t chk_chunk_entries(const chk_chunk *c);        /* blocks + head */
 int64_t chk_chunk_comp_bytes(const chk_chunk *c);    /* compressed payloads */
+int64_t chk_chunk_raw_bytes(const chk_chunk *c);     /* uncompressed blocks + head */
 
 /* ---- chunk file (byte layout at the top of storage/chunkfile.c) */
 

@@ -199,6 +199,18 @@ typedef struct st_iter_opts {
 st_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
                            const st_iter_opts *opts, st_stats *stats);
 
+/* What /loki/api/v1/index/stats reports for a selector over [from,
+ * through]: the streams with a chunk overlapping the range, those chunks,
+ * and their bytes and entries, each chunk's counted in proportion to the
+ * part of its time span inside the range (Loki's estimate). Bytes are
+ * uncompressed for chunks in memory (as Loki's ingesters count them) and
+ * the chunk file's size for chunks only on disk (as Loki's index does). */
+typedef struct ing_index_stats {
+    uint64_t streams, chunks, bytes, entries;
+} ing_index_stats;
+int ing_index_stats_get(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                        int64_t through, ing_index_stats *out);
+
 /* Gauges for /metrics. */
 typedef struct ing_counters {
     int64_t streams;          /* in memory */
