@@ -13,8 +13,7 @@
 #include "query/pipeline.h"
 #include "query/select.h"
 
-/* Does the comma list of encoding flags name categorize-labels? */
-static bool wants_categorized(const api_req *rq)
+bool api_wants_categorized(const api_req *rq)
 {
     lk_str h = api_header(rq, "X-Loki-Response-Encoding-Flags");
     size_t i = 0;
@@ -56,7 +55,7 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
         .backward = q->backward,
         .pipeline = p,
         .interval_ns = q->interval_ns,
-        .categorize = !q->legacy && wants_categorized(rq),
+        .categorize = !q->legacy && api_wants_categorized(rq),
     };
     int64_t t0 = lk_now_ns();
     logql_streams res;

@@ -19,6 +19,8 @@ void api_h_label_values(api_req *rq, api_resp *rs);
 void api_h_series(api_req *rq, api_resp *rs);
 void api_h_labels_legacy(api_req *rq, api_resp *rs);
 void api_h_label_values_legacy(api_req *rq, api_resp *rs);
+/* api/h_tail.c */
+void api_h_tail(api_req *rq, api_resp *rs);
 /* api/h_stats.c */
 void api_h_index_stats(api_req *rq, api_resp *rs);
 /* api/h_ops.c */

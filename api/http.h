@@ -31,11 +31,24 @@ typedef struct api_req {
     lk_arena arena;
 } api_req;
 
+/* A WebSocket upgrade a handler asks for: the server answers 101 with
+ * Sec-WebSocket-Accept `accept`, then calls run(ctx, fd) in the
+ * connection's thread, which owns the socket (blocking) until it returns;
+ * free_ctx(ctx) is called once afterwards, or when the upgrade did not
+ * happen. */
+typedef struct api_upgrade {
+    void (*run)(void *ctx, int fd);
+    void (*free_ctx)(void *ctx);
+    void *ctx;
+    lk_buf accept;
+} api_upgrade;
+
 typedef struct api_resp {
     int status;
     const char *content_type; /* static string */
     lk_buf body;
     const char *extra_header_name, *extra_header_value; /* one optional static header */
+    api_upgrade *upgrade;     /* set (malloc'd) by a handler that upgrades */
 } api_resp;
 
 typedef void (*api_handler)(api_req *rq, api_resp *rs);

@@ -25,6 +25,8 @@ typedef struct api_metric_query {
 } api_metric_query;
 
 void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const api_log_query *q);
+/* Does X-Loki-Response-Encoding-Flags (a comma list) name categorize-labels? */
+bool api_wants_categorized(const api_req *rq);
 void api_exec_metric_query(api_req *rq, api_resp *rs, const logql_expr *e,
                            const api_metric_query *q);
 

@@ -142,6 +142,23 @@ static void write_value(jw *w, const logql_stream_res *s, size_t j, bool categor
     jw_arr_close(w);
 }
 
+/* The streams of r: {"stream":{...},"values":[...]} each (in an open array). */
+static void write_streams(jw *w, const logql_streams *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const logql_stream_res *s = &r->v[i];
+        jw_obj_open(w);
+        jw_key(w, "stream");
+        api_write_labels(w, s->labels);
+        jw_key(w, "values");
+        jw_arr_open(w);
+        for (size_t j = 0; j < s->n; j++)
+            write_value(w, s, j, r->categorized);
+        jw_arr_close(w);
+        jw_obj_close(w);
+    }
+}
+
 void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns)
 {
     jw w;
@@ -161,24 +178,25 @@ void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exe
     }
     jw_key(&w, "result");
     jw_arr_open(&w);
-    for (size_t i = 0; i < r->n; i++) {
-        const logql_stream_res *s = &r->v[i];
-        jw_obj_open(&w);
-        jw_key(&w, "stream");
-        api_write_labels(&w, s->labels);
-        jw_key(&w, "values");
-        jw_arr_open(&w);
-        for (size_t j = 0; j < s->n; j++)
-            write_value(&w, s, j, r->categorized);
-        jw_arr_close(&w);
-        jw_obj_close(&w);
-    }
+    write_streams(&w, r);
     jw_arr_close(&w);
     api_query_stats qs = { .store = &r->stats, .exec_ns = exec_ns,
                            .entries_returned = (int64_t)r->total_entries,
                            .post_filter_lines = r->post_filter_lines };
     api_write_stats(&w, &qs);
     jw_obj_close(&w);
+    jw_obj_close(&w);
+}
+
+void api_write_tail_frame(lk_buf *out, const logql_streams *r)
+{
+    jw w;
+    jw_init(&w, out);
+    jw_obj_open(&w);
+    jw_key(&w, "streams");
+    jw_arr_open(&w);
+    write_streams(&w, r);
+    jw_arr_close(&w);
     jw_obj_close(&w);
 }
 

@@ -26,5 +26,8 @@ void api_write_labels(jw *w, const lk_labels *l);
 void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns);
 /* Legacy /api/prom/query: {"streams":[{"labels":"{...}","entries":[{"ts","line"}]}],"stats":{}} */
 void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns);
+/* One /loki/api/v1/tail message: {"streams":[{"stream":{...},"values":[...]}]}
+ * (values categorized as in query responses when r is). */
+void api_write_tail_frame(lk_buf *out, const logql_streams *r);
 
 #endif

@@ -25,6 +25,7 @@ static const api_route routes[] = {
       api_h_label_values_legacy },
     { "/api/prom/series", GP, "api_prom_series", true, api_h_series },
     { "/loki/api/v1/index/stats", GP, "loki_api_v1_index_stats", true, api_h_index_stats },
+    { "/loki/api/v1/tail", API_GET, "loki_api_v1_tail", true, api_h_tail },
     { "/ready", API_GET, "ready", false, api_h_ready },
     { "/metrics", API_GET, "metrics", false, api_h_metrics },
     { "/config", API_GET, "config", false, api_h_config },

@@ -4,9 +4,11 @@
 #include "api/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ typedef struct conn_state {
     const api_route *route;
     int64_t start_ns;
     bool too_large;
+    _Atomic(api_upgrade *) upgrade; /* queued, not yet run */
 } conn_state;
 
 lk_str api_header(const api_req *rq, const char *name)
@@ -206,6 +209,54 @@ static void observe(api_state *st, const char *method, const api_route *r, int s
     lk_histogram_observe(st->m_request_duration, vals, secs);
 }
 
+static void upgrade_free(api_upgrade *up)
+{
+    if (!up)
+        return;
+    if (up->free_ctx)
+        up->free_ctx(up->ctx);
+    lk_buf_free(&up->accept);
+    free(up);
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+                       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)cls;
+    (void)conn;
+    (void)extra_in; /* a client sends nothing before it has our 101 */
+    (void)extra_in_size;
+    conn_state *cs = con_cls;
+    api_upgrade *up = atomic_exchange(&cs->upgrade, NULL);
+    if (up) {
+        int fl = fcntl(sock, F_GETFL);
+        if (fl >= 0)
+            fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
+        up->run(up->ctx, sock);
+        upgrade_free(up);
+    }
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static enum MHD_Result send_upgrade(struct MHD_Connection *conn, conn_state *cs, api_resp *rs)
+{
+    api_upgrade *up = rs->upgrade;
+    rs->upgrade = NULL;
+    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, NULL);
+    if (!r) {
+        upgrade_free(up);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header(r, "Sec-WebSocket-Accept", up->accept.p);
+    atomic_store(&cs->upgrade, up);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+    MHD_destroy_response(r);
+    if (ret != MHD_YES)
+        upgrade_free(atomic_exchange(&cs->upgrade, NULL));
+    return ret;
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *rs)
 {
     size_t len = rs->body.len;
@@ -283,8 +334,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     api_resp rs = { .status = 200 };
     run_handler(cs, &rs);
-    observe(&s->st, method, cs->route, rs.status, cs->start_ns);
-    enum MHD_Result ret = send_resp(conn, &rs);
+    observe(&s->st, method, cs->route, rs.upgrade ? 101 : rs.status, cs->start_ns);
+    enum MHD_Result ret = rs.upgrade ? send_upgrade(conn, cs, &rs) : send_resp(conn, &rs);
     lk_buf_free(&rs.body);
     return ret;
 }
@@ -298,6 +349,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     conn_state *cs = *con_cls;
     if (!cs)
         return;
+    upgrade_free(atomic_exchange(&cs->upgrade, NULL)); /* queued but never run */
     lk_buf_free(&cs->body);
     free(cs->rq.params);
     lk_arena_free(&cs->rq.arena);
@@ -366,7 +418,7 @@ int api_server_start(api_server *s, lk_buf *err)
 {
     const lk_config *cfg = s->st.cfg;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
     struct sockaddr_storage ss;
     bool any = !cfg->http_listen_address || !*cfg->http_listen_address;
     if (!any) {

@@ -138,7 +138,7 @@ def main():
         t.eq((st, doc), (200, {"status": "success", "data": '{app="a"} |= "x" | logfmt'}), "format_query")
         st, doc = srv.get_json("/loki/api/v1/format_query", {"query": '{app="a"'})
         t.eq((st, doc.get("status")), (400, "invalid-query"), "format_query of a bad query")
-        st, _, _ = srv.get("/loki/api/v1/tail")
+        st, _, _ = srv.get("/loki/api/v1/index/volume")
         t.eq(st, 404, "unbuilt endpoint answers 404")
     t.done()
 

@@ -1,0 +1,240 @@
+/* GET /loki/api/v1/tail: live tailing over a WebSocket, as Grafana's
+ * "Live" mode uses it. Parameters are checked before the upgrade (a bad
+ * one is a plain 400): `query` (a log query), `start` (default now-1h),
+ * `limit` (100), `delay_for` (seconds, at most 5). After the 101, as Loki
+ * does: first the history, the newest `limit` entries from start to now,
+ * in one message; then every second the entries that arrived up to
+ * now - delay_for, in time order, one message per batch, and a ping. A
+ * message is {"streams":[{"stream":{...},"values":[["<ns>","<line>"]]}]}
+ * (values categorized with X-Loki-Response-Encoding-Flags:
+ * categorize-labels). The tail ends when the client closes, after
+ * tail_max_duration (1h), or at shutdown; a query failure closes it with
+ * code 1011 and the message.
+ *
+ * New entries are found by time: each poll reads [last poll's end, now -
+ * delay_for), so an entry pushed later with an older timestamp (Loki
+ * accepts out-of-order entries within an hour) is not sent. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "api/handlers.h"
+#include "api/params.h"
+#include "api/query_exec.h"
+#include "api/resp.h"
+#include "api/state.h"
+#include "api/ws.h"
+#include "lib/err.h"
+#include "lib/mem.h"
+#include "lib/timeutil.h"
+#include "query/ast.h"
+#include "query/parser.h"
+#include "query/pipeline.h"
+#include "query/select.h"
+
+#define TAIL_DEFAULT_LIMIT 100
+#define TAIL_MAX_DELAY_S 5
+#define TAIL_MAX_DURATION_NS (3600 * LK_NS_PER_SEC)
+#define TAIL_POLL_MS 1000
+#define TAIL_BATCH 10000 /* entries per message at most */
+#define TAIL_SEND_TIMEOUT_S 10
+
+typedef struct tail_ctx {
+    api_state *st;
+    char *tenant, *query;
+    int64_t start, delay_ns;
+    int limit;
+    bool categorize;
+} tail_ctx;
+
+static void tail_free(void *arg)
+{
+    tail_ctx *t = arg;
+    free(t->tenant);
+    free(t->query);
+    free(t);
+}
+
+/* One selection over [from, to) sent as a message (when it has entries).
+ * *last_ts: the newest timestamp sent. LK_OK, LK_EIO (peer gone), or the
+ * selection's error with its message in *err. */
+static int send_range(tail_ctx *t, int fd, const logql_expr *e, const lp_pipeline *p, int64_t from,
+                      int64_t to, bool backward, size_t limit, int64_t *last_ts, lk_buf *err)
+{
+    const logql_log_selector *sel = &e->u.log;
+    logql_select s = {
+        .tenant = lk_str_c(t->tenant),
+        .matchers = sel->matchers,
+        .n_matchers = sel->n_matchers,
+        .start = from,
+        .end = to,
+        .limit = limit,
+        .backward = backward,
+        .pipeline = p,
+        .categorize = t->categorize,
+    };
+    logql_streams res;
+    int rc = logql_select_logs(t->st->ingester, &s, &res, err);
+    if (rc != LK_OK)
+        return rc;
+    if (res.total_entries) {
+        for (size_t i = 0; i < res.n; i++)
+            for (size_t j = 0; j < res.v[i].n; j++)
+                if (res.v[i].entries[j].ts > *last_ts)
+                    *last_ts = res.v[i].entries[j].ts;
+        lk_buf msg = { 0 };
+        api_write_tail_frame(&msg, &res);
+        rc = ws_send(fd, WS_TEXT, msg.p, msg.len) == 0 ? LK_OK : LK_EIO;
+        lk_buf_free(&msg);
+    }
+    logql_streams_free(&res);
+    return rc;
+}
+
+static void tail_loop(tail_ctx *t, int fd, const logql_expr *e, const lp_pipeline *p)
+{
+    lk_buf err = { 0 };
+    int64_t began = lk_now_ns(), last = INT64_MIN;
+    int64_t cursor = began - t->delay_ns;
+    int rc = send_range(t, fd, e, p, t->start, cursor, true, (size_t)t->limit, &last, &err);
+    while (rc == LK_OK && !atomic_load(&t->st->stopping) &&
+           lk_now_ns() - began < TAIL_MAX_DURATION_NS) {
+        if (ws_client_gone(fd, TAIL_POLL_MS)) {
+            ws_send_close(fd, WS_CLOSE_NORMAL, LK_STR("")); /* the closing handshake */
+            goto out;
+        }
+        if (ws_send(fd, WS_PING, NULL, 0) != 0)
+            goto out;
+        int64_t upto = lk_now_ns() - t->delay_ns;
+        if (upto <= cursor)
+            continue;
+        int64_t newest = INT64_MIN;
+        rc = send_range(t, fd, e, p, cursor, upto, false, TAIL_BATCH, &newest, &err);
+        /* after the newest entry sent (a full batch goes on from there) */
+        cursor = newest != INT64_MIN ? newest + 1 : upto;
+    }
+    if (rc == LK_EIO)
+        goto out;
+    if (rc != LK_OK)
+        ws_send_close(fd, WS_CLOSE_INTERNAL, err.p ? lk_buf_str(&err) : LK_STR("query failed"));
+    else
+        ws_send_close(fd, WS_CLOSE_NORMAL, LK_STR(""));
+out:
+    lk_buf_free(&err);
+}
+
+static void tail_run(void *arg, int fd)
+{
+    tail_ctx *t = arg;
+    struct timeval tv = { .tv_sec = TAIL_SEND_TIMEOUT_S };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    logql_expr *e = NULL;
+    lp_pipeline *p = NULL;
+    lk_buf err = { 0 };
+    if (logql_parse(lk_str_c(t->query), &e, &err) != LK_OK ||
+        lp_compile(e->u.log.stages, e->u.log.n_stages, &p, &err) != LK_OK) {
+        ws_send_close(fd, WS_CLOSE_INTERNAL, lk_buf_str(&err));
+    } else {
+        tail_loop(t, fd, e, p);
+    }
+    lp_free(p);
+    logql_expr_free(e);
+    lk_buf_free(&err);
+}
+
+/* Is this a WebSocket handshake? Its key in *key. */
+static bool is_websocket(const api_req *rq, lk_str *key)
+{
+    lk_str up = api_header(rq, "Upgrade");
+    *key = lk_str_trim(api_header(rq, "Sec-WebSocket-Key"));
+    return up.len && lk_str_eq_nocase(lk_str_trim(up), "websocket") && key->len;
+}
+
+/* A decimal number of seconds, 0 to 10^9. */
+static bool parse_seconds(lk_str v, int64_t *out)
+{
+    if (v.len == 0 || v.len > 9)
+        return false;
+    int64_t n = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9')
+            return false;
+        n = n * 10 + (v.p[i] - '0');
+    }
+    *out = n;
+    return true;
+}
+
+static bool tail_params(api_req *rq, api_resp *rs, tail_ctx *t)
+{
+    lk_buf err = { 0 };
+    int64_t now = lk_now_ns();
+    lk_str v;
+    bool ok = true;
+    t->start = now - 3600 * LK_NS_PER_SEC;
+    if (api_param_get(rq, "start", &v) && v.len && lk_parse_time_param(v, &t->start) != LK_OK) {
+        lk_buf_printf(&err, "invalid start parameter: %.*s", LK_STR_FMT(v));
+        ok = false;
+    }
+    t->limit = TAIL_DEFAULT_LIMIT;
+    if (ok && api_param_get(rq, "limit", &v) && v.len)
+        ok = api_parse_limit(rq, &t->limit, &err) == LK_OK;
+    if (ok && api_param_get(rq, "delay_for", &v) && v.len) {
+        int64_t d = 0;
+        if (!parse_seconds(v, &d)) {
+            lk_buf_printf(&err, "invalid delay_for parameter: %.*s", LK_STR_FMT(v));
+            ok = false;
+        } else if (d > TAIL_MAX_DELAY_S) {
+            lk_buf_puts(&err, "delay_for can't be greater than 5");
+            ok = false;
+        }
+        t->delay_ns = d * LK_NS_PER_SEC;
+    }
+    if (!ok)
+        api_reply_error(rs, 400, "%s", err.p ? err.p : "bad request");
+    lk_buf_free(&err);
+    return ok;
+}
+
+void api_h_tail(api_req *rq, api_resp *rs)
+{
+    tail_ctx *t = lk_calloc(1, sizeof *t);
+    lk_str q = LK_STR("");
+    api_param_get(rq, "query", &q);
+    logql_expr *e = NULL;
+    lk_buf err = { 0 };
+    if (!tail_params(rq, rs, t))
+        goto fail;
+    if (logql_parse(q, &e, &err) != LK_OK) {
+        api_reply_error(rs, 400, "%s", err.p ? err.p : "failed to parse the query");
+        goto fail;
+    }
+    if (e->kind != LOGQL_EXPR_LOG) {
+        api_reply_error(rs, 400, "only log selector is supported");
+        goto fail;
+    }
+    lk_str key;
+    if (!is_websocket(rq, &key)) {
+        api_reply_error(rs, 400, "websocket: the client is not using the websocket protocol: "
+                                 "'websocket' token not found in 'Upgrade' header");
+        goto fail;
+    }
+    t->st = rq->st;
+    t->tenant = lk_strndup(rq->tenant.p, rq->tenant.len);
+    t->query = lk_strndup(q.p, q.len);
+    t->categorize = api_wants_categorized(rq);
+    api_upgrade *up = lk_calloc(1, sizeof *up);
+    up->run = tail_run;
+    up->free_ctx = tail_free;
+    up->ctx = t;
+    ws_accept_value(key, &up->accept);
+    rs->upgrade = up;
+    logql_expr_free(e);
+    lk_buf_free(&err);
+    return;
+fail:
+    logql_expr_free(e);
+    lk_buf_free(&err);
+    tail_free(t);
+}
