@@ -9,7 +9,9 @@
  * (values categorized with X-Loki-Response-Encoding-Flags:
  * categorize-labels). The tail ends when the client closes, after
  * tail_max_duration (1h), or at shutdown; a query failure closes it with
- * code 1011 and the message.
+ * code 1011 and the message. A tenant may have
+ * limits_config.max_concurrent_tail_requests (10) tails open; one more is
+ * refused with Loki's 400.
  *
  * New entries are found by time: each poll reads [last poll's end, now -
  * delay_for), so an entry pushed later with an older timestamp (Loki
@@ -40,8 +42,58 @@
 #define TAIL_BATCH 10000 /* entries per message at most */
 #define TAIL_SEND_TIMEOUT_S 10
 
+/* Open tails of one tenant (api_state.tails, under tails_mu). */
+struct api_tail_count {
+    char *tenant;
+    int n;
+};
+
+/* Counts a new tail of tenant; false (and the message in *err) when the
+ * tenant has max_concurrent_tail_requests open already. */
+static bool tail_acquire(api_state *st, lk_str tenant, lk_buf *err)
+{
+    int limit = st->cfg->max_concurrent_tail_requests;
+    pthread_mutex_lock(&st->tails_mu);
+    struct api_tail_count *c = NULL;
+    for (size_t i = 0; i < st->n_tails && !c; i++)
+        if (lk_str_eq_c(tenant, st->tails[i].tenant))
+            c = &st->tails[i];
+    if (!c) {
+        st->tails = lk_grow(st->tails, &st->cap_tails, st->n_tails + 1, sizeof *st->tails);
+        c = &st->tails[st->n_tails++];
+        *c = (struct api_tail_count){ lk_strndup(tenant.p, tenant.len), 0 };
+    }
+    bool ok = c->n < limit;
+    if (ok)
+        c->n++;
+    else
+        lk_buf_printf(err, "max concurrent tail requests limit exceeded, count > limit (%d > %d)",
+                      c->n + 1, limit);
+    pthread_mutex_unlock(&st->tails_mu);
+    return ok;
+}
+
+static void tail_release(api_state *st, const char *tenant)
+{
+    pthread_mutex_lock(&st->tails_mu);
+    for (size_t i = 0; i < st->n_tails; i++)
+        if (strcmp(st->tails[i].tenant, tenant) == 0 && st->tails[i].n > 0)
+            st->tails[i].n--;
+    pthread_mutex_unlock(&st->tails_mu);
+}
+
+void api_tails_free(api_state *st)
+{
+    for (size_t i = 0; i < st->n_tails; i++)
+        free(st->tails[i].tenant);
+    free(st->tails);
+    st->tails = NULL;
+    st->n_tails = st->cap_tails = 0;
+}
+
 typedef struct tail_ctx {
     api_state *st;
+    bool counted;        /* holds one of its tenant's tail slots */
     char *tenant, *query;
     int64_t start, delay_ns;
     int limit;
@@ -51,6 +103,8 @@ typedef struct tail_ctx {
 static void tail_free(void *arg)
 {
     tail_ctx *t = arg;
+    if (t->counted)
+        tail_release(t->st, t->tenant);
     free(t->tenant);
     free(t->query);
     free(t);
@@ -220,7 +274,12 @@ void api_h_tail(api_req *rq, api_resp *rs)
                                  "'websocket' token not found in 'Upgrade' header");
         goto fail;
     }
+    if (!tail_acquire(rq->st, rq->tenant, &err)) {
+        api_reply_error(rs, 400, "%s", err.p);
+        goto fail;
+    }
     t->st = rq->st;
+    t->counted = true;
     t->tenant = lk_strndup(rq->tenant.p, rq->tenant.len);
     t->query = lk_strndup(q.p, q.len);
     t->categorize = api_wants_categorized(rq);

@@ -21,6 +21,7 @@ void api_h_labels_legacy(api_req *rq, api_resp *rs);
 void api_h_label_values_legacy(api_req *rq, api_resp *rs);
 /* api/h_tail.c */
 void api_h_tail(api_req *rq, api_resp *rs);
+void api_tails_free(api_state *st); /* the per-tenant tail counts */
 /* api/h_stats.c */
 void api_h_index_stats(api_req *rq, api_resp *rs);
 /* api/h_ops.c */

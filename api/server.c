@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "api/handlers.h"
 #include "api/http.h"
 #include "api/routes.h"
 #include "api/state.h"
@@ -390,6 +391,7 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     s->st.start_ns = lk_now_ns();
     atomic_init(&s->st.ready, false);
     atomic_init(&s->st.stopping, false);
+    pthread_mutex_init(&s->st.tails_mu, NULL);
     (void)err;
     s->st.rate = push_ratelimiter_create_cfg(cfg);
     register_metrics(&s->st);
@@ -485,5 +487,7 @@ void api_server_destroy(api_server *s)
         return;
     api_server_stop(s);
     push_ratelimiter_destroy(s->st.rate);
+    api_tails_free(&s->st);
+    pthread_mutex_destroy(&s->st.tails_mu);
     free(s);
 }

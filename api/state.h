@@ -3,6 +3,7 @@
 #ifndef LOKIC_API_STATE_H
 #define LOKIC_API_STATE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -18,6 +19,10 @@ struct api_state {
     atomic_bool ready;
     atomic_bool stopping;
     int64_t start_ns;
+    /* live tails open, per tenant (api/h_tail.c) */
+    pthread_mutex_t tails_mu;
+    struct api_tail_count *tails;
+    size_t n_tails, cap_tails;
     /* metrics */
     lk_metric *m_request_duration;   /* loki_request_duration_seconds{method,route,status_code,ws} */
     lk_metric *m_lines_received;     /* loki_distributor_lines_received_total{tenant} */

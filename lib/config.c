@@ -111,6 +111,8 @@ const cfg_opt cfg_opts[] = {
       F(ingestion_burst_size_mb), NULL, "Per-tenant ingestion burst size in MB." },
     { "limits_config.max_entries_limit_per_query", CFG_INT, 0, "5000", 0, INT32_MAX,
       F(max_entries_limit_per_query), NULL, "Largest limit a log query may ask for." },
+    { "limits_config.max_concurrent_tail_requests", CFG_INT, 0, "10", 0, INT32_MAX,
+      F(max_concurrent_tail_requests), NULL, "Live tails a tenant may have open at once." },
     { "limits_config.max_query_series", CFG_INT, 0, "500", 0, INT32_MAX, F(max_query_series),
       NULL, "Most series a metric query may return." },
     { "limits_config.max_streams_per_user", CFG_INT, 0, "0", 0, INT32_MAX,

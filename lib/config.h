@@ -50,6 +50,7 @@ typedef struct lk_config {
     double ingestion_rate_mb;            /* 4 */
     double ingestion_burst_size_mb;      /* 6 */
     int max_entries_limit_per_query;     /* 5000 */
+    int max_concurrent_tail_requests;    /* 10 */
     int max_query_series;                /* 500 */
     int max_streams_per_user;            /* 0 = unlimited */
     int max_global_streams_per_user;     /* 5000 (single binary: same as local) */

@@ -109,7 +109,7 @@ static const char *const na_paths[] = {
     "limits_config.volume_enabled", "limits_config.volume_max_series",
     "limits_config.deletion_mode", "limits_config.retention_stream", "limits_config.shard_streams",
     "limits_config.increment_duplicate_timestamp", "limits_config.cardinality_limit",
-    "limits_config.max_streams_matchers_per_query", "limits_config.max_concurrent_tail_requests",
+    "limits_config.max_streams_matchers_per_query",
     "limits_config.per_tenant_override_config", "limits_config.per_tenant_override_period",
     "limits_config.max_queriers_per_tenant", "limits_config.max_query_capacity",
     "limits_config.query_ready_index_num_days", "limits_config.min_sharding_lookback",

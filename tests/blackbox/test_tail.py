@@ -4,7 +4,8 @@ here: handshake with the accept check, masked client frames). The history
 since `start` comes first, then entries pushed after the tail opened,
 filtered by the query's pipeline; pings arrive; a close from the client
 ends it; bad parameters are a plain 400 before any upgrade; a server
-stopping with a tail open exits cleanly."""
+stopping with a tail open exits cleanly; a tenant over
+max_concurrent_tail_requests gets Loki's 400 until a tail closes."""
 import base64
 import hashlib
 import json
@@ -130,6 +131,24 @@ def main():
         t0 = time.time()
         srv.stop()
         t.check(time.time() - t0 < 10, "stopped with a tail open in %.1fs" % (time.time() - t0))
+
+    # max_concurrent_tail_requests per tenant, freed when a tail ends
+    with Lokic(limits={"max_concurrent_tail_requests": 1}) as srv:
+        first = WS(srv.port, {"query": '{app="tail"}'})
+        t.check(first.head.startswith("HTTP/1.1 101"), "first tail under the limit")
+        second = WS(srv.port, {"query": '{app="tail"}'})
+        t.check(second.head.startswith("HTTP/1.1 400"), "second tail over the limit: %r" % second.head[:40])
+        body = second.sock.recv(200)
+        t.check(b"max concurrent tail requests limit exceeded, count > limit (2 > 1)" in body,
+                "Loki's message: %r" % body)
+        first.close()
+        first.messages(2)
+        deadline = time.time() + 5
+        third = WS(srv.port, {"query": '{app="tail"}'})
+        while not third.head.startswith("HTTP/1.1 101") and time.time() < deadline:
+            time.sleep(0.1)  # the slot is freed as the first tail's thread ends
+            third = WS(srv.port, {"query": '{app="tail"}'})
+        t.check(third.head.startswith("HTTP/1.1 101"), "a slot is free again after a close: %r" % third.head[:40])
     t.done()
 
 
