@@ -11,30 +11,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/base64.h"
 #include "lib/sha1.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_MAX_IN 65536
-
-static void base64(const uint8_t *p, size_t n, lk_buf *out)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        lk_buf_putc(out, tab[v >> 18 & 63]);
-        lk_buf_putc(out, tab[v >> 12 & 63]);
-        lk_buf_putc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
-        lk_buf_putc(out, i + 2 < n ? tab[v & 63] : '=');
-    }
-}
 
 void ws_accept_value(lk_str key, lk_buf *out)
 {
     uint8_t d[LK_SHA1_LEN];
     lk_sha1(key.p, key.len, WS_GUID, sizeof WS_GUID - 1, d);
     lk_buf_reset(out);
-    base64(d, sizeof d, out);
+    lk_base64_encode(d, sizeof d, out);
 }
 
 static int write_all(int fd, const void *p, size_t n)

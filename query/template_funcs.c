@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base64.h"
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "lib/regex.h"
@@ -1057,25 +1058,8 @@ static TFI(f_b64enc)
 {
     (void)n;
     (void)cmd;
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    lk_str s = a[0].u.s;
     size_t m = tx_sb_begin(x);
-    const unsigned char *p = (const unsigned char *)s.p;
-    size_t i = 0;
-    for (; i + 3 <= s.len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        char o[4] = { tbl[v >> 18], tbl[(v >> 12) & 63], tbl[(v >> 6) & 63], tbl[v & 63] };
-        lk_buf_append(x->out, o, 4);
-    }
-    if (s.len - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        char o[4] = { tbl[v >> 18], tbl[(v >> 12) & 63], '=', '=' };
-        lk_buf_append(x->out, o, 4);
-    } else if (s.len - i == 2) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-        char o[4] = { tbl[v >> 18], tbl[(v >> 12) & 63], tbl[(v >> 6) & 63], '=' };
-        lk_buf_append(x->out, o, 4);
-    }
+    lk_base64_encode(a[0].u.s.p, a[0].u.s.len, x->out);
     *res = tv_str(tx_sb_end(x, m));
 }
 
