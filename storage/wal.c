@@ -90,7 +90,6 @@ struct wal {
     wal_ticket *waiters;
     bool writing;          /* a leader holds the writer role */
     bool slot_busy[SLOTS]; /* a leader writes or syncs through fds[i] */
-    int inflight;          /* fdatasync calls running */
     bool need_new;         /* the next batch starts a new segment */
     uint32_t active_seg;   /* lower bound of the segment of the next batch */
 
@@ -314,11 +313,22 @@ static bool rotation_due(const wal *w)
     return w->need_new || !w->have_seg || w->seg_size >= (uint64_t)w->seg_max;
 }
 
+/* Under mu: is a leader writing or syncing? (With no leader writing, a
+ * busy slot is a sync in flight.) */
+static bool any_slot_busy(const wal *w)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        if (w->slot_busy[i])
+            return true;
+    }
+    return false;
+}
+
 /* Under mu: a free slot through which a leader can write the next batch
  * now, or -1. */
 static int leader_slot(const wal *w)
 {
-    if (w->writing || w->taken == w->appended || (rotation_due(w) && w->inflight > 0))
+    if (w->writing || w->taken == w->appended || (rotation_due(w) && any_slot_busy(w)))
         return -1; /* a new segment waits for the syncs in flight */
     for (int i = 0; i < SLOTS; i++) {
         if (!w->slot_busy[i])
@@ -360,7 +370,6 @@ static void lead(wal *w, int slot)
     pthread_mutex_lock(&w->mu);
     w->writing = false;
     if (!e) {
-        w->inflight++;
         hand_on(w); /* the next batch may be written while this one syncs */
         pthread_mutex_unlock(&w->mu);
         int64_t t0 = lk_now_ns();
@@ -372,7 +381,6 @@ static void lead(wal *w, int slot)
         else if (!e)
             batch_succeeded(w);
         pthread_mutex_lock(&w->mu);
-        w->inflight--;
     }
     w->slot_busy[slot] = false;
     if (e) {
@@ -390,7 +398,7 @@ static void lead(wal *w, int slot)
  * batches in flight. */
 static void drain(wal *w)
 {
-    while (w->taken < w->appended || w->writing || w->inflight > 0) {
+    while (w->taken < w->appended || any_slot_busy(w)) {
         int slot = leader_slot(w);
         if (slot >= 0)
             lead(w, slot);
