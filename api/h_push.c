@@ -116,7 +116,7 @@ static void append_all(push_ctx *c, const push_request *req, lk_str body)
     snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));
     const char *tv[1] = { tenant };
     ing_ticket ticket = { .defer = req->snappy_proto };
-    bool whole = ticket.defer && validated_whole(c, req);
+    bool whole = ticket.defer && validated_whole(c, req), any = false;
     bool *pushed = lk_calloc(c->n ? c->n : 1, sizeof *pushed);
     for (size_t i = 0; i < c->n; i++) {
         push_valid_stream *v = &c->v[i];
@@ -130,6 +130,7 @@ static void append_all(push_ctx *c, const push_request *req, lk_str body)
         if (res.created)
             lk_counter_add(c->st->m_streams_created, tv, 1);
         pushed[i] = rc == LK_OK;
+        any |= pushed[i];
         if (rc != LK_OK) {
             whole = false;
             set_status(c, rc == LK_ELIMIT ? 429 : rc == LK_EINVAL ? 400 : 500);
@@ -137,9 +138,6 @@ static void append_all(push_ctx *c, const push_request *req, lk_str body)
         }
         lk_buf_free(&msg);
     }
-    bool any = false;
-    for (size_t i = 0; i < c->n; i++)
-        any |= pushed[i];
     if (ticket.defer && any)
         log_request(c, req, body, pushed, whole, &ticket);
     free(pushed);
