@@ -93,43 +93,28 @@ out:
     return 0;
 }
 
-static bool cmp_f(logql_cmp c, double a, double b)
+/* How two values compare: -1, 0, 1, or UNORDERED (a NaN is involved). */
+#define UNORDERED 2
+#define ORDER(a, b) (((a) > (b)) - ((a) < (b)))
+
+/* Does the comparison hold for values in that order? Unordered values are
+ * only unequal, as IEEE comparisons of a NaN are. */
+static bool cmp_holds(logql_cmp c, int order)
 {
     switch (c) {
-    case LOGQL_CMP_EQ: return a == b;
-    case LOGQL_CMP_NE: return a != b;
-    case LOGQL_CMP_GT: return a > b;
-    case LOGQL_CMP_GE: return a >= b;
-    case LOGQL_CMP_LT: return a < b;
-    case LOGQL_CMP_LE: return a <= b;
+    case LOGQL_CMP_EQ: return order == 0;
+    case LOGQL_CMP_NE: return order != 0;
+    case LOGQL_CMP_GT: return order == 1;
+    case LOGQL_CMP_GE: return order == 1 || order == 0;
+    case LOGQL_CMP_LT: return order == -1;
+    case LOGQL_CMP_LE: return order == -1 || order == 0;
     }
     return false;
 }
 
-static bool cmp_i(logql_cmp c, int64_t a, int64_t b)
+static int order_f(double a, double b)
 {
-    switch (c) {
-    case LOGQL_CMP_EQ: return a == b;
-    case LOGQL_CMP_NE: return a != b;
-    case LOGQL_CMP_GT: return a > b;
-    case LOGQL_CMP_GE: return a >= b;
-    case LOGQL_CMP_LT: return a < b;
-    case LOGQL_CMP_LE: return a <= b;
-    }
-    return false;
-}
-
-static bool cmp_u(logql_cmp c, uint64_t a, uint64_t b)
-{
-    switch (c) {
-    case LOGQL_CMP_EQ: return a == b;
-    case LOGQL_CMP_NE: return a != b;
-    case LOGQL_CMP_GT: return a > b;
-    case LOGQL_CMP_GE: return a >= b;
-    case LOGQL_CMP_LT: return a < b;
-    case LOGQL_CMP_LE: return a <= b;
-    }
-    return false;
+    return a == b || a < b || a > b ? ORDER(a, b) : UNORDERED;
 }
 
 /* A conversion failed: the entry is kept with LabelFilterErr. */
@@ -172,19 +157,19 @@ static bool lbf_eval(const lbf *f, pl_run *r)
         double x;
         if (pl_parse_float(v, &x, &r->tmp) != 0)
             return conv_failed(r);
-        return cmp_f(f->cmp, x, f->number);
+        return cmp_holds(f->cmp, order_f(x, f->number));
     }
     case LOGQL_LBF_DURATION: {
         int64_t d;
         if (pl_parse_duration(v, &d, &r->tmp) != 0)
             return conv_failed(r);
-        return cmp_i(f->cmp, d, f->duration_ns);
+        return cmp_holds(f->cmp, ORDER(d, f->duration_ns));
     }
     case LOGQL_LBF_BYTES: {
         uint64_t b;
         if (pl_parse_bytes(v, &b, &r->tmp) != 0)
             return conv_failed(r);
-        return cmp_u(f->cmp, b, f->bytes);
+        return cmp_holds(f->cmp, ORDER(b, f->bytes));
     }
     case LOGQL_LBF_IP: {
         bool hit = lf_ip_contains(f->ip, v);

@@ -358,6 +358,12 @@ static void test_label_filters(void **state)
     check("{app=\"a\"}", "| logfmt | ip = ip(\"10.1.0.0/16\") | keep ip", line, "{ip=\"10.1.2.3\"}",
           NULL);
     check("{app=\"a\"}", "| logfmt | ip != ip(\"10.1.0.0/16\")", line, NULL, NULL);
+    /* NaN is unordered: only != holds (Go's float comparisons) */
+    check("{app=\"a\"}", "| logfmt | n != 1 | keep n", "n=NaN", "{n=\"NaN\"}", NULL);
+    check("{app=\"a\"}", "| logfmt | n == 1 or n >= 1 or n <= 1 or n > 1 or n < 1", "n=NaN",
+          NULL, NULL);
+    check("{app=\"a\"}", "| logfmt | dur >= 150ms | size <= 2KB | keep size", line,
+          "{size=\"2KB\"}", NULL);
     /* a missing label: typed filters drop, string matchers see "" */
     check("{app=\"a\"}", "| logfmt | nope > 1", line, NULL, NULL);
     check("{app=\"a\"}", "| logfmt | nope=\"\" | keep app", line, "{app=\"a\"}", NULL);
