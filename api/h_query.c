@@ -14,10 +14,6 @@
 #include "query/ast.h"
 #include "query/parser.h"
 
-/* Loki's engine looks this far back for a log query at an instant
- * (querier.engine.max_look_back_period). */
-#define INSTANT_LOG_LOOKBACK_NS (30 * LK_NS_PER_SEC)
-
 typedef struct range_req {
     api_log_query log;
     api_metric_query metric;
@@ -110,10 +106,10 @@ void api_h_query(api_req *rq, api_resp *rs)
     logql_expr *e = parse_or_reply(rs, text);
     if (e) {
         if (logql_expr_is_log(e)) {
-            /* Loki 2.9 answers a log query at an instant from the look-back window */
-            q.start = t - INSTANT_LOG_LOOKBACK_NS;
-            q.end = t;
-            api_exec_log_query(rq, rs, e, &q);
+            /* Loki 3 refuses a log query at an instant (2.9 read a
+             * 30 s look-back window). */
+            api_reply_error(rs, 400, "log queries are not supported as an instant "
+                            "query type, please change your query to a range query type");
         } else {
             api_metric_query mq = { .start = t, .end = t, .instant = true };
             api_exec_metric_query(rq, rs, e, &mq);
