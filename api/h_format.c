@@ -4,8 +4,8 @@
 #include "api/handlers.h"
 #include "lib/err.h"
 #include "lib/jsonw.h"
-#include "query/ast.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
 
 void api_h_format_query(api_req *rq, api_resp *rs)
 {

@@ -10,7 +10,7 @@
 #include "api/state.h"
 #include "lib/err.h"
 #include "lib/timeutil.h"
-#include "query/pipeline.h"
+#include "query/pipeline/pipeline.h"
 #include "query/select.h"
 
 bool api_wants_categorized(const api_req *rq)

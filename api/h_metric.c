@@ -17,7 +17,7 @@
 #include "lib/err.h"
 #include "lib/jsonw.h"
 #include "lib/timeutil.h"
-#include "query/metric.h"
+#include "query/metric/metric.h"
 
 #define TIMEOUT_MESSAGE                                                                     \
     "request timed out, decrease the duration of the request or add more label matchers " \

@@ -11,8 +11,8 @@
 #include "lib/err.h"
 #include "lib/labels.h"
 #include "lib/timeutil.h"
-#include "query/ast.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
 
 typedef struct range_req {
     api_log_query log;

@@ -30,9 +30,9 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
-#include "query/ast.h"
-#include "query/parser.h"
-#include "query/pipeline.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
+#include "query/pipeline/pipeline.h"
 #include "query/select.h"
 
 #define TAIL_DEFAULT_LIMIT 100

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "api/http.h"
-#include "query/ast.h"
+#include "query/logql/ast.h"
 
 typedef struct api_log_query {
     int64_t start, end;     /* [start, end) */

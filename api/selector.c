@@ -6,8 +6,8 @@
 
 #include "lib/err.h"
 #include "lib/mem.h"
-#include "query/ast.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
 
 int api_parse_selector(lk_str text, bool allow_empty, api_matchers *out, lk_buf *err)
 {

@@ -17,7 +17,7 @@
 #include "lib/labels.h"
 #include "lib/matcher.h"
 #include "lib/str.h"
-#include "query/pipeline.h"
+#include "query/pipeline/pipeline.h"
 #include "storage/ingester.h"
 #include "storage/iter.h"
 

@@ -10,9 +10,9 @@
 
 #include "lib/err.h"
 #include "lib/regex.h"
-#include "query/ast.h"
-#include "query/linefilter.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/pipeline/linefilter.h"
+#include "query/logql/parser.h"
 
 static const char *const sample_lines[] = {
     "", "\n", "10.1.2.3 - alice GET /x", "level=error msg=\"FATAL: boom\"",

@@ -13,9 +13,9 @@
 #include "lib/err.h"
 #include "lib/labels.h"
 #include "lib/timeutil.h"
-#include "query/ast.h"
-#include "query/metric.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/metric/metric.h"
+#include "query/logql/parser.h"
 #include "storage/ingester.h"
 
 #define T0 (INT64_C(1793491200) * LK_NS_PER_SEC)

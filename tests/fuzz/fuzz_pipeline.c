@@ -13,9 +13,9 @@
 
 #include "lib/err.h"
 #include "lib/labels.h"
-#include "query/ast.h"
-#include "query/parser.h"
-#include "query/pipeline.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
+#include "query/pipeline/pipeline.h"
 
 #define STREAM "{app=\"x\", level=\"info\", n=\"3\"}"
 

@@ -1,4 +1,4 @@
-/* libFuzzer driver for the Go text/template engine (query/template.h):
+/* libFuzzer driver for the Go text/template engine (query/template/template.h):
  * arbitrary text must never crash, read out of bounds or leak. A failed
  * parse must say why in Go's form ("template: line:N: ..."); a template
  * that parses is run on a few label sets (none, log-like labels, JSON and
@@ -12,7 +12,7 @@
 
 #include "lib/err.h"
 #include "lib/labels.h"
-#include "query/template.h"
+#include "query/template/template.h"
 
 static const lk_label set_logs[] = {
     { LK_STR("app"), LK_STR("api") },

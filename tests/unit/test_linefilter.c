@@ -13,9 +13,9 @@
 
 #include "lib/err.h"
 #include "lib/regex.h"
-#include "query/ast.h"
-#include "query/linefilter.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/pipeline/linefilter.h"
+#include "query/logql/parser.h"
 
 /* Parses `{a="b"} <filters>` and compiles its pipeline into a chain. */
 static lf_chain *chain_of(const char *filters)

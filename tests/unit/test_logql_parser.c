@@ -17,8 +17,8 @@
 #include <zlib.h>
 
 #include "lib/err.h"
-#include "query/ast.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
 
 #define ERR_EMPTY                                                                            \
     "parse error : queries require at least one regexp or equality matcher that does not "  \

@@ -1,4 +1,4 @@
-/* Unit tests: metric query evaluation (query/metric.h) over streams pushed
+/* Unit tests: metric query evaluation (query/metric/metric.h) over streams pushed
  * into a real ingester — window bounds (t - range, t] in the bucket and
  * step modes, every range function against a brute-force reference on
  * random data (with offsets, gaps, instants and several reader threads),
@@ -26,10 +26,10 @@
 #include "lib/err.h"
 #include "lib/labels.h"
 #include "lib/timeutil.h"
-#include "query/metric.h"
-#include "query/metric_acc.h"
-#include "query/metric_int.h"
-#include "query/parser.h"
+#include "query/metric/metric.h"
+#include "query/metric/acc.h"
+#include "query/metric/metric_int.h"
+#include "query/logql/parser.h"
 #include "storage/ingester.h"
 
 #define SEC LK_NS_PER_SEC

@@ -15,9 +15,9 @@
 
 #include "lib/err.h"
 #include "lib/labels.h"
-#include "query/ast.h"
-#include "query/parser.h"
-#include "query/pipeline.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
+#include "query/pipeline/pipeline.h"
 #include "query/select.h"
 #include "storage/ingester.h"
 #include "api/resp.h"

@@ -1,4 +1,4 @@
-/* Unit tests: query/pretty.c (format_query's Prettify), with Loki's own
+/* Unit tests: query/logql/pretty.c (format_query's Prettify), with Loki's own
  * cases (pkg/logql/syntax/prettier_test.go, width 20) and width-100 ones. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "lib/err.h"
-#include "query/ast.h"
-#include "query/parser.h"
+#include "query/logql/ast.h"
+#include "query/logql/parser.h"
 
 static void check(const char *in, size_t width, const char *want)
 {

@@ -1,4 +1,4 @@
-/* Tests for the Go text/template engine (query/template.h) used by
+/* Tests for the Go text/template engine (query/template/template.h) used by
  * line_format and label_format. The table below was recorded from Go's
  * text/template with Loki's function map (sprig 3.2.3) and checks output or
  * the exact error message; the Go 1.22+ behaviours (range over an integer,
@@ -21,7 +21,7 @@
 
 #include "lib/err.h"
 #include "lib/labels.h"
-#include "query/template.h"
+#include "query/template/template.h"
 
 /* ---- label sets --------------------------------------------------------- */
 

@@ -1,0 +1,105 @@
+/* The `| regexp "..."` stage: the named groups of the leftmost match become
+ * labels (a group that took no part gives ""); no match adds nothing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/mem.h"
+#include "lib/regex.h"
+#include "query/pipeline/linefilter.h"
+#include "query/pipeline/pipeline_int.h"
+
+typedef struct regexp_stage {
+    lk_regex *re;
+    int n_groups;       /* capture groups, not counting group 0 */
+    lk_str *names;      /* by group index - 1; {NULL,0} for unnamed groups */
+    char *mem;
+} regexp_stage;
+
+typedef struct names_ctx {
+    regexp_stage *rs;
+    size_t at;
+} names_ctx;
+
+static int take_name(void *ctx, int group, lk_str name)
+{
+    names_ctx *c = ctx;
+    if (group < 1 || group > c->rs->n_groups)
+        return 0;
+    memcpy(c->rs->mem + c->at, name.p, name.len);
+    c->rs->names[group - 1] = (lk_str){ c->rs->mem + c->at, name.len };
+    c->at += name.len;
+    return 0;
+}
+
+static int count_bytes(void *ctx, int group, lk_str name)
+{
+    (void)group;
+    *(size_t *)ctx += name.len;
+    return 0;
+}
+
+static bool regexp_run(const pl_stage *st, pl_run *r)
+{
+    const regexp_stage *rs = st->impl;
+    if (r->skip_parsers)
+        return true;
+    int pairs = rs->n_groups + 1;
+    long small[64];
+    long *ov = pairs * 2 <= 64 ? small : pl_alloc(&r->scratch, (size_t)pairs * 2 * sizeof(long));
+    int got = lk_regex_exec(rs->re, r->line, 0, ov, pairs);
+    if (got <= 0)
+        return true;
+    for (int g = 1; g < pairs; g++) {
+        lk_str name = rs->names[g - 1];
+        if (!name.p)
+            continue;
+        lk_str v = LK_STR("");
+        if (g < got && ov[2 * g] >= 0)
+            v = (lk_str){ r->line.p + ov[2 * g], (size_t)(ov[2 * g + 1] - ov[2 * g]) };
+        if (pl_lbs_parsed_kv(&r->lbs, name, v, &r->scratch))
+            break;
+    }
+    return true;
+}
+
+static void regexp_free(void *impl)
+{
+    regexp_stage *rs = impl;
+    if (!rs)
+        return;
+    lk_regex_free(rs->re);
+    free(rs->names);
+    free(rs->mem);
+    free(rs);
+}
+
+int pl_compile_regexp(const logql_stage *s, pl_stage *st, lk_buf *err)
+{
+    lk_buf why = { 0 };
+    if (lf_regexp_stage_check(s->u.regexp, &why) != 0) {
+        if (err)
+            lk_buf_printf(err, "invalid regexp parser: %s", why.p ? why.p : "invalid expression");
+        lk_buf_free(&why);
+        return LK_EPARSE;
+    }
+    lk_buf_free(&why);
+    regexp_stage *rs = lk_calloc(1, sizeof(*rs));
+    int rc = lk_regex_compile(s->u.regexp, 0, &rs->re, err);
+    if (rc) {
+        regexp_free(rs);
+        return rc;
+    }
+    rs->n_groups = lk_regex_group_count(rs->re);
+    rs->names = lk_calloc((size_t)rs->n_groups + 1, sizeof(*rs->names));
+    size_t bytes = 1;
+    lk_regex_named_groups(rs->re, count_bytes, &bytes);
+    rs->mem = lk_malloc(bytes);
+    names_ctx c = { rs, 0 };
+    lk_regex_named_groups(rs->re, take_name, &c);
+    st->kind = LOGQL_STAGE_REGEXP;
+    st->run = regexp_run;
+    st->impl = rs;
+    st->free_impl = regexp_free;
+    return 0;
+}
