@@ -14,7 +14,7 @@
 #include "api/push.h"
 #include "api/ratelimit.h"
 #include "api/state.h"
-#include "api/validate.h"
+#include "api/push_validate.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api/push.h"
-#include "api/validate.h"
+#include "api/push_validate.h"
 #include "lib/err.h"
 #include "lib/labels.h"
 #include "storage/wal.h"

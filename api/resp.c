@@ -23,9 +23,9 @@ static void kv(jw *w, const char *k, int64_t v)
     jw_i64(w, v);
 }
 
-static void write_store(jw *w, const st_stats *s, int64_t post_filter)
+static void write_store(jw *w, const sto_stats *s, int64_t post_filter)
 {
-    static const st_stats zero = { 0 };
+    static const sto_stats zero = { 0 };
     if (!s)
         s = &zero;
     jw_key(w, "store");
@@ -52,7 +52,7 @@ static void write_store(jw *w, const st_stats *s, int64_t post_filter)
 
 void api_write_stats(jw *w, const api_query_stats *s)
 {
-    const st_stats *st = s->store;
+    const sto_stats *st = s->store;
     int64_t bytes = st ? st->head_chunk_bytes + st->decompressed_bytes : 0;
     int64_t lines = st ? st->head_chunk_lines + st->decompressed_lines : 0;
     double secs = (double)s->exec_ns / 1e9;

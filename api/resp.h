@@ -9,7 +9,7 @@
 #include "storage/iter.h"
 
 typedef struct api_query_stats {
-    const st_stats *store;     /* what was read (memory chunks) */
+    const sto_stats *store;     /* what was read (memory chunks) */
     int64_t exec_ns;
     int64_t entries_returned;
     int64_t post_filter_lines;

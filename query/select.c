@@ -12,7 +12,7 @@
 #include "lib/mem.h"
 
 typedef struct cursor {
-    st_iter *it;
+    sto_iter *it;
     lp_runner *run;
     lk_entry cur;            /* the raw entry */
     lp_result res;           /* what the pipeline made of it */
@@ -187,7 +187,7 @@ static bool duplicate(cursor *c)
 static int advance(sel *s, cursor *c)
 {
     for (;;) {
-        int rc = st_iter_next(c->it, &c->cur);
+        int rc = sto_iter_next(c->it, &c->cur);
         if (rc <= 0)
             return rc;
         if (!lp_run(c->run, &c->cur, &c->res))
@@ -290,7 +290,7 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
     }
     /* blocks whose token filter rules out a required |= literal are never
      * decompressed */
-    st_iter_opts io = { 0 };
+    sto_iter_opts io = { 0 };
     io.n_required = lp_required_substrings(p, &io.required);
     sel s = { .q = q, .r = &r };
     cursor *cur = lk_calloc(n_views ? n_views : 1, sizeof(*cur));
@@ -330,7 +330,7 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
     }
 out:
     for (size_t i = 0; i < n_views; i++) {
-        st_iter_destroy(cur[i].it);
+        sto_iter_destroy(cur[i].it);
         lp_runner_free(cur[i].run);
         lk_buf_free(&cur[i].group);
     }

@@ -48,7 +48,7 @@ typedef struct logql_streams {
     size_t total_entries;
     int64_t post_filter_lines;
     bool categorized;
-    st_stats stats;
+    sto_stats stats;
     lk_arena arena;          /* labels, lines and metadata of the result */
 } logql_streams;
 

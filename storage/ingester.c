@@ -735,5 +735,5 @@ void ing_get_counters(ing *g, ing_counters *c)
         c->wal_failures = wc.failures;
         c->wal_segments = wc.segments;
     }
-    st_iter_get_counters(&c->blocks_filtered, &c->chunks_read);
+    sto_iter_get_counters(&c->blocks_filtered, &c->chunks_read);
 }

@@ -180,11 +180,11 @@ uint64_t st_view_fp(const st_view *v);
  * read from disk lazily, when the merge reaches their time; a chunk file
  * or block that is missing or corrupt is skipped with a warning (counted in
  * stats->corrupt_blocks). */
-st_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
-                      st_stats *stats);
+sto_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
+                      sto_stats *stats);
 
 /* Options of st_view_iter_opts. */
-typedef struct st_iter_opts {
+typedef struct sto_iter_opts {
     /* Literal substrings that every line the caller keeps contains (the
      * |= filters before any stage that rewrites the line:
      * lp_required_substrings). A block whose token filter proves one of
@@ -193,11 +193,11 @@ typedef struct st_iter_opts {
      * caller still applies its filters to what comes out. */
     const lk_str *required;
     size_t n_required;
-} st_iter_opts;
+} sto_iter_opts;
 
 /* st_view_iter with options (opts may be NULL: the same as st_view_iter). */
-st_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
-                           const st_iter_opts *opts, st_stats *stats);
+sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
+                           const sto_iter_opts *opts, sto_stats *stats);
 
 /* What /loki/api/v1/index/stats reports for a selector over [from,
  * through]: the streams with a chunk overlapping the range, those chunks,

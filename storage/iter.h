@@ -19,7 +19,7 @@ typedef struct lk_entry {
 
 /* Counters a query accumulates while reading (the `stats` object of a query
  * response). One per reader thread; summed at the end. */
-typedef struct st_stats {
+typedef struct sto_stats {
     int64_t head_chunk_bytes, head_chunk_lines;       /* uncompressed head data read */
     int64_t decompressed_bytes, decompressed_lines;   /* from compressed blocks */
     int64_t compressed_bytes;                         /* of the blocks decoded */
@@ -27,25 +27,25 @@ typedef struct st_stats {
     int64_t blocks_skipped;                           /* blocks never decompressed */
     int64_t duplicates;                               /* identical entries merged */
     int64_t corrupt_blocks;                           /* blocks skipped as corrupt */
-} st_stats;
+} sto_stats;
 
-typedef struct st_iter st_iter;
-typedef struct st_iter_ops {
+typedef struct sto_iter sto_iter;
+typedef struct sto_iter_ops {
     /* 1: *e is the next entry; 0: the end; <0: an LK_E* error. */
-    int (*next)(st_iter *it, lk_entry *e);
-    void (*destroy)(st_iter *it);
-} st_iter_ops;
+    int (*next)(sto_iter *it, lk_entry *e);
+    void (*destroy)(sto_iter *it);
+} sto_iter_ops;
 
-struct st_iter {
-    const st_iter_ops *ops;
+struct sto_iter {
+    const sto_iter_ops *ops;
 };
 
-static inline int st_iter_next(st_iter *it, lk_entry *e)
+static inline int sto_iter_next(sto_iter *it, lk_entry *e)
 {
     return it->ops->next(it, e);
 }
 
-static inline void st_iter_destroy(st_iter *it)
+static inline void sto_iter_destroy(sto_iter *it)
 {
     if (it)
         it->ops->destroy(it);

@@ -157,6 +157,6 @@ void st_view_add_disk(st_view *v, const struct cdir *dir, lk_str tenant, const c
 void st_view_free(st_view *v);
 
 /* Process-wide counters of the view iterators. */
-void st_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read);
+void sto_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read);
 
 #endif

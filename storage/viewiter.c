@@ -49,7 +49,7 @@
 
 static atomic_llong blocks_filtered_total, chunks_read_total;
 
-void st_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read)
+void sto_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read)
 {
     *blocks_filtered = atomic_load_explicit(&blocks_filtered_total, memory_order_relaxed);
     *chunks_read = atomic_load_explicit(&chunks_read_total, memory_order_relaxed);
@@ -81,11 +81,11 @@ typedef struct vec {
 } vec;
 
 typedef struct view_iter {
-    st_iter base;
+    sto_iter base;
     const st_view *view;
     bool backward;
     int64_t from, through;
-    st_stats *stats, own_stats;
+    sto_stats *stats, own_stats;
     const lk_str *required;
     size_t n_required;
     vec all;               /* every source, for cleanup */
@@ -435,7 +435,7 @@ static bool gather_run(view_iter *it)
 
 /* ---- the iterator */
 
-static int vi_next(st_iter *base, lk_entry *out)
+static int vi_next(sto_iter *base, lk_entry *out)
 {
     view_iter *it = (view_iter *)base;
     for (;;) {
@@ -459,7 +459,7 @@ static void free_decoded(chk_decoded *d)
     free(d);
 }
 
-static void vi_destroy(st_iter *base)
+static void vi_destroy(sto_iter *base)
 {
     view_iter *it = (view_iter *)base;
     for (size_t i = 0; i < it->all.n; i++) {
@@ -481,7 +481,7 @@ static void vi_destroy(st_iter *base)
     free(it);
 }
 
-static const st_iter_ops view_iter_ops = { .next = vi_next, .destroy = vi_destroy };
+static const sto_iter_ops view_iter_ops = { .next = vi_next, .destroy = vi_destroy };
 
 /* Disk chunk k's blocks are numbered k << 32 | block; memory blocks and the
  * head come after every disk chunk. */
@@ -512,8 +512,8 @@ static void add_sources(view_iter *it, const st_view *v)
     }
 }
 
-st_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
-                           const st_iter_opts *opts, st_stats *stats)
+sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
+                           const sto_iter_opts *opts, sto_stats *stats)
 {
     view_iter *it = lk_calloc(1, sizeof(*it));
     it->base.ops = &view_iter_ops;
@@ -543,8 +543,8 @@ st_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool
     return &it->base;
 }
 
-st_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
-                      st_stats *stats)
+sto_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
+                      sto_stats *stats)
 {
     return st_view_iter_opts(v, from, through, backward, NULL, stats);
 }

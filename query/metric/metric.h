@@ -36,7 +36,7 @@ typedef struct lm_result {
     lm_series *series;
     size_t n_series;
     double *scalar_v;   /* n_steps values when scalar */
-    st_stats stats;     /* what was read */
+    sto_stats stats;     /* what was read */
     int64_t lines_read;
 } lm_result;
 

@@ -40,7 +40,7 @@ typedef struct lm_ctx {
     size_t n_steps;
     int threads;       /* resolved worker count */
     bool sorted;       /* a sort/sort_desc was evaluated */
-    st_stats stats;
+    sto_stats stats;
     int64_t lines;
     lk_buf *err;
 } lm_ctx;

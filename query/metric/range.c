@@ -52,7 +52,7 @@ typedef struct shared {
     bool fast;
     const lf_chain *chain;            /* fast path; NULL matches every line */
     const logql_grouping *push;       /* fast path: the injected grouping */
-    st_iter_opts iter;                /* substrings every kept line contains */
+    sto_iter_opts iter;                /* substrings every kept line contains */
     size_t guard;                     /* most series per table (0: none) */
     atomic_size_t next;
     atomic_int stop;
@@ -63,7 +63,7 @@ typedef struct worker {
     pthread_t th;
     lp_sampler *sm;
     table tab;
-    st_stats stats;
+    sto_stats stats;
     int64_t lines;
     int rc;
     lk_buf err;
@@ -191,7 +191,7 @@ static int read_view(worker *w, const st_view *v)
 {
     const shared *sh = w->sh;
     const lm_plan *p = sh->p;
-    st_iter *it = st_view_iter_opts(v, p->from, p->through, false, &sh->iter, &w->stats);
+    sto_iter *it = st_view_iter_opts(v, p->from, p->through, false, &sh->iter, &w->stats);
     if (!it)
         return LK_OK;
     lm_acc *fast = NULL, *last = NULL; /* fast: the stream's series, once it has a sample */
@@ -203,7 +203,7 @@ static int read_view(worker *w, const st_view *v)
     lk_entry e;
     int rc;
     int64_t n = 0;
-    while ((rc = st_iter_next(it, &e)) > 0) {
+    while ((rc = sto_iter_next(it, &e)) > 0) {
         if ((++n % LM_CHECK_EVERY) == 0 && (rc = check_progress(w)) != LK_OK)
             break;
         if (!sh->fast || e.n_meta) {
@@ -235,7 +235,7 @@ static int read_view(worker *w, const st_view *v)
         lm_acc_add_cell(p, fast, cell, e.ts, val);
     }
     w->lines += n;
-    st_iter_destroy(it);
+    sto_iter_destroy(it);
     return rc < 0 ? rc : LK_OK;
 }
 
@@ -258,7 +258,7 @@ static void *work(void *arg)
 
 /* ---- after reading */
 
-static void stats_add(st_stats *d, const st_stats *s)
+static void stats_add(sto_stats *d, const sto_stats *s)
 {
     d->head_chunk_bytes += s->head_chunk_bytes;
     d->head_chunk_lines += s->head_chunk_lines;

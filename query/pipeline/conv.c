@@ -1,5 +1,5 @@
 /* Go's number, duration and byte-size parsing with its error texts, for
- * label filters and unwrap conversions. See pl_conv.h. */
+ * label filters and unwrap conversions. See lp_conv.h. */
 #include "query/pipeline/conv.h"
 
 #include <errno.h>
@@ -114,7 +114,7 @@ static void float_error(lk_str s, const char *why, lk_buf *err)
     lk_buf_puts(err, why);
 }
 
-int pl_parse_float(lk_str s, double *out, lk_buf *err)
+int lp_parse_float(lk_str s, double *out, lk_buf *err)
 {
     if (special(s, out))
         return 0;
@@ -189,7 +189,7 @@ static uint64_t unit_ns(lk_str u)
     return 0;
 }
 
-int pl_parse_duration(lk_str orig, int64_t *out_ns, lk_buf *err)
+int lp_parse_duration(lk_str orig, int64_t *out_ns, lk_buf *err)
 {
     const uint64_t lim = UINT64_C(1) << 63;
     lk_str s = orig;
@@ -289,7 +289,7 @@ int pl_parse_duration(lk_str orig, int64_t *out_ns, lk_buf *err)
 
 /* ---- humanize.ParseBytes ---------------------------------------------------------- */
 
-int pl_parse_bytes(lk_str s, uint64_t *out, lk_buf *err)
+int lp_parse_bytes(lk_str s, uint64_t *out, lk_buf *err)
 {
     static const struct {
         const char *unit;
@@ -331,7 +331,7 @@ int pl_parse_bytes(lk_str s, uint64_t *out, lk_buf *err)
         numstr = lk_buf_str(&num);
     }
     double f;
-    int rc = pl_parse_float(numstr, &f, err);
+    int rc = lp_parse_float(numstr, &f, err);
     lk_buf_free(&num);
     if (rc)
         return rc;

@@ -27,29 +27,29 @@ static bool may_have_escape(lk_str line)
     return false;
 }
 
-static bool decolorize_run(const pl_stage *st, pl_run *r)
+static bool decolorize_run(const lp_stage *st, lp_exec *r)
 {
     const lk_regex *re = st->impl;
     if (r->line.len == 0 || !may_have_escape(r->line))
         return true;
-    pl_sb out;
-    pl_sb_init(&out, &r->scratch, r->line.len);
+    lp_sb out;
+    lp_sb_init(&out, &r->scratch, r->line.len);
     size_t at = 0;
     long ov[2];
     while (at <= r->line.len && lk_regex_exec(re, r->line, at, ov, 1) > 0) {
         size_t ms = (size_t)ov[0], me = (size_t)ov[1];
-        pl_sb_put(&out, r->line.p + at, ms - at);
+        lp_sb_put(&out, r->line.p + at, ms - at);
         if (me == ms) { /* cannot happen with this expression; keep going */
             if (ms < r->line.len)
-                pl_sb_putc(&out, r->line.p[ms]);
+                lp_sb_putc(&out, r->line.p[ms]);
             at = ms + 1;
             continue;
         }
         at = me;
     }
     if (at < r->line.len)
-        pl_sb_put(&out, r->line.p + at, r->line.len - at);
-    r->line = pl_sb_str(&out);
+        lp_sb_put(&out, r->line.p + at, r->line.len - at);
+    r->line = lp_sb_str(&out);
     return true;
 }
 
@@ -58,7 +58,7 @@ static void decolorize_free(void *impl)
     lk_regex_free(impl);
 }
 
-int pl_compile_decolorize(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_decolorize(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     (void)s;
     lk_regex *re;

@@ -72,42 +72,42 @@ static lk_str matcher_name(const lk_matcher *m)
     return (lk_str){ m->name, m->name_len };
 }
 
-static bool drop_run(const pl_stage *st, pl_run *r)
+static bool drop_run(const lp_stage *st, lp_exec *r)
 {
     const names_stage *ns = st->impl;
-    pl_lbs *b = &r->lbs;
+    lp_lbs *b = &r->lbs;
     for (size_t i = 0; i < ns->n; i++) {
         const named *d = &ns->v[i];
         lk_str name = d->has_m ? matcher_name(&d->m) : d->name;
-        bool is_err = lk_str_eq(name, PL_ERROR_LABEL);
-        bool is_details = lk_str_eq(name, PL_ERROR_DETAILS_LABEL);
+        bool is_err = lk_str_eq(name, LP_ERROR_LABEL);
+        bool is_details = lk_str_eq(name, LP_ERROR_DETAILS_LABEL);
         if (!d->has_m) {
             if (is_err)
-                pl_lbs_set_err(b, LK_STR_NULL);
+                lp_lbs_set_err(b, LK_STR_NULL);
             else if (is_details)
-                pl_lbs_set_details(b, LK_STR_NULL);
+                lp_lbs_set_details(b, LK_STR_NULL);
             else {
                 lk_str v;
-                if (pl_lbs_get(b, name, &v))
-                    pl_lbs_del(b, name);
+                if (lp_lbs_get(b, name, &v))
+                    lp_lbs_del(b, name);
             }
             continue;
         }
         if (is_err) {
             if (matcher_matches(&d->m, b->has_err ? b->err : LK_STR("")))
-                pl_lbs_set_err(b, LK_STR_NULL);
+                lp_lbs_set_err(b, LK_STR_NULL);
             continue;
         }
         if (is_details) {
             if (matcher_matches(&d->m, b->has_details ? b->err_details : LK_STR("")))
-                pl_lbs_set_details(b, LK_STR_NULL);
+                lp_lbs_set_details(b, LK_STR_NULL);
             continue;
         }
         lk_str v;
-        if (!pl_lbs_get(b, name, &v))
+        if (!lp_lbs_get(b, name, &v))
             v = LK_STR("");
         if (matcher_matches(&d->m, v))
-            pl_lbs_del(b, name);
+            lp_lbs_del(b, name);
     }
     return true;
 }
@@ -126,24 +126,24 @@ static bool keeps(const names_stage *ns, lk_str name, lk_str value)
     return false;
 }
 
-static bool keep_run(const pl_stage *st, pl_run *r)
+static bool keep_run(const lp_stage *st, lp_exec *r)
 {
     const names_stage *ns = st->impl;
     if (ns->n == 0)
         return true;
-    pl_lbl *all = pl_alloc(&r->scratch, pl_lbs_count_max(&r->lbs) * sizeof(*all));
-    size_t n = pl_lbs_collect(&r->lbs, all);
+    lp_lbl *all = lp_alloc(&r->scratch, lp_lbs_count_max(&r->lbs) * sizeof(*all));
+    size_t n = lp_lbs_collect(&r->lbs, all);
     for (size_t i = 0; i < n; i++) {
-        if (lk_str_eq(all[i].name, PL_ERROR_LABEL) ||
-            lk_str_eq(all[i].name, PL_ERROR_DETAILS_LABEL))
+        if (lk_str_eq(all[i].name, LP_ERROR_LABEL) ||
+            lk_str_eq(all[i].name, LP_ERROR_DETAILS_LABEL))
             continue;
         if (!keeps(ns, all[i].name, all[i].value))
-            pl_lbs_del(&r->lbs, all[i].name);
+            lp_lbs_del(&r->lbs, all[i].name);
     }
     return true;
 }
 
-static int compile_names(const logql_stage *s, pl_stage *st, pl_stage_fn fn, lk_buf *err)
+static int compile_names(const logql_stage *s, lp_stage *st, lp_stage_fn fn, lk_buf *err)
 {
     names_stage *ns;
     int rc = names_build(s, &ns, err);
@@ -156,12 +156,12 @@ static int compile_names(const logql_stage *s, pl_stage *st, pl_stage_fn fn, lk_
     return 0;
 }
 
-int pl_compile_drop(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_drop(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     return compile_names(s, st, drop_run, err);
 }
 
-int pl_compile_keep(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_keep(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     return compile_names(s, st, keep_run, err);
 }

@@ -25,13 +25,13 @@ struct lp_extractor {
     x_value kind;
     lk_str label;            /* unwrap */
     logql_conv conv;
-    pl_stage *post;          /* post-unwrap label filters */
+    lp_stage *post;          /* post-unwrap label filters */
     size_t n_post;
     lk_str *groups;
     size_t n_groups;
     bool without, no_labels;
     bool skip_parsers;       /* Loki's parser hints with nothing to extract */
-    pl_hints hints;          /* by (...) grouping: the labels anything reads */
+    lp_hints hints;          /* by (...) grouping: the labels anything reads */
     bool use_hints;
     char *mem;
     char *hint_mem;
@@ -39,8 +39,8 @@ struct lp_extractor {
 
 struct lp_sampler {
     const lp_extractor *x;
-    pl_run run;
-    pl_out out;
+    lp_exec run;
+    lp_out out;
 };
 
 void lp_extractor_free(lp_extractor *x)
@@ -88,7 +88,7 @@ static void build_hints(lp_extractor *x)
         hint_add(&hs, x->groups[i]);
     if (x->kind == XV_UNWRAP)
         hint_add(&hs, x->label);
-    pl_pipeline_required(x->p, hint_add, &hs);
+    lp_pipeline_required(x->p, hint_add, &hs);
     for (size_t i = 0; i < x->n_post; i++)
         if (x->post[i].required)
             x->post[i].required(&x->post[i], hint_add, &hs);
@@ -102,7 +102,7 @@ static void build_hints(lp_extractor *x)
     for (size_t i = 0; i < hs.n; i++) {
         memcpy(x->hint_mem + at, hs.v[i].p, hs.v[i].len);
         x->hints.names[i] = (lk_str){ x->hint_mem + at, hs.v[i].len };
-        x->hints.h[i] = pl_name_hash(x->hints.names[i]);
+        x->hints.h[i] = lp_name_hash(x->hints.names[i]);
         at += hs.v[i].len;
     }
     x->hints.n = hs.n;
@@ -113,7 +113,7 @@ static void build_hints(lp_extractor *x)
 static bool any_stage_reads_labels(const logql_log_selector *sel)
 {
     for (size_t i = 0; i < sel->n_stages; i++)
-        if (pl_stage_reads_labels(&sel->stages[i]))
+        if (lp_stage_reads_labels(&sel->stages[i]))
             return true;
     return false;
 }
@@ -139,7 +139,7 @@ static void set_groups(lp_extractor *x, const lk_str *names, size_t n, bool add_
         x->groups[x->n_groups++] = x->label;
 }
 
-/* Sorted by name, duplicates removed (what pl_out_build_grouped needs). */
+/* Sorted by name, duplicates removed (what lp_out_build_grouped needs). */
 static void sort_groups(lp_extractor *x)
 {
     for (size_t i = 1; i < x->n_groups; i++) {
@@ -189,7 +189,7 @@ static int compile(const logql_range_agg *ra, const logql_grouping *g, bool oute
         }
         x->post = lk_calloc(ra->unwrap->n_post ? ra->unwrap->n_post : 1, sizeof(*x->post));
         for (size_t i = 0; i < ra->unwrap->n_post; i++) {
-            rc = pl_compile_label_filter(ra->unwrap->post[i], &x->post[i], err);
+            rc = lp_compile_label_filter(ra->unwrap->post[i], &x->post[i], err);
             if (rc)
                 goto fail;
             x->n_post = i + 1;
@@ -222,39 +222,39 @@ lp_sampler *lp_sampler_new(const lp_extractor *x)
 {
     lp_sampler *s = lk_calloc(1, sizeof(*s));
     s->x = x;
-    pl_run_init(&s->run);
+    lp_run_init(&s->run);
     s->run.skip_parsers = x->skip_parsers;
-    pl_out_init(&s->out);
+    lp_out_init(&s->out);
     return s;
 }
 
 void lp_sampler_reset(lp_sampler *s, const lk_labels *stream_labels)
 {
-    pl_lbs_set_base(&s->run.lbs, stream_labels);
+    lp_lbs_set_base(&s->run.lbs, stream_labels);
     s->run.lbs.hints = s->x->use_hints ? &s->x->hints : NULL;
-    pl_out_set_stream(&s->out, stream_labels);
+    lp_out_set_stream(&s->out, stream_labels);
 }
 
-static bool convert(const lp_extractor *x, pl_run *r, lk_str v, double *out)
+static bool convert(const lp_extractor *x, lp_exec *r, lk_str v, double *out)
 {
     lk_buf_reset(&r->tmp);
     int rc;
     switch (x->conv) {
     case LOGQL_CONV_BYTES: {
         uint64_t b = 0;
-        rc = pl_parse_bytes(v, &b, &r->tmp);
+        rc = lp_parse_bytes(v, &b, &r->tmp);
         *out = rc ? 0 : (double)b;
         break;
     }
     case LOGQL_CONV_DURATION:
     case LOGQL_CONV_DURATION_SECONDS: {
         int64_t d = 0;
-        rc = pl_parse_duration(v, &d, &r->tmp);
+        rc = lp_parse_duration(v, &d, &r->tmp);
         *out = rc ? 0 : (double)(d / 1000000000) + (double)(d % 1000000000) / 1e9;
         break;
     }
     default:
-        rc = pl_parse_float(v, out, &r->tmp);
+        rc = lp_parse_float(v, out, &r->tmp);
         if (rc == LK_EINVAL)
             *out = 0;
         break;
@@ -265,21 +265,21 @@ static bool convert(const lp_extractor *x, pl_run *r, lk_str v, double *out)
 bool lp_sample_entry(lp_sampler *s, const lk_entry *e, lp_sample *out)
 {
     const lp_extractor *x = s->x;
-    pl_run *r = &s->run;
-    pl_run_begin(r, e);
-    if (!pl_pipeline_process(x->p, r))
+    lp_exec *r = &s->run;
+    lp_run_begin(r, e);
+    if (!lp_pipeline_process(x->p, r))
         return false;
     double v = 1;
     if (x->kind == XV_BYTES) {
         v = (double)r->line.len;
     } else if (x->kind == XV_UNWRAP) {
         lk_str sv;
-        if (!pl_lbs_get(&r->lbs, x->label, &sv) || sv.len == 0)
+        if (!lp_lbs_get(&r->lbs, x->label, &sv) || sv.len == 0)
             return false; /* entries without the label give no sample */
         if (!convert(x, r, sv, &v)) {
-            pl_lbs_set_err(&r->lbs, SAMPLE_EXTRACTION_ERR);
-            pl_lbs_set_details(&r->lbs,
-                               (lk_str){ pl_strdup(&r->scratch, r->tmp.p ? r->tmp.p : "",
+            lp_lbs_set_err(&r->lbs, SAMPLE_EXTRACTION_ERR);
+            lp_lbs_set_details(&r->lbs,
+                               (lk_str){ lp_strdup(&r->scratch, r->tmp.p ? r->tmp.p : "",
                                                    r->tmp.len),
                                          r->tmp.len });
         }
@@ -288,11 +288,11 @@ bool lp_sample_entry(lp_sampler *s, const lk_entry *e, lp_sample *out)
                 return false;
     }
     if (r->lbs.has_err || (!x->no_labels && x->n_groups == 0))
-        pl_out_build(&s->out, &r->lbs, false);
+        lp_out_build(&s->out, &r->lbs, false);
     else if (x->no_labels)
-        pl_out_build_empty(&s->out);
+        lp_out_build_empty(&s->out);
     else
-        pl_out_build_grouped(&s->out, &r->lbs, x->groups, x->n_groups, x->without);
+        lp_out_build_grouped(&s->out, &r->lbs, x->groups, x->n_groups, x->without);
     out->value = v;
     out->labels = &s->out.all;
     out->hash = s->out.hash;
@@ -303,7 +303,7 @@ void lp_sampler_free(lp_sampler *s)
 {
     if (!s)
         return;
-    pl_run_free(&s->run);
-    pl_out_free(&s->out);
+    lp_run_free(&s->run);
+    lp_out_free(&s->out);
     free(s);
 }

@@ -16,11 +16,11 @@
 static const lk_str TEMPLATE_FORMAT_ERR = { "TemplateFormatErr", 17 };
 
 /* The current labels, sorted, as template data. */
-static void tmpl_data_of(pl_run *r, tmpl_data *d)
+static void tmpl_data_of(lp_exec *r, tmpl_data *d)
 {
-    pl_lbl *all = pl_alloc(&r->scratch, pl_lbs_count_max(&r->lbs) * sizeof(*all));
-    size_t n = pl_lbs_collect(&r->lbs, all);
-    lk_label *v = pl_alloc(&r->scratch, (n ? n : 1) * sizeof(*v));
+    lp_lbl *all = lp_alloc(&r->scratch, lp_lbs_count_max(&r->lbs) * sizeof(*all));
+    size_t n = lp_lbs_collect(&r->lbs, all);
+    lk_label *v = lp_alloc(&r->scratch, (n ? n : 1) * sizeof(*v));
     for (size_t i = 0; i < n; i++) {
         lk_label x = { all[i].name, all[i].value };
         size_t j = i;
@@ -36,16 +36,16 @@ static void tmpl_data_of(pl_run *r, tmpl_data *d)
     d->ts = r->ts;
 }
 
-static void template_error(pl_run *r, const lk_buf *msg)
+static void template_error(lp_exec *r, const lk_buf *msg)
 {
-    pl_lbs_set_err(&r->lbs, TEMPLATE_FORMAT_ERR);
+    lp_lbs_set_err(&r->lbs, TEMPLATE_FORMAT_ERR);
     size_t n = msg->len;
-    pl_lbs_set_details(&r->lbs, (lk_str){ pl_strdup(&r->scratch, n ? msg->p : "", n), n });
+    lp_lbs_set_details(&r->lbs, (lk_str){ lp_strdup(&r->scratch, n ? msg->p : "", n), n });
 }
 
 /* ---- line_format ------------------------------------------------------------------- */
 
-static bool line_format_run(const pl_stage *st, pl_run *r)
+static bool line_format_run(const lp_stage *st, lp_exec *r)
 {
     tmpl_data d;
     tmpl_data_of(r, &d);
@@ -55,11 +55,11 @@ static bool line_format_run(const pl_stage *st, pl_run *r)
         template_error(r, &r->tmp2);
         return true;
     }
-    r->line = (lk_str){ pl_strdup(&r->scratch, r->tmp.p ? r->tmp.p : "", r->tmp.len), r->tmp.len };
+    r->line = (lk_str){ lp_strdup(&r->scratch, r->tmp.p ? r->tmp.p : "", r->tmp.len), r->tmp.len };
     return true;
 }
 
-static void tmpl_names(const tmpl *t, pl_name_fn add, void *ctx)
+static void tmpl_names(const tmpl *t, lp_name_fn add, void *ctx)
 {
     size_t n = 0;
     const lk_str *f = tmpl_fields(t, &n);
@@ -67,7 +67,7 @@ static void tmpl_names(const tmpl *t, pl_name_fn add, void *ctx)
         add(ctx, f[i]);
 }
 
-static void line_format_required(const pl_stage *st, pl_name_fn add, void *ctx)
+static void line_format_required(const lp_stage *st, lp_name_fn add, void *ctx)
 {
     tmpl_names(st->impl, add, ctx);
 }
@@ -77,7 +77,7 @@ static void tmpl_free_impl(void *impl)
     tmpl_free(impl);
 }
 
-int pl_compile_line_format(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_line_format(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     tmpl *t;
     lk_buf why = { 0 };
@@ -111,7 +111,7 @@ typedef struct label_format_stage {
     char *mem;
 } label_format_stage;
 
-static bool label_format_run(const pl_stage *st, pl_run *r)
+static bool label_format_run(const lp_stage *st, lp_exec *r)
 {
     const label_format_stage *ls = st->impl;
     tmpl_data d;
@@ -121,10 +121,10 @@ static bool label_format_run(const pl_stage *st, pl_run *r)
         if (!f->t) {
             /* the renamed label keeps its category (a stream label stays one) */
             lk_str v;
-            pl_cat cat;
-            if (pl_lbs_get_cat(&r->lbs, f->src, &v, &cat)) {
-                pl_lbs_set(&r->lbs, cat, f->dst, v);
-                pl_lbs_del(&r->lbs, f->src);
+            lp_cat cat;
+            if (lp_lbs_get_cat(&r->lbs, f->src, &v, &cat)) {
+                lp_lbs_set(&r->lbs, cat, f->dst, v);
+                lp_lbs_del(&r->lbs, f->src);
             }
             continue;
         }
@@ -138,13 +138,13 @@ static bool label_format_run(const pl_stage *st, pl_run *r)
             template_error(r, &r->tmp2);
             continue;
         }
-        lk_str v = { pl_strdup(&r->scratch, r->tmp.p ? r->tmp.p : "", r->tmp.len), r->tmp.len };
-        pl_lbs_set(&r->lbs, PL_CAT_PARSED, f->dst, v);
+        lk_str v = { lp_strdup(&r->scratch, r->tmp.p ? r->tmp.p : "", r->tmp.len), r->tmp.len };
+        lp_lbs_set(&r->lbs, LP_CAT_PARSED, f->dst, v);
     }
     return true;
 }
 
-static void label_format_required(const pl_stage *st, pl_name_fn add, void *ctx)
+static void label_format_required(const lp_stage *st, lp_name_fn add, void *ctx)
 {
     const label_format_stage *ls = st->impl;
     for (size_t i = 0; i < ls->n; i++) {
@@ -168,12 +168,12 @@ static void label_format_free(void *impl)
     free(ls);
 }
 
-int pl_compile_label_format(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_label_format(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     size_t n = s->u.label_format.n, bytes = 1;
     const logql_label_fmt *in = s->u.label_format.v;
     for (size_t i = 0; i < n; i++) {
-        if (lk_str_eq(in[i].dst, PL_ERROR_LABEL)) {
+        if (lk_str_eq(in[i].dst, LP_ERROR_LABEL)) {
             if (err)
                 lk_buf_printf(err, "%.*s cannot be formatted", LK_STR_FMT(in[i].dst));
             return LK_EPARSE;

@@ -17,24 +17,24 @@ static const lk_str JSON_PARSER_ERR = { "JSONParserErr", 13 };
 /* ---- `| json` (every field) ------------------------------------------------------ */
 
 typedef struct json_walk {
-    pl_run *r;
-    pl_sb prefix; /* the sanitized key path of the enclosing objects */
+    lp_exec *r;
+    lp_sb prefix; /* the sanitized key path of the enclosing objects */
 } json_walk;
 
 /* appendSanitized: a leading digit gets '_' only at the start of the path. */
-static void append_sanitized(pl_sb *b, lk_str key)
+static void append_sanitized(lp_sb *b, lk_str key)
 {
-    pl_sanitize_append(b, key, b->len == 0);
+    lp_sanitize_append(b, key, b->len == 0);
 }
 
-static lk_str read_value(lk_str v, pl_jtype t, pl_scratch *s)
+static lk_str read_value(lk_str v, lp_jtype t, lp_scratch *s)
 {
     switch (t) {
-    case PL_J_STRING:
-        return pl_json_string_value(v, s);
-    case PL_J_NUMBER:
+    case LP_J_STRING:
+        return lp_json_string_value(v, s);
+    case LP_J_NUMBER:
         return v;
-    case PL_J_BOOL:
+    case LP_J_BOOL:
         return v.p[0] == 't' ? LK_STR("true") : LK_STR("false");
     default:
         return LK_STR("");
@@ -44,57 +44,57 @@ static lk_str read_value(lk_str v, pl_jtype t, pl_scratch *s)
 /* Returned through ObjectEach when the hints are satisfied. */
 static const char *const ALL_FOUND = "all found";
 
-static const char *set_extracted(pl_run *r, lk_str name, lk_str value)
+static const char *set_extracted(lp_exec *r, lk_str name, lk_str value)
 {
     if (name.len == 0)
         return NULL;
-    return pl_lbs_parsed_kv(&r->lbs, name, value, &r->scratch) ? ALL_FOUND : NULL;
+    return lp_lbs_parsed_kv(&r->lbs, name, value, &r->scratch) ? ALL_FOUND : NULL;
 }
 
-static const char *json_member(void *ctx, lk_str key, lk_str value, pl_jtype t)
+static const char *json_member(void *ctx, lk_str key, lk_str value, lp_jtype t)
 {
     json_walk *w = ctx;
-    pl_scratch *s = &w->r->scratch;
-    if (t == PL_J_OBJECT) {
+    lp_scratch *s = &w->r->scratch;
+    if (t == LP_J_OBJECT) {
         size_t keep = w->prefix.len;
         if (w->prefix.len)
-            pl_sb_putc(&w->prefix, '_');
+            lp_sb_putc(&w->prefix, '_');
         append_sanitized(&w->prefix, key);
         const char *e = NULL;
-        if (pl_lbs_wants_prefix(&w->r->lbs, pl_sb_str(&w->prefix)))
-            e = pl_json_object_each(value, json_member, w, s);
+        if (lp_lbs_wants_prefix(&w->r->lbs, lp_sb_str(&w->prefix)))
+            e = lp_json_object_each(value, json_member, w, s);
         w->prefix.len = keep;
         return e;
     }
-    if (t != PL_J_STRING && t != PL_J_NUMBER && t != PL_J_BOOL)
+    if (t != LP_J_STRING && t != LP_J_NUMBER && t != LP_J_BOOL)
         return NULL; /* arrays and nulls are skipped */
     lk_str name;
     if (w->prefix.len == 0) {
-        name = pl_sanitize_key(key, s);
+        name = lp_sanitize_key(key, s);
     } else {
         size_t keep = w->prefix.len;
-        pl_sb_putc(&w->prefix, '_');
+        lp_sb_putc(&w->prefix, '_');
         append_sanitized(&w->prefix, key);
-        name = (lk_str){ pl_strdup(s, w->prefix.p, w->prefix.len), w->prefix.len };
+        name = (lk_str){ lp_strdup(s, w->prefix.p, w->prefix.len), w->prefix.len };
         w->prefix.len = keep;
     }
     return set_extracted(w->r, name, read_value(value, t, s));
 }
 
-static void json_error(pl_run *r, const char *details)
+static void json_error(lp_exec *r, const char *details)
 {
-    pl_lbs_set_err(&r->lbs, JSON_PARSER_ERR);
-    pl_lbs_set_details(&r->lbs, details ? lk_str_c(details) : LK_STR_NULL);
+    lp_lbs_set_err(&r->lbs, JSON_PARSER_ERR);
+    lp_lbs_set_details(&r->lbs, details ? lk_str_c(details) : LK_STR_NULL);
 }
 
-static bool json_all_run(const pl_stage *st, pl_run *r)
+static bool json_all_run(const lp_stage *st, lp_exec *r)
 {
     (void)st;
     if (r->skip_parsers)
         return true;
     json_walk w = { .r = r };
-    pl_sb_init(&w.prefix, &r->scratch, 64);
-    const char *e = pl_json_object_each(r->line, json_member, &w, &r->scratch);
+    lp_sb_init(&w.prefix, &r->scratch, 64);
+    const char *e = lp_json_object_each(r->line, json_member, &w, &r->scratch);
     if (e && e != ALL_FOUND)
         json_error(r, e);
     return true;
@@ -260,12 +260,12 @@ typedef struct find_ctx {
     lk_str key;
     bool found;
     lk_str value;
-    pl_jtype t;
+    lp_jtype t;
 } find_ctx;
 
 static const char *STOP = "stop";
 
-static const char *find_member(void *ctx, lk_str key, lk_str value, pl_jtype t)
+static const char *find_member(void *ctx, lk_str key, lk_str value, lp_jtype t)
 {
     find_ctx *f = ctx;
     if (!lk_str_eq(key, f->key))
@@ -277,11 +277,11 @@ static const char *find_member(void *ctx, lk_str key, lk_str value, pl_jtype t)
 }
 
 /* Walks one path; *found false when it leads nowhere. */
-static const char *jpath_get(lk_str line, const jparam *jp, pl_scratch *s, bool *found,
-                             lk_str *val, pl_jtype *t)
+static const char *jpath_get(lk_str line, const jparam *jp, lp_scratch *s, bool *found,
+                             lk_str *val, lp_jtype *t)
 {
     size_t vs, ve;
-    const char *e = pl_json_value(line, &vs, &ve, t);
+    const char *e = lp_json_value(line, &vs, &ve, t);
     if (e)
         return e;
     lk_str cur = { line.p + vs, ve - vs };
@@ -290,14 +290,14 @@ static const char *jpath_get(lk_str line, const jparam *jp, pl_scratch *s, bool 
         const jpath_step *st = &jp->steps[i];
         bool hit = false;
         if (st->index) {
-            if (*t != PL_J_ARRAY)
+            if (*t != LP_J_ARRAY)
                 return NULL;
-            e = pl_json_array_elem(cur, st->idx, &hit, &cur, t);
+            e = lp_json_array_elem(cur, st->idx, &hit, &cur, t);
         } else {
-            if (*t != PL_J_OBJECT)
+            if (*t != LP_J_OBJECT)
                 return NULL;
             find_ctx f = { .key = st->key };
-            e = pl_json_object_each(cur, find_member, &f, s);
+            e = lp_json_object_each(cur, find_member, &f, s);
             if (e == STOP)
                 e = NULL;
             hit = f.found;
@@ -314,7 +314,7 @@ static const char *jpath_get(lk_str line, const jparam *jp, pl_scratch *s, bool 
     return NULL;
 }
 
-static bool json_params_run(const pl_stage *stg, pl_run *r)
+static bool json_params_run(const lp_stage *stg, lp_exec *r)
 {
     const json_params *jp = stg->impl;
     if (r->line.len == 0 || r->skip_parsers)
@@ -328,22 +328,22 @@ static bool json_params_run(const pl_stage *stg, pl_run *r)
         const jparam *p = &jp->v[i];
         bool found = false;
         lk_str v = LK_STR("");
-        pl_jtype t = PL_J_NONE;
+        lp_jtype t = LP_J_NONE;
         const char *e = jpath_get(r->line, p, &r->scratch, &found, &v, &t);
         if (e) {
             json_error(r, e);
             found = false;
         }
-        lk_str name = pl_dedup_key(&r->lbs, p->label, &r->scratch);
+        lk_str name = lp_dedup_key(&r->lbs, p->label, &r->scratch);
         if (found) {
-            lk_str val = t == PL_J_STRING ? pl_json_string_value(v, &r->scratch)
-                       : t == PL_J_NULL   ? LK_STR("")
+            lk_str val = t == LP_J_STRING ? lp_json_string_value(v, &r->scratch)
+                       : t == LP_J_NULL   ? LK_STR("")
                                           : v;
-            pl_lbs_set(&r->lbs, PL_CAT_PARSED, name, val);
+            lp_lbs_set(&r->lbs, LP_CAT_PARSED, name, val);
         } else {
             lk_str cur;
-            if (!pl_lbs_get(&r->lbs, p->label, &cur))
-                pl_lbs_set(&r->lbs, PL_CAT_PARSED, p->label, LK_STR(""));
+            if (!lp_lbs_get(&r->lbs, p->label, &cur))
+                lp_lbs_set(&r->lbs, LP_CAT_PARSED, p->label, LK_STR(""));
         }
     }
     return true;
@@ -361,7 +361,7 @@ static void json_params_free(void *impl)
     free(jp);
 }
 
-int pl_compile_json(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_json(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     st->kind = LOGQL_STAGE_JSON;
     if (s->u.json.n_params == 0) {

@@ -1,7 +1,7 @@
 /* JSON scanning for the pipeline with buger/jsonparser's leniency and error
  * messages (what Loki's json and unpack stages use): value types and
  * extents, ObjectEach, array elements, string unescaping. Nothing is
- * allocated but unescaped strings, in the runner's scratch. See pl_int.h. */
+ * allocated but unescaped strings, in the runner's scratch. See lp_int.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +10,15 @@
 #include "lib/mem.h"
 #include "query/pipeline/pipeline_int.h"
 
-const char *const PL_JERR_MALFORMED_JSON = "Malformed JSON error";
-const char *const PL_JERR_MALFORMED_OBJECT =
+const char *const LP_JERR_MALFORMED_JSON = "Malformed JSON error";
+const char *const LP_JERR_MALFORMED_OBJECT =
     "Value looks like object, but can't find closing '}' symbol";
-const char *const PL_JERR_MALFORMED_ARRAY =
+const char *const LP_JERR_MALFORMED_ARRAY =
     "Value is array, but can't find closing ']' symbol";
-const char *const PL_JERR_MALFORMED_STRING =
+const char *const LP_JERR_MALFORMED_STRING =
     "Value is string, but can't find closing '\"' symbol";
-const char *const PL_JERR_UNKNOWN_VALUE = "Unknown value type";
-const char *const PL_JERR_BAD_ESCAPE = "Encountered an invalid escape sequence in a string";
+const char *const LP_JERR_UNKNOWN_VALUE = "Unknown value type";
+const char *const LP_JERR_BAD_ESCAPE = "Encountered an invalid escape sequence in a string";
 
 /* ---- scanner primitives ------------------------------------------------------ */
 
@@ -101,7 +101,7 @@ static size_t token_end(const char *p, size_t n)
 /* getType at data.p[off]: the value's extent [*start, *end) (strings
  * without quotes) and the offset just past it. */
 static const char *get_type(lk_str data, size_t off, size_t *start, size_t *end, size_t *after,
-                            pl_jtype *t)
+                            lp_jtype *t)
 {
     const char *p = data.p;
     size_t n = data.len;
@@ -110,8 +110,8 @@ static const char *get_type(lk_str data, size_t off, size_t *start, size_t *end,
         bool esc;
         long se = string_end(p + off + 1, n - off - 1, &esc);
         if (se < 0)
-            return PL_JERR_MALFORMED_STRING;
-        *t = PL_J_STRING;
+            return LP_JERR_MALFORMED_STRING;
+        *t = LP_J_STRING;
         *start = off + 1;
         *end = off + (size_t)se;
         *after = off + 1 + (size_t)se;
@@ -120,8 +120,8 @@ static const char *get_type(lk_str data, size_t off, size_t *start, size_t *end,
     if (c == '[' || c == '{') {
         long be = block_end(p + off, n - off, c, c == '[' ? ']' : '}');
         if (be < 0)
-            return c == '[' ? PL_JERR_MALFORMED_ARRAY : PL_JERR_MALFORMED_OBJECT;
-        *t = c == '[' ? PL_J_ARRAY : PL_J_OBJECT;
+            return c == '[' ? LP_JERR_MALFORMED_ARRAY : LP_JERR_MALFORMED_OBJECT;
+        *t = c == '[' ? LP_J_ARRAY : LP_J_OBJECT;
         *start = off;
         *end = *after = off + (size_t)be;
         return NULL;
@@ -131,31 +131,31 @@ static const char *get_type(lk_str data, size_t off, size_t *start, size_t *end,
     switch (c) {
     case 't': case 'f':
         if (!lk_str_eq(v, LK_STR("true")) && !lk_str_eq(v, LK_STR("false")))
-            return PL_JERR_UNKNOWN_VALUE;
-        *t = PL_J_BOOL;
+            return LP_JERR_UNKNOWN_VALUE;
+        *t = LP_J_BOOL;
         break;
     case 'u': case 'n':
         if (!lk_str_eq(v, LK_STR("null")))
-            return PL_JERR_UNKNOWN_VALUE;
-        *t = PL_J_NULL;
+            return LP_JERR_UNKNOWN_VALUE;
+        *t = LP_J_NULL;
         break;
     case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9': case '-':
-        *t = PL_J_NUMBER;
+        *t = LP_J_NUMBER;
         break;
     default:
-        return PL_JERR_UNKNOWN_VALUE;
+        return LP_JERR_UNKNOWN_VALUE;
     }
     *start = off;
     *end = *after = off + te;
     return NULL;
 }
 
-const char *pl_json_value(lk_str data, size_t *start, size_t *end, pl_jtype *t)
+const char *lp_json_value(lk_str data, size_t *start, size_t *end, lp_jtype *t)
 {
     long nt = next_token(data.p, data.len);
     if (nt < 0)
-        return PL_JERR_MALFORMED_JSON;
+        return LP_JERR_MALFORMED_JSON;
     size_t after;
     return get_type(data, (size_t)nt, start, end, &after, t);
 }
@@ -187,7 +187,7 @@ static long u4(const char *p, size_t n)
     return r;
 }
 
-size_t pl_utf8_put(char *o, uint32_t r)
+size_t lp_utf8_put(char *o, uint32_t r)
 {
     if (r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff))
         r = 0xfffd;
@@ -213,14 +213,14 @@ size_t pl_utf8_put(char *o, uint32_t r)
     return 4;
 }
 
-bool pl_json_unescape(lk_str in, pl_scratch *s, lk_str *out)
+bool lp_json_unescape(lk_str in, lp_scratch *s, lk_str *out)
 {
     const char *bs = memchr(in.p, '\\', in.len);
     if (!bs) {
         *out = in;
         return true;
     }
-    char *o = pl_alloc(s, in.len + 1);
+    char *o = lp_alloc(s, in.len + 1);
     size_t w = (size_t)(bs - in.p), i = w;
     memcpy(o, in.p, w);
     while (i < in.len) {
@@ -248,7 +248,7 @@ bool pl_json_unescape(lk_str in, pl_scratch *s, lk_str *out)
             if (r < 0)
                 return false;
             if (r <= 0xffff && !(r >= 0xd800 && r <= 0xdfff)) {
-                w += pl_utf8_put(o + w, (uint32_t)r);
+                w += lp_utf8_put(o + w, (uint32_t)r);
                 i += 6;
                 continue;
             }
@@ -256,7 +256,7 @@ bool pl_json_unescape(lk_str in, pl_scratch *s, lk_str *out)
             if (r2 < 0xdc00)
                 return false;
             uint32_t cr = (uint32_t)((((r - 0xd800) << 10) | (r2 - 0xdc00)) + 0x10000);
-            w += pl_utf8_put(o + w, cr); /* an out-of-range pair becomes U+FFFD */
+            w += lp_utf8_put(o + w, cr); /* an out-of-range pair becomes U+FFFD */
             i += 12;
             continue;
         }
@@ -268,27 +268,27 @@ bool pl_json_unescape(lk_str in, pl_scratch *s, lk_str *out)
     return true;
 }
 
-lk_str pl_json_string_value(lk_str raw, pl_scratch *s)
+lk_str lp_json_string_value(lk_str raw, lp_scratch *s)
 {
     lk_str v;
-    if (!pl_json_unescape(raw, s, &v) || !pl_utf8_clean(v))
+    if (!lp_json_unescape(raw, s, &v) || !lp_utf8_clean(v))
         return LK_STR("");
     return v;
 }
 
 /* ---- ObjectEach ---------------------------------------------------------------- */
 
-const char *pl_json_object_each(lk_str data, pl_json_member_fn fn, void *ctx, pl_scratch *s)
+const char *lp_json_object_each(lk_str data, lp_json_member_fn fn, void *ctx, lp_scratch *s)
 {
     const char *p = data.p;
     size_t n = data.len, off = 0;
     long nt = next_token(p, n);
     if (nt < 0 || p[nt] != '{')
-        return PL_JERR_MALFORMED_OBJECT;
+        return LP_JERR_MALFORMED_OBJECT;
     off = (size_t)nt + 1;
     nt = next_token(p + off, n - off);
     if (nt < 0)
-        return PL_JERR_MALFORMED_JSON;
+        return LP_JERR_MALFORMED_JSON;
     off += (size_t)nt;
     if (p[off] == '}')
         return NULL;
@@ -296,29 +296,29 @@ const char *pl_json_object_each(lk_str data, pl_json_member_fn fn, void *ctx, pl
         if (p[off] == '}')
             return NULL;
         if (p[off] != '"')
-            return PL_JERR_MALFORMED_OBJECT;
+            return LP_JERR_MALFORMED_OBJECT;
         off++;
         bool esc;
         long se = string_end(p + off, n - off, &esc);
         if (se < 0)
-            return PL_JERR_MALFORMED_JSON;
+            return LP_JERR_MALFORMED_JSON;
         lk_str key = { p + off, (size_t)se - 1 };
         off += (size_t)se;
-        if (esc && !pl_json_unescape(key, s, &key))
-            return PL_JERR_BAD_ESCAPE;
+        if (esc && !lp_json_unescape(key, s, &key))
+            return LP_JERR_BAD_ESCAPE;
         nt = next_token(p + off, n - off);
         if (nt < 0)
-            return PL_JERR_MALFORMED_JSON;
+            return LP_JERR_MALFORMED_JSON;
         off += (size_t)nt;
         if (p[off] != ':')
-            return PL_JERR_MALFORMED_JSON;
+            return LP_JERR_MALFORMED_JSON;
         off++;
         nt = next_token(p + off, n - off);
         if (nt < 0)
-            return PL_JERR_MALFORMED_JSON;
+            return LP_JERR_MALFORMED_JSON;
         off += (size_t)nt;
         size_t vs, ve, after;
-        pl_jtype t;
+        lp_jtype t;
         const char *e = get_type(data, off, &vs, &ve, &after, &t);
         if (e)
             return e;
@@ -328,31 +328,31 @@ const char *pl_json_object_each(lk_str data, pl_json_member_fn fn, void *ctx, pl
         off = after;
         nt = next_token(p + off, n - off);
         if (nt < 0)
-            return PL_JERR_MALFORMED_ARRAY;
+            return LP_JERR_MALFORMED_ARRAY;
         off += (size_t)nt;
         if (p[off] == '}')
             return NULL;
         if (p[off] != ',')
-            return PL_JERR_MALFORMED_OBJECT;
+            return LP_JERR_MALFORMED_OBJECT;
         off++;
         nt = next_token(p + off, n - off);
         if (nt < 0)
-            return PL_JERR_MALFORMED_ARRAY;
+            return LP_JERR_MALFORMED_ARRAY;
         off += (size_t)nt;
     }
-    return PL_JERR_MALFORMED_OBJECT;
+    return LP_JERR_MALFORMED_OBJECT;
 }
 
 /* ---- arrays ------------------------------------------------------------------------ */
 
 /* The idx-th element of the array text v. */
-const char *pl_json_array_elem(lk_str v, long idx, bool *found, lk_str *out, pl_jtype *t)
+const char *lp_json_array_elem(lk_str v, long idx, bool *found, lk_str *out, lp_jtype *t)
 {
     const char *p = v.p;
     size_t n = v.len, off = 1; /* past '[' */
     long nt = next_token(p + off, n - off);
     if (nt < 0)
-        return PL_JERR_MALFORMED_ARRAY;
+        return LP_JERR_MALFORMED_ARRAY;
     off += (size_t)nt;
     if (p[off] == ']')
         return NULL;
@@ -369,16 +369,16 @@ const char *pl_json_array_elem(lk_str v, long idx, bool *found, lk_str *out, pl_
         off = after;
         nt = next_token(p + off, n - off);
         if (nt < 0)
-            return PL_JERR_MALFORMED_ARRAY;
+            return LP_JERR_MALFORMED_ARRAY;
         off += (size_t)nt;
         if (p[off] == ']')
             return NULL;
         if (p[off] != ',')
-            return PL_JERR_MALFORMED_ARRAY;
+            return LP_JERR_MALFORMED_ARRAY;
         off++;
         nt = next_token(p + off, n - off);
         if (nt < 0)
-            return PL_JERR_MALFORMED_ARRAY;
+            return LP_JERR_MALFORMED_ARRAY;
         off += (size_t)nt;
     }
 }

@@ -1,7 +1,7 @@
 /* Label key rules the parsers share: Loki's sanitizeLabelKey (invalid
  * runes become '_', a leading digit gets a '_' prefix, Unicode spaces
  * trimmed), the `_extracted` suffix, and the UTF-8 checks Loki applies to
- * values (a replacement rune empties a value). See pl_int.h. */
+ * values (a replacement rune empties a value). See lp_int.h. */
 #include "query/pipeline/pipeline_int.h"
 
 #include <stdlib.h>
@@ -111,7 +111,7 @@ static void sanitize_into(char *out, size_t *n, lk_str key, bool digit_prefix)
     }
 }
 
-lk_str pl_sanitize_key(lk_str key, pl_scratch *s)
+lk_str lp_sanitize_key(lk_str key, lp_scratch *s)
 {
     key = trim_space(key);
     if (key.len == 0)
@@ -122,35 +122,35 @@ lk_str pl_sanitize_key(lk_str key, pl_scratch *s)
         clean = key_char(p[i]);
     if (clean)
         return key;
-    char *out = pl_alloc(s, key.len + 1);
+    char *out = lp_alloc(s, key.len + 1);
     size_t n = 0;
     sanitize_into(out, &n, key, true);
     return (lk_str){ out, n };
 }
 
-void pl_sanitize_append(pl_sb *b, lk_str key, bool digit_prefix)
+void lp_sanitize_append(lp_sb *b, lk_str key, bool digit_prefix)
 {
     key = trim_space(key);
     if (key.len == 0)
         return;
     char small[256];
-    char *out = key.len + 1 <= sizeof(small) ? small : pl_alloc(b->s, key.len + 1);
+    char *out = key.len + 1 <= sizeof(small) ? small : lp_alloc(b->s, key.len + 1);
     size_t n = 0;
     sanitize_into(out, &n, key, digit_prefix);
-    pl_sb_put(b, out, n);
+    lp_sb_put(b, out, n);
 }
 
-lk_str pl_dedup_key(const pl_lbs *b, lk_str name, pl_scratch *s)
+lk_str lp_dedup_key(const lp_lbs *b, lk_str name, lp_scratch *s)
 {
-    if (!pl_lbs_base_has(b, name))
+    if (!lp_lbs_base_has(b, name))
         return name;
-    char *p = pl_alloc(s, name.len + 10);
+    char *p = lp_alloc(s, name.len + 10);
     memcpy(p, name.p, name.len);
     memcpy(p + name.len, "_extracted", 10);
     return (lk_str){ p, name.len + 10 };
 }
 
-bool pl_utf8_clean(lk_str s)
+bool lp_utf8_clean(lk_str s)
 {
     const unsigned char *p = (const unsigned char *)s.p;
     size_t i = 0;

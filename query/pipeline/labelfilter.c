@@ -61,7 +61,7 @@ static int lbf_build(const logql_label_filter *a, lbf **out, lk_buf *err)
     }
     f->name = lk_strndup(a->name.p, a->name.len);
     f->name_len = a->name.len;
-    f->is_error = lk_str_eq(a->name, PL_ERROR_LABEL);
+    f->is_error = lk_str_eq(a->name, LP_ERROR_LABEL);
     switch (a->kind) {
     case LOGQL_LBF_STRING: {
         const lk_matcher *m = a->u.matcher;
@@ -118,15 +118,15 @@ static int order_f(double a, double b)
 }
 
 /* A conversion failed: the entry is kept with LabelFilterErr. */
-static bool conv_failed(pl_run *r)
+static bool conv_failed(lp_exec *r)
 {
-    pl_lbs_set_err(&r->lbs, LABEL_FILTER_ERR);
-    pl_lbs_set_details(&r->lbs, (lk_str){ pl_strdup(&r->scratch, r->tmp.p, r->tmp.len),
+    lp_lbs_set_err(&r->lbs, LABEL_FILTER_ERR);
+    lp_lbs_set_details(&r->lbs, (lk_str){ lp_strdup(&r->scratch, r->tmp.p, r->tmp.len),
                                           r->tmp.len });
     return true;
 }
 
-static bool lbf_eval(const lbf *f, pl_run *r)
+static bool lbf_eval(const lbf *f, lp_exec *r)
 {
     lk_str name = { f->name, f->name_len };
     lk_str v;
@@ -141,7 +141,7 @@ static bool lbf_eval(const lbf *f, pl_run *r)
     case LOGQL_LBF_STRING:
         if (f->is_error)
             v = r->lbs.has_err ? r->lbs.err : LK_STR("");
-        else if (!pl_lbs_get(&r->lbs, name, &v))
+        else if (!lp_lbs_get(&r->lbs, name, &v))
             v = LK_STR("");
         return matcher_matches(&f->matcher, v);
     default:
@@ -149,25 +149,25 @@ static bool lbf_eval(const lbf *f, pl_run *r)
     }
     if (r->lbs.has_err)
         return true; /* only string matchers filter entries with an error */
-    if (!pl_lbs_get(&r->lbs, name, &v))
+    if (!lp_lbs_get(&r->lbs, name, &v))
         return false;
     lk_buf_reset(&r->tmp);
     switch (f->kind) {
     case LOGQL_LBF_NUMBER: {
         double x;
-        if (pl_parse_float(v, &x, &r->tmp) != 0)
+        if (lp_parse_float(v, &x, &r->tmp) != 0)
             return conv_failed(r);
         return cmp_holds(f->cmp, order_f(x, f->number));
     }
     case LOGQL_LBF_DURATION: {
         int64_t d;
-        if (pl_parse_duration(v, &d, &r->tmp) != 0)
+        if (lp_parse_duration(v, &d, &r->tmp) != 0)
             return conv_failed(r);
         return cmp_holds(f->cmp, ORDER(d, f->duration_ns));
     }
     case LOGQL_LBF_BYTES: {
         uint64_t b;
-        if (pl_parse_bytes(v, &b, &r->tmp) != 0)
+        if (lp_parse_bytes(v, &b, &r->tmp) != 0)
             return conv_failed(r);
         return cmp_holds(f->cmp, ORDER(b, f->bytes));
     }
@@ -181,7 +181,7 @@ static bool lbf_eval(const lbf *f, pl_run *r)
     LK_BUG("label filter kind %d", (int)f->kind);
 }
 
-static void lbf_names(const lbf *f, pl_name_fn add, void *ctx)
+static void lbf_names(const lbf *f, lp_name_fn add, void *ctx)
 {
     if (f->kind == LOGQL_LBF_AND || f->kind == LOGQL_LBF_OR) {
         lbf_names(f->left, add, ctx);
@@ -191,12 +191,12 @@ static void lbf_names(const lbf *f, pl_name_fn add, void *ctx)
     add(ctx, (lk_str){ f->name, f->name_len });
 }
 
-static void label_filter_required(const pl_stage *st, pl_name_fn add, void *ctx)
+static void label_filter_required(const lp_stage *st, lp_name_fn add, void *ctx)
 {
     lbf_names(st->impl, add, ctx);
 }
 
-static bool label_filter_run(const pl_stage *st, pl_run *r)
+static bool label_filter_run(const lp_stage *st, lp_exec *r)
 {
     return lbf_eval(st->impl, r);
 }
@@ -206,7 +206,7 @@ static void label_filter_free(void *impl)
     lbf_free(impl);
 }
 
-int pl_compile_label_filter(const logql_label_filter *f, pl_stage *st, lk_buf *err)
+int lp_compile_label_filter(const logql_label_filter *f, lp_stage *st, lk_buf *err)
 {
     lbf *c;
     int rc = lbf_build(f, &c, err);

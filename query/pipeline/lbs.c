@@ -9,17 +9,17 @@
 
 #include "lib/mem.h"
 
-const lk_str PL_ERROR_LABEL = { "__error__", 9 };
-const lk_str PL_ERROR_DETAILS_LABEL = { "__error_details__", 17 };
+const lk_str LP_ERROR_LABEL = { "__error__", 9 };
+const lk_str LP_ERROR_DETAILS_LABEL = { "__error_details__", 17 };
 
 /* ---- the builder ------------------------------------------------------------------ */
 
-void pl_lbs_init(pl_lbs *b)
+void lp_lbs_init(lp_lbs *b)
 {
     memset(b, 0, sizeof(*b));
 }
 
-void pl_lbs_free(pl_lbs *b)
+void lp_lbs_free(lp_lbs *b)
 {
     free(b->base_h);
     free(b->add);
@@ -27,18 +27,18 @@ void pl_lbs_free(pl_lbs *b)
     memset(b, 0, sizeof(*b));
 }
 
-void pl_lbs_set_base(pl_lbs *b, const lk_labels *base)
+void lp_lbs_set_base(lp_lbs *b, const lk_labels *base)
 {
     b->base = base;
     size_t n = base ? base->n : 0;
     if (n > b->cap_base_h)
         b->base_h = lk_grow(b->base_h, &b->cap_base_h, n, sizeof(*b->base_h));
     for (size_t i = 0; i < n; i++)
-        b->base_h[i] = pl_name_hash(base->v[i].name);
-    pl_lbs_reset(b);
+        b->base_h[i] = lp_name_hash(base->v[i].name);
+    lp_lbs_reset(b);
 }
 
-void pl_lbs_reset(pl_lbs *b)
+void lp_lbs_reset(lp_lbs *b)
 {
     b->n_add = 0;
     b->n_del = 0;
@@ -47,10 +47,10 @@ void pl_lbs_reset(pl_lbs *b)
     b->err = b->err_details = LK_STR_NULL;
 }
 
-void pl_lbs_set_err(pl_lbs *b, lk_str err);
-void pl_lbs_set_details(pl_lbs *b, lk_str details);
+void lp_lbs_set_err(lp_lbs *b, lk_str err);
+void lp_lbs_set_details(lp_lbs *b, lk_str details);
 
-static const lk_str *base_find_h(const pl_lbs *b, lk_str name, uint32_t h)
+static const lk_str *base_find_h(const lp_lbs *b, lk_str name, uint32_t h)
 {
     if (!b->base)
         return NULL;
@@ -60,17 +60,17 @@ static const lk_str *base_find_h(const pl_lbs *b, lk_str name, uint32_t h)
     return NULL;
 }
 
-static const lk_str *base_find(const pl_lbs *b, lk_str name)
+static const lk_str *base_find(const lp_lbs *b, lk_str name)
 {
-    return b->base && b->base->n ? base_find_h(b, name, pl_name_hash(name)) : NULL;
+    return b->base && b->base->n ? base_find_h(b, name, lp_name_hash(name)) : NULL;
 }
 
-bool pl_lbs_base_has(const pl_lbs *b, lk_str name)
+bool lp_lbs_base_has(const lp_lbs *b, lk_str name)
 {
     return base_find(b, name) != NULL;
 }
 
-static pl_lbl *add_find_h(const pl_lbs *b, lk_str name, uint32_t h)
+static lp_lbl *add_find_h(const lp_lbs *b, lk_str name, uint32_t h)
 {
     for (size_t i = 0; i < b->n_add; i++)
         if (b->add[i].h == h && lk_str_eq(b->add[i].name, name))
@@ -78,12 +78,12 @@ static pl_lbl *add_find_h(const pl_lbs *b, lk_str name, uint32_t h)
     return NULL;
 }
 
-static pl_lbl *add_find(const pl_lbs *b, lk_str name)
+static lp_lbl *add_find(const lp_lbs *b, lk_str name)
 {
-    return b->n_add ? add_find_h(b, name, pl_name_hash(name)) : NULL;
+    return b->n_add ? add_find_h(b, name, lp_name_hash(name)) : NULL;
 }
 
-static bool deleted(const pl_lbs *b, lk_str name)
+static bool deleted(const lp_lbs *b, lk_str name)
 {
     for (size_t i = 0; i < b->n_del; i++)
         if (lk_str_eq(b->del[i], name))
@@ -91,21 +91,21 @@ static bool deleted(const pl_lbs *b, lk_str name)
     return false;
 }
 
-bool pl_lbs_get(const pl_lbs *b, lk_str name, lk_str *out)
+bool lp_lbs_get(const lp_lbs *b, lk_str name, lk_str *out)
 {
-    pl_cat cat;
-    return pl_lbs_get_cat(b, name, out, &cat);
+    lp_cat cat;
+    return lp_lbs_get_cat(b, name, out, &cat);
 }
 
-bool pl_lbs_get_cat(const pl_lbs *b, lk_str name, lk_str *out, pl_cat *cat)
+bool lp_lbs_get_cat(const lp_lbs *b, lk_str name, lk_str *out, lp_cat *cat)
 {
-    const pl_lbl *a = add_find(b, name);
+    const lp_lbl *a = add_find(b, name);
     if (a) {
         *out = a->value;
-        *cat = (pl_cat)a->cat;
+        *cat = (lp_cat)a->cat;
         return true;
     }
-    *cat = PL_CAT_STREAM;
+    *cat = LP_CAT_STREAM;
     if (b->n_del && deleted(b, name))
         return false;
     const lk_str *v = base_find(b, name);
@@ -115,38 +115,38 @@ bool pl_lbs_get_cat(const pl_lbs *b, lk_str name, lk_str *out, pl_cat *cat)
     return true;
 }
 
-static void add_new(pl_lbs *b, pl_cat cat, lk_str name, lk_str value, uint32_t h)
+static void add_new(lp_lbs *b, lp_cat cat, lk_str name, lk_str value, uint32_t h)
 {
     if (b->n_add == b->cap_add)
         b->add = lk_grow(b->add, &b->cap_add, b->n_add + 1, sizeof(*b->add));
     bool shadows = base_find_h(b, name, h) != NULL;
-    b->add[b->n_add++] = (pl_lbl){ name, value, h, (uint8_t)cat, shadows };
+    b->add[b->n_add++] = (lp_lbl){ name, value, h, (uint8_t)cat, shadows };
     b->n_shadow += shadows;
 }
 
 /* The error labels live beside the set, never in it: setting one by name
  * sets the error (or its details). */
-static bool error_name(pl_lbs *b, lk_str name, lk_str value)
+static bool error_name(lp_lbs *b, lk_str name, lk_str value)
 {
     if (name.len < 9 || name.p[0] != '_' || name.p[1] != '_')
         return false;
-    if (lk_str_eq(name, PL_ERROR_LABEL)) {
-        pl_lbs_set_err(b, value);
+    if (lk_str_eq(name, LP_ERROR_LABEL)) {
+        lp_lbs_set_err(b, value);
         return true;
     }
-    if (lk_str_eq(name, PL_ERROR_DETAILS_LABEL)) {
-        pl_lbs_set_details(b, value);
+    if (lk_str_eq(name, LP_ERROR_DETAILS_LABEL)) {
+        lp_lbs_set_details(b, value);
         return true;
     }
     return false;
 }
 
-void pl_lbs_set(pl_lbs *b, pl_cat cat, lk_str name, lk_str value)
+void lp_lbs_set(lp_lbs *b, lp_cat cat, lk_str name, lk_str value)
 {
     if (error_name(b, name, value))
         return;
-    uint32_t h = pl_name_hash(name);
-    pl_lbl *a = add_find_h(b, name, h);
+    uint32_t h = lp_name_hash(name);
+    lp_lbl *a = add_find_h(b, name, h);
     if (a) {
         if (a->cat > (uint8_t)cat)
             return; /* parsed > metadata > stream labels */
@@ -157,7 +157,7 @@ void pl_lbs_set(pl_lbs *b, pl_cat cat, lk_str name, lk_str value)
     add_new(b, cat, name, value, h);
 }
 
-static bool hint_wanted(const pl_hints *hs, lk_str name, uint32_t h)
+static bool hint_wanted(const lp_hints *hs, lk_str name, uint32_t h)
 {
     for (size_t i = 0; i < hs->n; i++)
         if (hs->h[i] == h && lk_str_eq(hs->names[i], name))
@@ -166,9 +166,9 @@ static bool hint_wanted(const pl_hints *hs, lk_str name, uint32_t h)
 }
 
 /* Every hinted name is in the set (a stream label counts). */
-static bool hints_done(const pl_lbs *b)
+static bool hints_done(const lp_lbs *b)
 {
-    const pl_hints *hs = b->hints;
+    const lp_hints *hs = b->hints;
     for (size_t i = 0; i < hs->n; i++) {
         if (add_find_h(b, hs->names[i], hs->h[i]))
             continue;
@@ -180,9 +180,9 @@ static bool hints_done(const pl_lbs *b)
     return true;
 }
 
-bool pl_lbs_wants_prefix(const pl_lbs *b, lk_str prefix)
+bool lp_lbs_wants_prefix(const lp_lbs *b, lk_str prefix)
 {
-    const pl_hints *hs = b->hints;
+    const lp_hints *hs = b->hints;
     if (!hs)
         return true;
     for (size_t i = 0; i < hs->n; i++) {
@@ -193,36 +193,36 @@ bool pl_lbs_wants_prefix(const pl_lbs *b, lk_str prefix)
     return false;
 }
 
-bool pl_lbs_parsed_kv(pl_lbs *b, lk_str name, lk_str value, pl_scratch *s)
+bool lp_lbs_parsed_kv(lp_lbs *b, lk_str name, lk_str value, lp_scratch *s)
 {
     if (name.len >= 9 && name.p[0] == '_' && name.p[1] == '_' &&
-        (lk_str_eq(name, PL_ERROR_LABEL) || lk_str_eq(name, PL_ERROR_DETAILS_LABEL)))
+        (lk_str_eq(name, LP_ERROR_LABEL) || lk_str_eq(name, LP_ERROR_DETAILS_LABEL)))
         return false; /* a parser never makes the error labels */
-    uint32_t h = pl_name_hash(name);
+    uint32_t h = lp_name_hash(name);
     if (base_find_h(b, name, h)) {
-        char *p = pl_alloc(s, name.len + 10);
+        char *p = lp_alloc(s, name.len + 10);
         memcpy(p, name.p, name.len);
         memcpy(p + name.len, "_extracted", 10);
         name = (lk_str){ p, name.len + 10 };
-        h = pl_name_hash(name);
+        h = lp_name_hash(name);
     }
     if (b->hints && !hint_wanted(b->hints, name, h))
         return false;
-    pl_lbl *a = add_find_h(b, name, h);
+    lp_lbl *a = add_find_h(b, name, h);
     if (a) {
-        if (a->cat != PL_CAT_PARSED) {
+        if (a->cat != LP_CAT_PARSED) {
             a->value = value;
-            a->cat = PL_CAT_PARSED;
+            a->cat = LP_CAT_PARSED;
         }
     } else {
-        add_new(b, PL_CAT_PARSED, name, value, h);
+        add_new(b, LP_CAT_PARSED, name, value, h);
     }
     return b->hints && hints_done(b);
 }
 
-void pl_lbs_del(pl_lbs *b, lk_str name)
+void lp_lbs_del(lp_lbs *b, lk_str name)
 {
-    uint32_t h = pl_name_hash(name);
+    uint32_t h = lp_name_hash(name);
     for (size_t i = 0; i < b->n_add; i++) {
         if (b->add[i].h == h && lk_str_eq(b->add[i].name, name)) {
             b->n_shadow -= b->add[i].shadows;
@@ -238,62 +238,62 @@ void pl_lbs_del(pl_lbs *b, lk_str name)
     b->del[b->n_del++] = name;
 }
 
-void pl_lbs_set_err(pl_lbs *b, lk_str err)
+void lp_lbs_set_err(lp_lbs *b, lk_str err)
 {
     b->err = err;
     b->has_err = err.len > 0;
 }
 
-void pl_lbs_set_details(pl_lbs *b, lk_str details)
+void lp_lbs_set_details(lp_lbs *b, lk_str details)
 {
     b->err_details = details;
     b->has_details = details.len > 0;
 }
 
-void pl_lbs_add_meta(pl_lbs *b, const lk_label *meta, size_t n, pl_scratch *s)
+void lp_lbs_add_meta(lp_lbs *b, const lk_label *meta, size_t n, lp_scratch *s)
 {
     for (size_t i = 0; i < n; i++) {
-        lk_str name = pl_dedup_key(b, meta[i].name, s);
-        if (lk_str_eq(name, PL_ERROR_LABEL))
-            pl_lbs_set_err(b, meta[i].value);
-        else if (lk_str_eq(name, PL_ERROR_DETAILS_LABEL))
-            pl_lbs_set_details(b, meta[i].value);
+        lk_str name = lp_dedup_key(b, meta[i].name, s);
+        if (lk_str_eq(name, LP_ERROR_LABEL))
+            lp_lbs_set_err(b, meta[i].value);
+        else if (lk_str_eq(name, LP_ERROR_DETAILS_LABEL))
+            lp_lbs_set_details(b, meta[i].value);
         else
-            pl_lbs_set(b, PL_CAT_META, name, meta[i].value);
+            lp_lbs_set(b, LP_CAT_META, name, meta[i].value);
     }
 }
 
-size_t pl_lbs_count_max(const pl_lbs *b)
+size_t lp_lbs_count_max(const lp_lbs *b)
 {
     return (b->base ? b->base->n : 0) + b->n_add + 2;
 }
 
 static const uint32_t NO_HASH = 0;
 
-size_t pl_lbs_collect_adds(const pl_lbs *b, pl_lbl *out)
+size_t lp_lbs_collect_adds(const lp_lbs *b, lp_lbl *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < b->n_add; i++)
         out[n++] = b->add[i];
     if (b->has_err)
-        out[n++] = (pl_lbl){ PL_ERROR_LABEL, b->err, NO_HASH, PL_CAT_PARSED, false };
+        out[n++] = (lp_lbl){ LP_ERROR_LABEL, b->err, NO_HASH, LP_CAT_PARSED, false };
     if (b->has_details)
-        out[n++] = (pl_lbl){ PL_ERROR_DETAILS_LABEL, b->err_details, NO_HASH, PL_CAT_PARSED,
+        out[n++] = (lp_lbl){ LP_ERROR_DETAILS_LABEL, b->err_details, NO_HASH, LP_CAT_PARSED,
                              false };
     return n;
 }
 
-size_t pl_lbs_collect(const pl_lbs *b, pl_lbl *out)
+size_t lp_lbs_collect(const lp_lbs *b, lp_lbl *out)
 {
     size_t n = 0;
     if (b->base) {
-        bool intact = pl_lbs_base_intact(b);
+        bool intact = lp_lbs_base_intact(b);
         for (size_t i = 0; i < b->base->n; i++) {
             const lk_label *l = &b->base->v[i];
             if (!intact && (add_find(b, l->name) || deleted(b, l->name)))
                 continue;
-            out[n++] = (pl_lbl){ l->name, l->value, NO_HASH, 0, false };
+            out[n++] = (lp_lbl){ l->name, l->value, NO_HASH, 0, false };
         }
     }
-    return n + pl_lbs_collect_adds(b, out + n);
+    return n + lp_lbs_collect_adds(b, out + n);
 }

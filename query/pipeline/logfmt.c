@@ -22,10 +22,10 @@ typedef struct lfdec {
     lk_str key, value;
     bool failed;
     char err[96];
-    pl_scratch *s;
+    lp_scratch *s;
 } lfdec;
 
-static void dec_reset(lfdec *d, lk_str line, pl_scratch *s)
+static void dec_reset(lfdec *d, lk_str line, lp_scratch *s)
 {
     memset(d, 0, sizeof(*d));
     d->line = line;
@@ -73,10 +73,10 @@ static long u4(lk_str in, size_t at)
 }
 
 /* go-logfmt's unquoteBytes (JSON-style escapes) of a quoted value. */
-static bool unquote(lk_str q, pl_scratch *s, lk_str *out)
+static bool unquote(lk_str q, lp_scratch *s, lk_str *out)
 {
     lk_str in = { q.p + 1, q.len - 2 };
-    char *o = pl_alloc(s, in.len * 3 + 4);
+    char *o = lp_alloc(s, in.len * 3 + 4);
     size_t w = 0;
     for (size_t r = 0; r < in.len;) {
         unsigned char c = (unsigned char)in.p[r];
@@ -107,7 +107,7 @@ static bool unquote(lk_str q, pl_scratch *s, lk_str *out)
                         rr = 0xfffd;
                     }
                 }
-                w += pl_utf8_put(o + w, (uint32_t)rr);
+                w += lp_utf8_put(o + w, (uint32_t)rr);
                 continue;
             }
             default:
@@ -142,7 +142,7 @@ static bool dec_scan(lfdec *d)
         if (c == '=') {
             if (d->pos > start) {
                 d->key = (lk_str){ d->line.p + start, d->pos - start };
-                if (multibyte && !pl_utf8_clean(d->key)) {
+                if (multibyte && !lp_utf8_clean(d->key)) {
                     syntax_error(d, "invalid key");
                     goto skip_value;
                 }
@@ -159,7 +159,7 @@ static bool dec_scan(lfdec *d)
         }
         if (c <= ' ') {
             d->key = (lk_str){ d->line.p + start, d->pos - start };
-            if (multibyte && !pl_utf8_clean(d->key)) {
+            if (multibyte && !lp_utf8_clean(d->key)) {
                 syntax_error(d, "invalid key");
                 return false;
             }
@@ -169,7 +169,7 @@ static bool dec_scan(lfdec *d)
             multibyte = true;
     }
     d->key = (lk_str){ d->line.p + start, d->pos - start };
-    if (multibyte && !pl_utf8_clean(d->key)) {
+    if (multibyte && !lp_utf8_clean(d->key)) {
         syntax_error(d, "invalid key");
         return false;
     }
@@ -247,22 +247,22 @@ typedef struct logfmt_stage {
     char *mem;
 } logfmt_stage;
 
-static void logfmt_error(pl_run *r, const lfdec *d)
+static void logfmt_error(lp_exec *r, const lfdec *d)
 {
-    pl_lbs_set_err(&r->lbs, LOGFMT_PARSER_ERR);
+    lp_lbs_set_err(&r->lbs, LOGFMT_PARSER_ERR);
     size_t n = strlen(d->err);
-    pl_lbs_set_details(&r->lbs, (lk_str){ pl_strdup(&r->scratch, d->err, n), n });
+    lp_lbs_set_details(&r->lbs, (lk_str){ lp_strdup(&r->scratch, d->err, n), n });
 }
 
 static lk_str clean_value(lk_str v)
 {
     /* the replacement rune is rejected by Prometheus: such values become empty */
-    if (v.len && !pl_utf8_clean(v))
+    if (v.len && !lp_utf8_clean(v))
         return LK_STR("");
     return v.p ? v : LK_STR("");
 }
 
-static bool logfmt_all_run(const logfmt_stage *ls, pl_run *r)
+static bool logfmt_all_run(const logfmt_stage *ls, lp_exec *r)
 {
     lfdec d;
     dec_reset(&d, r->line, &r->scratch);
@@ -273,16 +273,16 @@ static bool logfmt_all_run(const logfmt_stage *ls, pl_run *r)
             d.failed = false;
             continue;
         }
-        lk_str key = pl_sanitize_key(d.key, &r->scratch);
+        lk_str key = lp_sanitize_key(d.key, &r->scratch);
         if (key.len == 0)
             continue;
         lk_str val = clean_value(d.value);
         if (!ls->keep_empty && val.len == 0)
             continue;
         if (key.len >= 9 && key.p[0] == '_' && key.p[1] == '_' &&
-            (lk_str_eq(key, PL_ERROR_LABEL) || lk_str_eq(key, PL_ERROR_DETAILS_LABEL)))
+            (lk_str_eq(key, LP_ERROR_LABEL) || lk_str_eq(key, LP_ERROR_DETAILS_LABEL)))
             continue;
-        if (pl_lbs_parsed_kv(&r->lbs, key, val, &r->scratch))
+        if (lp_lbs_parsed_kv(&r->lbs, key, val, &r->scratch))
             return true; /* everything the query needs is known */
     }
     if (ls->strict && d.failed)
@@ -290,11 +290,11 @@ static bool logfmt_all_run(const logfmt_stage *ls, pl_run *r)
     return true;
 }
 
-static bool logfmt_params_run(const logfmt_stage *ls, pl_run *r)
+static bool logfmt_params_run(const logfmt_stage *ls, lp_exec *r)
 {
     for (size_t i = 0; i < ls->n_params; i++)
-        if (!pl_lbs_base_has(&r->lbs, ls->params[i].label))
-            pl_lbs_set(&r->lbs, PL_CAT_PARSED, ls->params[i].label, LK_STR(""));
+        if (!lp_lbs_base_has(&r->lbs, ls->params[i].label))
+            lp_lbs_set(&r->lbs, LP_CAT_PARSED, ls->params[i].label, LK_STR(""));
     lfdec d;
     dec_reset(&d, r->line, &r->scratch);
     while (!dec_eol(&d)) {
@@ -304,7 +304,7 @@ static bool logfmt_params_run(const logfmt_stage *ls, pl_run *r)
             d.failed = false;
             continue;
         }
-        lk_str key = pl_sanitize_key(d.key, &r->scratch);
+        lk_str key = lp_sanitize_key(d.key, &r->scratch);
         if (key.len == 0)
             continue;
         lk_str label = LK_STR_NULL;
@@ -316,15 +316,15 @@ static bool logfmt_params_run(const logfmt_stage *ls, pl_run *r)
                 label = key;
         if (!label.p)
             continue;
-        label = pl_dedup_key(&r->lbs, label, &r->scratch);
-        pl_lbs_set(&r->lbs, PL_CAT_PARSED, label, clean_value(d.value));
+        label = lp_dedup_key(&r->lbs, label, &r->scratch);
+        lp_lbs_set(&r->lbs, LP_CAT_PARSED, label, clean_value(d.value));
     }
     if (ls->strict && d.failed)
         logfmt_error(r, &d);
     return true;
 }
 
-static bool logfmt_run(const pl_stage *st, pl_run *r)
+static bool logfmt_run(const lp_stage *st, lp_exec *r)
 {
     const logfmt_stage *ls = st->impl;
     if (r->skip_parsers)
@@ -342,7 +342,7 @@ static void logfmt_free(void *impl)
     free(ls);
 }
 
-int pl_compile_logfmt(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_logfmt(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     (void)err;
     logfmt_stage *ls = lk_calloc(1, sizeof(*ls));

@@ -1,6 +1,6 @@
 /* Result label sets of the pipeline: the builder's labels sorted by name,
  * their canonical form hashed, optionally split into Loki's categories or
- * grouped for a sample extractor. See pl_out.h. */
+ * grouped for a sample extractor. See lp_out.h. */
 #include "query/pipeline/out.h"
 
 #include <stdlib.h>
@@ -8,12 +8,12 @@
 
 #include "lib/mem.h"
 
-void pl_out_init(pl_out *o)
+void lp_out_init(lp_out *o)
 {
     memset(o, 0, sizeof(*o));
 }
 
-void pl_out_free(pl_out *o)
+void lp_out_free(lp_out *o)
 {
     free(o->tmp);
     free(o->buf);
@@ -47,7 +47,7 @@ static bool plain_value(lk_str v)
 
 /* labels_hash of labels_canonical(l), the canonical form written directly
  * (values needing no escapes are copied as they are). */
-static uint64_t hash_of(pl_out *o, const lk_labels *l)
+static uint64_t hash_of(lp_out *o, const lk_labels *l)
 {
     lk_buf *b = &o->canon;
     lk_buf_reset(b);
@@ -89,7 +89,7 @@ static uint64_t hash_of(pl_out *o, const lk_labels *l)
     return labels_hash(lk_buf_str(b));
 }
 
-void pl_out_set_stream(pl_out *o, const lk_labels *stream)
+void lp_out_set_stream(lp_out *o, const lk_labels *stream)
 {
     static const lk_labels none = { 0 };
     o->stream = stream ? stream : &none;
@@ -105,10 +105,10 @@ static inline int name_cmp(lk_str a, lk_str b)
     return lk_str_cmp(a, b);
 }
 
-static void sort_lbls(pl_lbl *v, size_t n)
+static void sort_lbls(lp_lbl *v, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
-        pl_lbl x = v[i];
+        lp_lbl x = v[i];
         size_t j = i;
         while (j > 0 && name_cmp(v[j - 1].name, x.name) > 0) {
             v[j] = v[j - 1];
@@ -121,25 +121,25 @@ static void sort_lbls(pl_lbl *v, size_t n)
 /* Collects the builder's labels into o->tmp, sorted; returns the count.
  * When the stream labels are all there, only the adds are sorted and then
  * merged with them. */
-static size_t collect_sorted(pl_out *o, const pl_lbs *b)
+static size_t collect_sorted(lp_out *o, const lp_lbs *b)
 {
-    size_t max = 2 * pl_lbs_count_max(b);
+    size_t max = 2 * lp_lbs_count_max(b);
     if (max > o->cap_tmp)
         o->tmp = lk_grow(o->tmp, &o->cap_tmp, max, sizeof(*o->tmp));
-    if (!pl_lbs_base_intact(b) || !b->base) {
-        size_t n = pl_lbs_collect(b, o->tmp);
+    if (!lp_lbs_base_intact(b) || !b->base) {
+        size_t n = lp_lbs_collect(b, o->tmp);
         sort_lbls(o->tmp, n);
         return n;
     }
     size_t half = max / 2;
-    pl_lbl *adds = o->tmp + half;
-    size_t na = pl_lbs_collect_adds(b, adds);
+    lp_lbl *adds = o->tmp + half;
+    size_t na = lp_lbs_collect_adds(b, adds);
     sort_lbls(adds, na);
     const lk_labels *base = b->base;
     size_t i = 0, j = 0, n = 0;
     while (i < base->n || j < na) {
         if (j == na || (i < base->n && name_cmp(base->v[i].name, adds[j].name) < 0)) {
-            o->tmp[n++] = (pl_lbl){ base->v[i].name, base->v[i].value, 0, 0, false };
+            o->tmp[n++] = (lp_lbl){ base->v[i].name, base->v[i].value, 0, 0, false };
             i++;
         } else {
             o->tmp[n++] = adds[j++];
@@ -148,7 +148,7 @@ static size_t collect_sorted(pl_out *o, const pl_lbs *b)
     return n;
 }
 
-static void ensure_buf(pl_out *o, size_t n)
+static void ensure_buf(lp_out *o, size_t n)
 {
     if (2 * n + 1 > o->cap_buf)
         o->buf = lk_grow(o->buf, &o->cap_buf, 2 * n + 1, sizeof(*o->buf));
@@ -161,9 +161,9 @@ static void set_view(lk_labels *l, lk_label *v, size_t n)
     l->mem = NULL;
 }
 
-void pl_out_build(pl_out *o, const pl_lbs *b, bool categorize)
+void lp_out_build(lp_out *o, const lp_lbs *b, bool categorize)
 {
-    if (!pl_lbs_changed(b)) {
+    if (!lp_lbs_changed(b)) {
         o->all = *o->stream;
         o->all.mem = NULL;
         o->hash = o->stream_hash0;
@@ -189,14 +189,14 @@ void pl_out_build(pl_out *o, const pl_lbs *b, bool categorize)
     }
     /* stream labels, then metadata, then parsed, each still sorted */
     size_t k = 0, ns = 0, nm = 0;
-    for (int c = 0; c <= PL_CAT_PARSED; c++) {
+    for (int c = 0; c <= LP_CAT_PARSED; c++) {
         size_t first = k;
         for (size_t i = 0; i < n; i++)
             if (o->tmp[i].cat == c)
                 cat[k++] = all[i];
         if (c == 0)
             ns = k - first;
-        else if (c == PL_CAT_META)
+        else if (c == LP_CAT_META)
             nm = k - first;
     }
     set_view(&o->stream_part, cat, ns);
@@ -213,10 +213,10 @@ static bool in_groups(lk_str name, const lk_str *groups, size_t n)
     return false;
 }
 
-void pl_out_build_grouped(pl_out *o, const pl_lbs *b, const lk_str *groups, size_t n_groups,
+void lp_out_build_grouped(lp_out *o, const lp_lbs *b, const lk_str *groups, size_t n_groups,
                           bool without)
 {
-    if (!pl_lbs_changed(b) && o->group_cached) {
+    if (!lp_lbs_changed(b) && o->group_cached) {
         o->all = o->group0;
         o->hash = o->group0_hash;
         return;
@@ -227,7 +227,7 @@ void pl_out_build_grouped(pl_out *o, const pl_lbs *b, const lk_str *groups, size
         ensure_buf(o, n_groups);
         for (size_t i = 0; i < n_groups; i++) {
             lk_str v;
-            if (pl_lbs_get(b, groups[i], &v))
+            if (lp_lbs_get(b, groups[i], &v))
                 o->buf[k++] = (lk_label){ groups[i], v };
         }
     } else {
@@ -239,7 +239,7 @@ void pl_out_build_grouped(pl_out *o, const pl_lbs *b, const lk_str *groups, size
     }
     set_view(&o->all, o->buf, k);
     o->hash = hash_of(o, &o->all);
-    if (!pl_lbs_changed(b)) {
+    if (!lp_lbs_changed(b)) {
         /* the stream's own grouping: kept for the stream's next entries */
         if (k > o->cap_group0)
             o->group0_buf = lk_grow(o->group0_buf, &o->cap_group0, k, sizeof(*o->group0_buf));
@@ -252,7 +252,7 @@ void pl_out_build_grouped(pl_out *o, const pl_lbs *b, const lk_str *groups, size
     }
 }
 
-void pl_out_build_empty(pl_out *o)
+void lp_out_build_empty(lp_out *o)
 {
     set_view(&o->all, NULL, 0);
     o->hash = hash_of(o, &o->all);

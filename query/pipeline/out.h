@@ -12,7 +12,7 @@
 #include "lib/str.h"
 #include "query/pipeline/pipeline_int.h"
 
-typedef struct pl_out {
+typedef struct lp_out {
     const lk_labels *stream;   /* the current stream's labels */
     uint64_t stream_hash0;     /* their hash */
     bool group_cached;         /* group0 holds the stream labels grouped */
@@ -21,25 +21,25 @@ typedef struct pl_out {
     lk_label *group0_buf;
     size_t cap_group0;
 
-    pl_lbl *tmp;
+    lp_lbl *tmp;
     size_t cap_tmp;
     lk_label *buf;             /* all, then the three categories */
     size_t cap_buf;
     lk_labels all, stream_part, meta, parsed;
     uint64_t hash, stream_hash;
     lk_buf canon;
-} pl_out;
+} lp_out;
 
-void pl_out_init(pl_out *o);
-void pl_out_free(pl_out *o);
-void pl_out_set_stream(pl_out *o, const lk_labels *stream);
+void lp_out_init(lp_out *o);
+void lp_out_free(lp_out *o);
+void lp_out_set_stream(lp_out *o, const lk_labels *stream);
 /* The builder's whole set; categories (and stream_hash) when categorize. */
-void pl_out_build(pl_out *o, const pl_lbs *b, bool categorize);
+void lp_out_build(lp_out *o, const lp_lbs *b, bool categorize);
 /* Only the labels named in groups (by: groups sorted by name and unique),
  * or all but them (without). */
-void pl_out_build_grouped(pl_out *o, const pl_lbs *b, const lk_str *groups, size_t n_groups,
+void lp_out_build_grouped(lp_out *o, const lp_lbs *b, const lk_str *groups, size_t n_groups,
                           bool without);
 /* The empty set. */
-void pl_out_build_empty(pl_out *o);
+void lp_out_build_empty(lp_out *o);
 
 #endif

@@ -30,14 +30,14 @@ static bool unnamed(const lf_pattern_node *n)
     return n->text.len == 1 && n->text.p[0] == '_';
 }
 
-static void capture(pl_run *r, const lf_pattern_node *n, lk_str v)
+static void capture(lp_exec *r, const lf_pattern_node *n, lk_str v)
 {
     if (unnamed(n))
         return;
-    (void)pl_lbs_parsed_kv(&r->lbs, n->text, v, &r->scratch);
+    (void)lp_lbs_parsed_kv(&r->lbs, n->text, v, &r->scratch);
 }
 
-static bool pattern_run(const pl_stage *st, pl_run *r)
+static bool pattern_run(const lp_stage *st, lp_exec *r)
 {
     const pattern_stage *ps = st->impl;
     const lf_pattern_node *e = ps->pat.nodes;
@@ -84,7 +84,7 @@ static void pattern_free(void *impl)
     free(ps);
 }
 
-int pl_compile_pattern(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_pattern(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     lk_buf why = { 0 };
     if (lf_pattern_check_stage(s->u.pattern, &why) != 0) {

@@ -19,47 +19,47 @@
 
 struct lp_pipeline {
     lf_chain *front;      /* hoisted line filters; NULL when there are none */
-    pl_stage *stages;     /* the rest, in order */
+    lp_stage *stages;     /* the rest, in order */
     size_t n;
     bool filter_only;
 };
 
 struct lp_runner {
     const lp_pipeline *p;
-    pl_run run;
-    pl_out out;
+    lp_exec run;
+    lp_out out;
     const lk_labels *stream;
     bool categorize;
 };
 
 /* ---- runs ------------------------------------------------------------------------ */
 
-void pl_run_init(pl_run *r)
+void lp_run_init(lp_exec *r)
 {
     memset(r, 0, sizeof(*r));
-    pl_lbs_init(&r->lbs);
+    lp_lbs_init(&r->lbs);
 }
 
-void pl_run_free(pl_run *r)
+void lp_run_free(lp_exec *r)
 {
-    pl_lbs_free(&r->lbs);
-    pl_scratch_free(&r->scratch);
+    lp_lbs_free(&r->lbs);
+    lp_scratch_free(&r->scratch);
     lk_buf_free(&r->tmp);
     lk_buf_free(&r->tmp2);
 }
 
-void pl_run_begin(pl_run *r, const lk_entry *e)
+void lp_run_begin(lp_exec *r, const lk_entry *e)
 {
-    pl_scratch_reset(&r->scratch);
-    pl_lbs_reset(&r->lbs);
+    lp_scratch_reset(&r->scratch);
+    lp_lbs_reset(&r->lbs);
     r->line = e->line;
     r->ts = e->ts;
     if (e->n_meta)
-        pl_lbs_add_meta(&r->lbs, e->meta, e->n_meta, &r->scratch);
+        lp_lbs_add_meta(&r->lbs, e->meta, e->n_meta, &r->scratch);
 }
 
 /* Runs the stages of p after the front filters; false when dropped. */
-bool pl_pipeline_process(const lp_pipeline *p, pl_run *r)
+bool lp_pipeline_process(const lp_pipeline *p, lp_exec *r)
 {
     if (p->front && !lf_chain_match(p->front, r->line))
         return false;
@@ -71,7 +71,7 @@ bool pl_pipeline_process(const lp_pipeline *p, pl_run *r)
 
 /* ---- line filter stages (those after a line rewrite) ---------------------------- */
 
-static bool line_filter_run(const pl_stage *st, pl_run *r)
+static bool line_filter_run(const lp_stage *st, lp_exec *r)
 {
     return lf_match(st->impl, r->line);
 }
@@ -81,7 +81,7 @@ static void line_filter_free(void *impl)
     lf_free(impl);
 }
 
-int pl_compile_line_filter(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_line_filter(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     lf_matcher *m;
     int rc = lf_compile(&s->u.line_filter, &m, err);
@@ -102,7 +102,7 @@ static bool rewrites_line(logql_stage_kind k)
            k == LOGQL_STAGE_UNPACK;
 }
 
-bool pl_stage_reads_labels(const logql_stage *s)
+bool lp_stage_reads_labels(const logql_stage *s)
 {
     switch (s->kind) {
     case LOGQL_STAGE_LABEL_FILTER:
@@ -114,39 +114,39 @@ bool pl_stage_reads_labels(const logql_stage *s)
     }
 }
 
-static int compile_stage(const logql_stage *s, pl_stage *st, lk_buf *err)
+static int compile_stage(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     memset(st, 0, sizeof(*st));
     switch (s->kind) {
     case LOGQL_STAGE_LINE_FILTER:
-        return pl_compile_line_filter(s, st, err);
+        return lp_compile_line_filter(s, st, err);
     case LOGQL_STAGE_JSON:
-        return pl_compile_json(s, st, err);
+        return lp_compile_json(s, st, err);
     case LOGQL_STAGE_LOGFMT:
-        return pl_compile_logfmt(s, st, err);
+        return lp_compile_logfmt(s, st, err);
     case LOGQL_STAGE_REGEXP:
-        return pl_compile_regexp(s, st, err);
+        return lp_compile_regexp(s, st, err);
     case LOGQL_STAGE_PATTERN:
-        return pl_compile_pattern(s, st, err);
+        return lp_compile_pattern(s, st, err);
     case LOGQL_STAGE_UNPACK:
-        return pl_compile_unpack(s, st, err);
+        return lp_compile_unpack(s, st, err);
     case LOGQL_STAGE_LABEL_FILTER:
-        return pl_compile_label_filter(s->u.label_filter, st, err);
+        return lp_compile_label_filter(s->u.label_filter, st, err);
     case LOGQL_STAGE_LINE_FORMAT:
-        return pl_compile_line_format(s, st, err);
+        return lp_compile_line_format(s, st, err);
     case LOGQL_STAGE_LABEL_FORMAT:
-        return pl_compile_label_format(s, st, err);
+        return lp_compile_label_format(s, st, err);
     case LOGQL_STAGE_DROP:
-        return pl_compile_drop(s, st, err);
+        return lp_compile_drop(s, st, err);
     case LOGQL_STAGE_KEEP:
-        return pl_compile_keep(s, st, err);
+        return lp_compile_keep(s, st, err);
     case LOGQL_STAGE_DECOLORIZE:
-        return pl_compile_decolorize(s, st, err);
+        return lp_compile_decolorize(s, st, err);
     }
     LK_BUG("stage kind %d", (int)s->kind);
 }
 
-static void stage_free(pl_stage *st)
+static void stage_free(lp_stage *st)
 {
     if (st->free_impl && st->impl)
         st->free_impl(st->impl);
@@ -212,7 +212,7 @@ size_t lp_required_substrings(const lp_pipeline *p, const lk_str **out)
     return lf_chain_required(p->front, out);
 }
 
-void pl_pipeline_required(const lp_pipeline *p, pl_name_fn add, void *ctx)
+void lp_pipeline_required(const lp_pipeline *p, lp_name_fn add, void *ctx)
 {
     for (size_t i = 0; i < p->n; i++)
         if (p->stages[i].required)
@@ -225,8 +225,8 @@ lp_runner *lp_runner_new(const lp_pipeline *p)
 {
     lp_runner *r = lk_calloc(1, sizeof(*r));
     r->p = p;
-    pl_run_init(&r->run);
-    pl_out_init(&r->out);
+    lp_run_init(&r->run);
+    lp_out_init(&r->out);
     return r;
 }
 
@@ -238,17 +238,17 @@ void lp_runner_categorize(lp_runner *r, bool on)
 void lp_runner_reset(lp_runner *r, const lk_labels *stream_labels)
 {
     r->stream = stream_labels;
-    pl_lbs_set_base(&r->run.lbs, stream_labels);
-    pl_out_set_stream(&r->out, stream_labels);
+    lp_lbs_set_base(&r->run.lbs, stream_labels);
+    lp_out_set_stream(&r->out, stream_labels);
 }
 
 bool lp_run(lp_runner *r, const lk_entry *e, lp_result *out)
 {
-    pl_run *run = &r->run;
-    pl_run_begin(run, e);
-    if (!pl_pipeline_process(r->p, run))
+    lp_exec *run = &r->run;
+    lp_run_begin(run, e);
+    if (!lp_pipeline_process(r->p, run))
         return false;
-    pl_out_build(&r->out, &run->lbs, r->categorize);
+    lp_out_build(&r->out, &run->lbs, r->categorize);
     out->line = run->line;
     out->labels = &r->out.all;
     out->hash = r->out.hash;
@@ -263,7 +263,7 @@ void lp_runner_free(lp_runner *r)
 {
     if (!r)
         return;
-    pl_run_free(&r->run);
-    pl_out_free(&r->out);
+    lp_run_free(&r->run);
+    lp_out_free(&r->out);
     free(r);
 }

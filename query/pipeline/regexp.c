@@ -39,14 +39,14 @@ static int count_bytes(void *ctx, int group, lk_str name)
     return 0;
 }
 
-static bool regexp_run(const pl_stage *st, pl_run *r)
+static bool regexp_run(const lp_stage *st, lp_exec *r)
 {
     const regexp_stage *rs = st->impl;
     if (r->skip_parsers)
         return true;
     int pairs = rs->n_groups + 1;
     long small[64];
-    long *ov = pairs * 2 <= 64 ? small : pl_alloc(&r->scratch, (size_t)pairs * 2 * sizeof(long));
+    long *ov = pairs * 2 <= 64 ? small : lp_alloc(&r->scratch, (size_t)pairs * 2 * sizeof(long));
     int got = lk_regex_exec(rs->re, r->line, 0, ov, pairs);
     if (got <= 0)
         return true;
@@ -57,7 +57,7 @@ static bool regexp_run(const pl_stage *st, pl_run *r)
         lk_str v = LK_STR("");
         if (g < got && ov[2 * g] >= 0)
             v = (lk_str){ r->line.p + ov[2 * g], (size_t)(ov[2 * g + 1] - ov[2 * g]) };
-        if (pl_lbs_parsed_kv(&r->lbs, name, v, &r->scratch))
+        if (lp_lbs_parsed_kv(&r->lbs, name, v, &r->scratch))
             break;
     }
     return true;
@@ -74,7 +74,7 @@ static void regexp_free(void *impl)
     free(rs);
 }
 
-int pl_compile_regexp(const logql_stage *s, pl_stage *st, lk_buf *err)
+int lp_compile_regexp(const logql_stage *s, lp_stage *st, lk_buf *err)
 {
     lk_buf why = { 0 };
     if (lf_regexp_stage_check(s->u.regexp, &why) != 0) {

@@ -84,17 +84,17 @@ bool tx_truth(const tv *v)
     }
 }
 
-const char *tp_name(uint8_t tp)
+const char *tparam_name(uint8_t tp)
 {
     switch (tp) {
-    case TP_STRING: return "string";
-    case TP_INT: return "int";
-    case TP_INT64: return "int64";
-    case TP_FLOAT: return "float64";
-    case TP_BOOL: return "bool";
-    case TP_TIME: return "time.Time";
-    case TP_IFACE: return "interface {}";
-    case TP_RVALUE: return "reflect.Value";
+    case TPARAM_STRING: return "string";
+    case TPARAM_INT: return "int";
+    case TPARAM_INT64: return "int64";
+    case TPARAM_FLOAT: return "float64";
+    case TPARAM_BOOL: return "bool";
+    case TPARAM_TIME: return "time.Time";
+    case TPARAM_IFACE: return "interface {}";
+    case TPARAM_RVALUE: return "reflect.Value";
     default: return "<nil>";
     }
 }
@@ -102,15 +102,15 @@ const char *tp_name(uint8_t tp)
 static bool assignable(uint8_t kind, uint8_t tp)
 {
     switch (tp) {
-    case TP_IFACE:
-    case TP_RVALUE:
-    case TP_NONE: return true;
-    case TP_STRING: return kind == TV_STRING;
-    case TP_INT: return kind == TV_INT;
-    case TP_INT64: return kind == TV_INT64;
-    case TP_FLOAT: return kind == TV_FLOAT;
-    case TP_BOOL: return kind == TV_BOOL;
-    case TP_TIME: return kind == TV_TIME;
+    case TPARAM_IFACE:
+    case TPARAM_RVALUE:
+    case TPARAM_NONE: return true;
+    case TPARAM_STRING: return kind == TV_STRING;
+    case TPARAM_INT: return kind == TV_INT;
+    case TPARAM_INT64: return kind == TV_INT64;
+    case TPARAM_FLOAT: return kind == TV_FLOAT;
+    case TPARAM_BOOL: return kind == TV_BOOL;
+    case TPARAM_TIME: return kind == TV_TIME;
     default: return false;
     }
 }
@@ -118,18 +118,18 @@ static bool assignable(uint8_t kind, uint8_t tp)
 /* validateType */
 static tv validate(tx *x, tv v, uint8_t tp)
 {
-    if (tp == TP_NONE)
+    if (tp == TPARAM_NONE)
         return v;
     if (v.kind == TV_INVALID) {
-        if (tp == TP_IFACE)
+        if (tp == TPARAM_IFACE)
             return (tv){ .kind = TV_NILIFACE };
-        if (tp == TP_RVALUE)
+        if (tp == TPARAM_RVALUE)
             return v;
-        tx_errorf(x, "invalid value; expected %s", tp_name(tp));
+        tx_errorf(x, "invalid value; expected %s", tparam_name(tp));
     }
     if (assignable(v.kind, tp))
         return v;
-    tx_errorf(x, "wrong type for value; expected %s; got %s", tp_name(tp), tv_type_name(v.kind));
+    tx_errorf(x, "wrong type for value; expected %s; got %s", tparam_name(tp), tv_type_name(v.kind));
 }
 
 /* ---- evaluation ------------------------------------------------------------- */
@@ -148,7 +148,7 @@ static void not_a_function(tx *x, tnode *const *args, uint32_t nargs, const tv *
 static tv ideal_constant(tx *x, const tnode *n)
 {
     at(x, n);
-    const tn_number *c = n->u.num;
+    const tnum *c = n->u.num;
     lk_str t = c->text;
     if (c->is_complex) {
         tv v = { .kind = TV_COMPLEX };
@@ -194,12 +194,12 @@ static tv eval_call(tx *x, const tv *dot, const tfunc *fn, const tv *recv, const
         bool want = fn->special == TF_OR;
         tv v = { .kind = TV_INVALID };
         for (uint32_t i = 0; i < nargs; i++) {
-            v = eval_arg(x, dot, TP_RVALUE, args[i]);
+            v = eval_arg(x, dot, TPARAM_RVALUE, args[i]);
             if (tx_truth(&v) == want)
                 return v;
         }
         if (final)
-            v = validate(x, *final, TP_RVALUE);
+            v = validate(x, *final, TPARAM_RVALUE);
         return v;
     }
     tv stack[8];
@@ -344,7 +344,7 @@ static tv eval_chain_node(tx *x, const tv *dot, const tnode *c, tnode *const *ar
         tx_errorf(x, "internal error: no fields in evalChainNode");
     if (c->u.chain.node->type == TN_NIL)
         tx_errorf(x, "indirection through explicit nil in %.*s", LK_STR_FMT(node_string(x, c)));
-    tv pipe = eval_arg(x, dot, TP_NONE, c->u.chain.node);
+    tv pipe = eval_arg(x, dot, TPARAM_NONE, c->u.chain.node);
     return eval_field_chain(x, dot, pipe, c, c->u.chain.id, c->u.chain.n, args, nargs, final);
 }
 
@@ -389,11 +389,11 @@ static tv eval_arg(tx *x, const tv *dot, uint8_t tp, const tnode *n)
     case TN_DOT:
         return validate(x, *dot, tp);
     case TN_NIL:
-        if (tp == TP_IFACE)
+        if (tp == TPARAM_IFACE)
             return (tv){ .kind = TV_NILIFACE };
-        if (tp == TP_RVALUE || tp == TP_NONE)
+        if (tp == TPARAM_RVALUE || tp == TPARAM_NONE)
             return (tv){ .kind = TV_INVALID };
-        tx_errorf(x, "cannot assign nil to %s", tp_name(tp));
+        tx_errorf(x, "cannot assign nil to %s", tparam_name(tp));
     case TN_FIELD: {
         tnode *self[1] = { (tnode *)n };
         return validate(x, eval_field_node(x, dot, n, self, 1, NULL), tp);
@@ -410,34 +410,34 @@ static tv eval_arg(tx *x, const tv *dot, uint8_t tp, const tnode *n)
         break;
     }
     switch (tp) {
-    case TP_BOOL:
+    case TPARAM_BOOL:
         at(x, n);
         if (n->type == TN_BOOL)
             return tv_bool(n->u.b);
         tx_errorf(x, "expected bool; found %.*s", LK_STR_FMT(node_string(x, n)));
-    case TP_FLOAT:
+    case TPARAM_FLOAT:
         at(x, n);
         if (n->type == TN_NUMBER && n->u.num->is_float)
             return tv_float(n->u.num->f);
         tx_errorf(x, "expected float; found %.*s", LK_STR_FMT(node_string(x, n)));
-    case TP_INT:
-    case TP_INT64:
+    case TPARAM_INT:
+    case TPARAM_INT64:
         at(x, n);
         if (n->type == TN_NUMBER && n->u.num->is_int)
-            return tv_int(tp == TP_INT ? TV_INT : TV_INT64, n->u.num->i);
+            return tv_int(tp == TPARAM_INT ? TV_INT : TV_INT64, n->u.num->i);
         tx_errorf(x, "expected integer; found %.*s", LK_STR_FMT(node_string(x, n)));
-    case TP_STRING:
+    case TPARAM_STRING:
         at(x, n);
         if (n->type == TN_STRING)
             return tv_str(n->u.str.text);
         tx_errorf(x, "expected string; found %.*s", LK_STR_FMT(node_string(x, n)));
-    case TP_IFACE:
-    case TP_RVALUE:
-    case TP_NONE:
+    case TPARAM_IFACE:
+    case TPARAM_RVALUE:
+    case TPARAM_NONE:
         return eval_empty_interface(x, dot, n);
     default:
         tx_errorf(x, "can't handle %.*s for arg of type %s", LK_STR_FMT(node_string(x, n)),
-                  tp_name(tp));
+                  tparam_name(tp));
     }
 }
 

@@ -850,7 +850,7 @@ static TFI(f_bytes)
             lk_buf_putc(x->out, s.p[i]);
     lk_str num = tx_sb_end(x, m);
     double f;
-    int rc = tn_parse_float(num, &f);
+    int rc = tnum_parse_float(num, &f);
     if (rc != 0) {
         m = tx_sb_begin(x);
         lk_buf_puts(x->out, "strconv.ParseFloat: parsing ");
@@ -1005,7 +1005,7 @@ static TFI(f_unix_to_time)
     (void)cmd;
     lk_str e = a[0].u.s;
     int64_t i;
-    int rc = tn_parse_int(e, 10, &i);
+    int rc = tnum_parse_int(e, 10, &i);
     if (rc != 0) {
         size_t m = tx_sb_begin(x);
         lk_buf_printf(x->out, "unable to parse time '%.*s': strconv.ParseInt: parsing ",
@@ -1327,7 +1327,7 @@ static TFI(f_int)
     (void)x;
     (void)n;
     (void)cmd;
-    *res = tv_int(TV_INT, tn_to_int64(&a[0]));
+    *res = tv_int(TV_INT, tnum_to_int64(&a[0]));
 }
 
 static TFI(f_float64)
@@ -1335,7 +1335,7 @@ static TFI(f_float64)
     (void)x;
     (void)n;
     (void)cmd;
-    *res = tv_float(tn_to_float64(&a[0]));
+    *res = tv_float(tnum_to_float64(&a[0]));
 }
 
 static int64_t wrap_add(int64_t a, int64_t b)
@@ -1354,7 +1354,7 @@ static TFI(f_add)
     (void)cmd;
     int64_t s = 0;
     for (int i = 0; i < n; i++)
-        s = wrap_add(s, tn_to_int64(&a[i]));
+        s = wrap_add(s, tnum_to_int64(&a[i]));
     *res = tv_int(TV_INT64, s);
 }
 
@@ -1363,16 +1363,16 @@ static TFI(f_sub)
     (void)x;
     (void)n;
     (void)cmd;
-    *res = tv_int(TV_INT64, wrap_add(tn_to_int64(&a[0]), (int64_t)(0 - (uint64_t)tn_to_int64(&a[1]))));
+    *res = tv_int(TV_INT64, wrap_add(tnum_to_int64(&a[0]), (int64_t)(0 - (uint64_t)tnum_to_int64(&a[1]))));
 }
 
 static TFI(f_mul)
 {
     (void)x;
     (void)cmd;
-    int64_t v = tn_to_int64(&a[0]);
+    int64_t v = tnum_to_int64(&a[0]);
     for (int i = 1; i < n; i++)
-        v = wrap_mul(v, tn_to_int64(&a[i]));
+        v = wrap_mul(v, tnum_to_int64(&a[i]));
     *res = tv_int(TV_INT64, v);
 }
 
@@ -1380,7 +1380,7 @@ static TFI(f_div)
 {
     (void)n;
     (void)cmd;
-    int64_t p = tn_to_int64(&a[0]), q = tn_to_int64(&a[1]);
+    int64_t p = tnum_to_int64(&a[0]), q = tnum_to_int64(&a[1]);
     if (q == 0)
         tx_panic(x, "runtime error: integer divide by zero");
     *res = tv_int(TV_INT64, (p == INT64_MIN && q == -1) ? INT64_MIN : p / q);
@@ -1390,7 +1390,7 @@ static TFI(f_mod)
 {
     (void)n;
     (void)cmd;
-    int64_t p = tn_to_int64(&a[0]), q = tn_to_int64(&a[1]);
+    int64_t p = tnum_to_int64(&a[0]), q = tnum_to_int64(&a[1]);
     if (q == 0)
         tx_panic(x, "runtime error: integer divide by zero");
     *res = tv_int(TV_INT64, q == -1 ? 0 : p % q);
@@ -1399,34 +1399,34 @@ static TFI(f_mod)
 static TFI(f_addf)
 {
     (void)cmd;
-    *res = tv_float(tn_decimal_op(x, NULL, a, n, TD_ADD));
+    *res = tv_float(tnum_decimal_op(x, NULL, a, n, TD_ADD));
 }
 
 static TFI(f_subf)
 {
     (void)cmd;
-    *res = tv_float(tn_decimal_op(x, &a[0], a + 1, n - 1, TD_SUB));
+    *res = tv_float(tnum_decimal_op(x, &a[0], a + 1, n - 1, TD_SUB));
 }
 
 static TFI(f_mulf)
 {
     (void)cmd;
-    *res = tv_float(tn_decimal_op(x, &a[0], a + 1, n - 1, TD_MUL));
+    *res = tv_float(tnum_decimal_op(x, &a[0], a + 1, n - 1, TD_MUL));
 }
 
 static TFI(f_divf)
 {
     (void)cmd;
-    *res = tv_float(tn_decimal_op(x, &a[0], a + 1, n - 1, TD_DIV));
+    *res = tv_float(tnum_decimal_op(x, &a[0], a + 1, n - 1, TD_DIV));
 }
 
 static TFI(f_max)
 {
     (void)x;
     (void)cmd;
-    int64_t v = tn_to_int64(&a[0]);
+    int64_t v = tnum_to_int64(&a[0]);
     for (int i = 1; i < n; i++) {
-        int64_t b = tn_to_int64(&a[i]);
+        int64_t b = tnum_to_int64(&a[i]);
         if (b > v)
             v = b;
     }
@@ -1437,9 +1437,9 @@ static TFI(f_min)
 {
     (void)x;
     (void)cmd;
-    int64_t v = tn_to_int64(&a[0]);
+    int64_t v = tnum_to_int64(&a[0]);
     for (int i = 1; i < n; i++) {
-        int64_t b = tn_to_int64(&a[i]);
+        int64_t b = tnum_to_int64(&a[i]);
         if (b < v)
             v = b;
     }
@@ -1477,9 +1477,9 @@ static TFI(f_maxf)
 {
     (void)x;
     (void)cmd;
-    double v = tn_to_float64(&a[0]);
+    double v = tnum_to_float64(&a[0]);
     for (int i = 1; i < n; i++)
-        v = go_max(v, tn_to_float64(&a[i]));
+        v = go_max(v, tnum_to_float64(&a[i]));
     *res = tv_float(v);
 }
 
@@ -1487,9 +1487,9 @@ static TFI(f_minf)
 {
     (void)x;
     (void)cmd;
-    double v = tn_to_float64(&a[0]);
+    double v = tnum_to_float64(&a[0]);
     for (int i = 1; i < n; i++)
-        v = go_min(v, tn_to_float64(&a[i]));
+        v = go_min(v, tnum_to_float64(&a[i]));
     *res = tv_float(v);
 }
 
@@ -1498,7 +1498,7 @@ static TFI(f_ceil)
     (void)x;
     (void)n;
     (void)cmd;
-    *res = tv_float(ceil(tn_to_float64(&a[0])));
+    *res = tv_float(ceil(tnum_to_float64(&a[0])));
 }
 
 static TFI(f_floor)
@@ -1506,7 +1506,7 @@ static TFI(f_floor)
     (void)x;
     (void)n;
     (void)cmd;
-    *res = tv_float(floor(tn_to_float64(&a[0])));
+    *res = tv_float(floor(tnum_to_float64(&a[0])));
 }
 
 static TFI(f_round)
@@ -1514,7 +1514,7 @@ static TFI(f_round)
     (void)x;
     (void)cmd;
     double round_on = n > 2 ? a[2].u.f : .5;
-    double val = tn_to_float64(&a[0]);
+    double val = tnum_to_float64(&a[0]);
     double places = (double)a[1].u.i;
     double p = pow(10, places);
     double digit = p * val;
@@ -1607,12 +1607,12 @@ static TFI(f_unix_epoch)
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-#define S TP_STRING
-#define I TP_INT
-#define F TP_FLOAT
-#define T TP_TIME
-#define A TP_IFACE
-#define R TP_RVALUE
+#define S TPARAM_STRING
+#define I TPARAM_INT
+#define F TPARAM_FLOAT
+#define T TPARAM_TIME
+#define A TPARAM_IFACE
+#define R TPARAM_RVALUE
 
 static const tfunc funcs[] = {
     /* text/template builtins */

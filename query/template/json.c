@@ -385,7 +385,7 @@ static tv d_value(jp *j)
         size_t s = j->i;
         v_number(j);
         double f;
-        if (tn_parse_float(lk_str_n(j->p + s, j->i - s), &f) != 0)
+        if (tnum_parse_float(lk_str_n(j->p + s, j->i - s), &f) != 0)
             return (tv){ .kind = TV_NILIFACE };
         return tv_float(f);
     }

@@ -58,7 +58,7 @@ static bool underscore_ok(lk_str s)
     return saw != '_';
 }
 
-int tn_parse_uint(lk_str s0, int base, uint64_t *out)
+int tnum_parse_uint(lk_str s0, int base, uint64_t *out)
 {
     lk_str s = s0;
     if (s.len == 0)
@@ -122,7 +122,7 @@ int tn_parse_uint(lk_str s0, int base, uint64_t *out)
     return 0;
 }
 
-int tn_parse_int(lk_str s, int base, int64_t *out)
+int tnum_parse_int(lk_str s, int base, int64_t *out)
 {
     if (s.len == 0)
         return -1;
@@ -134,7 +134,7 @@ int tn_parse_int(lk_str s, int base, int64_t *out)
         u.len--;
     }
     uint64_t un;
-    int rc = tn_parse_uint(u, base, &un);
+    int rc = tnum_parse_uint(u, base, &un);
     if (rc == -1)
         return -1;
     uint64_t cutoff = (uint64_t)1 << 63;
@@ -213,7 +213,7 @@ static bool float_syntax(lk_str s)
     return i == n;
 }
 
-int tn_parse_float(lk_str s, double *out)
+int tnum_parse_float(lk_str s, double *out)
 {
     const char *p = s.p;
     size_t n = s.len;
@@ -281,7 +281,7 @@ static int64_t go_f2i(double f)
     return (int64_t)f;
 }
 
-int64_t tn_to_int64(const tv *v)
+int64_t tnum_to_int64(const tv *v)
 {
     switch (v->kind) {
     case TV_INT:
@@ -296,7 +296,7 @@ int64_t tn_to_int64(const tv *v)
         return v->u.b ? 1 : 0;
     case TV_STRING: {
         int64_t r;
-        if (tn_parse_int(trim_zero_decimal(v->u.s), 0, &r) == 0)
+        if (tnum_parse_int(trim_zero_decimal(v->u.s), 0, &r) == 0)
             return r;
         return 0;
     }
@@ -305,7 +305,7 @@ int64_t tn_to_int64(const tv *v)
     }
 }
 
-double tn_to_float64(const tv *v)
+double tnum_to_float64(const tv *v)
 {
     switch (v->kind) {
     case TV_INT:
@@ -320,7 +320,7 @@ double tn_to_float64(const tv *v)
         return v->u.b ? 1 : 0;
     case TV_STRING: {
         double f;
-        if (tn_parse_float(v->u.s, &f) == 0)
+        if (tnum_parse_float(v->u.s, &f) == 0)
             return f;
         return 0;
     }
@@ -680,11 +680,11 @@ static double dec_float(tx *x, dec d)
     return f;
 }
 
-double tn_decimal_op(tx *x, const tv *first, const tv *rest, int n, int op)
+double tnum_decimal_op(tx *x, const tv *first, const tv *rest, int n, int op)
 {
-    dec acc = dec_from_float(x, first ? tn_to_float64(first) : 0.0);
+    dec acc = dec_from_float(x, first ? tnum_to_float64(first) : 0.0);
     for (int i = 0; i < n; i++) {
-        dec d = dec_from_float(x, tn_to_float64(&rest[i]));
+        dec d = dec_from_float(x, tnum_to_float64(&rest[i]));
         switch (op) {
         case TD_ADD: acc = dec_add(x, acc, d); break;
         case TD_SUB:

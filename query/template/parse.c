@@ -978,7 +978,7 @@ static bool contains_any(lk_str s, const char *set)
     return false;
 }
 
-static void simplify_complex(tn_number *n)
+static void simplify_complex(tnum *n)
 {
     n->is_float = n->im == 0;
     if (n->is_float) {
@@ -995,7 +995,7 @@ static void simplify_complex(tn_number *n)
 
 static tnode *new_number(parser *p, const item *tok)
 {
-    tn_number *n = lk_arena_alloc(p->a, sizeof *n);
+    tnum *n = lk_arena_alloc(p->a, sizeof *n);
     memset(n, 0, sizeof *n);
     n->text = tok->val;
     lk_str text = tok->val;
@@ -1018,8 +1018,8 @@ static tnode *new_number(parser *p, const item *tok)
                           text.p[k - 1] != 'p' && text.p[k - 1] != 'P'))
             k--;
         double re, im;
-        if (tn_parse_float(lk_str_n(text.p, k), &re) != 0 ||
-            tn_parse_float(lk_str_n(text.p + k, text.len - k - 1), &im) != 0)
+        if (tnum_parse_float(lk_str_n(text.p, k), &re) != 0 ||
+            tnum_parse_float(lk_str_n(text.p + k, text.len - k - 1), &im) != 0)
             p_errorf(p, "expected integer");
         n->re = re;
         n->im = im;
@@ -1029,7 +1029,7 @@ static tnode *new_number(parser *p, const item *tok)
         bool done = false;
         if (text.len > 0 && text.p[text.len - 1] == 'i') {
             double f;
-            if (tn_parse_float(lk_str_n(text.p, text.len - 1), &f) == 0) {
+            if (tnum_parse_float(lk_str_n(text.p, text.len - 1), &f) == 0) {
                 n->is_complex = true;
                 n->re = 0;
                 n->im = f;
@@ -1040,11 +1040,11 @@ static tnode *new_number(parser *p, const item *tok)
         if (!done) {
             uint64_t u = 0;
             int64_t i;
-            if (tn_parse_uint(text, 0, &u) == 0) {
+            if (tnum_parse_uint(text, 0, &u) == 0) {
                 n->is_uint = true;
                 n->u = u;
             }
-            if (tn_parse_int(text, 0, &i) == 0) {
+            if (tnum_parse_int(text, 0, &i) == 0) {
                 n->is_int = true;
                 n->i = i;
                 if (i == 0) {
@@ -1060,7 +1060,7 @@ static tnode *new_number(parser *p, const item *tok)
                 n->f = (double)n->u;
             } else {
                 double f;
-                if (tn_parse_float(text, &f) == 0) {
+                if (tnum_parse_float(text, &f) == 0) {
                     if (!contains_any(text, ".eEpP")) {
                         lk_buf q = { 0 };
                         tf_quote(&q, text, false);

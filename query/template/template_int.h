@@ -50,13 +50,13 @@ typedef enum tn_type {
 typedef struct tnode tnode;
 typedef struct tfunc tfunc;
 
-typedef struct tn_number {
+typedef struct tnum {
     bool is_int, is_uint, is_float, is_complex;
     int64_t i;
     uint64_t u;
     double f, re, im;
     lk_str text;
-} tn_number;
+} tnum;
 
 /* A regular expression compiled at parse time (a literal first argument of
  * regexReplaceAll, regexReplaceAllLiteral or count). */
@@ -107,7 +107,7 @@ struct tnode {
             const tfunc *fn;
         } ident;
         bool b;
-        const tn_number *num;
+        const tnum *num;
         struct {
             lk_str quoted, text;
         } str;
@@ -306,17 +306,17 @@ _Noreturn void tx_callerr(tx *x, const char *fmt, ...) __attribute__((format(pri
 
 /* Go parameter types. */
 enum {
-    TP_NONE,   /* untyped (chain receiver): value as is */
-    TP_STRING,
-    TP_INT,
-    TP_INT64,
-    TP_FLOAT,
-    TP_BOOL,
-    TP_TIME,
-    TP_IFACE,  /* interface{} */
-    TP_RVALUE, /* reflect.Value (builtins) */
+    TPARAM_NONE,   /* untyped (chain receiver): value as is */
+    TPARAM_STRING,
+    TPARAM_INT,
+    TPARAM_INT64,
+    TPARAM_FLOAT,
+    TPARAM_BOOL,
+    TPARAM_TIME,
+    TPARAM_IFACE,  /* interface{} */
+    TPARAM_RVALUE, /* reflect.Value (builtins) */
 };
-const char *tp_name(uint8_t tp);
+const char *tparam_name(uint8_t tp);
 
 /* A function: args[0..n) already converted to the parameter types. The
  * result goes to *res. Errors: tx_callerr. For methods x->recv is set. */
@@ -405,16 +405,16 @@ uint32_t tu_to_title(uint32_t r);
 /* ---- numbers ----------------------------------------------------------- */
 
 /* spf13/cast ToInt64 / ToFloat64 (errors give 0). */
-int64_t tn_to_int64(const tv *v);
-double tn_to_float64(const tv *v);
+int64_t tnum_to_int64(const tv *v);
+double tnum_to_float64(const tv *v);
 /* strconv.ParseFloat(s, 64): 0 ok, -1 syntax, -2 range (*out = ±Inf/0). */
-int tn_parse_float(lk_str s, double *out);
+int tnum_parse_float(lk_str s, double *out);
 /* strconv.ParseInt(s, base, 64): 0 ok, -1 syntax, -2 range. */
-int tn_parse_int(lk_str s, int base, int64_t *out);
-int tn_parse_uint(lk_str s, int base, uint64_t *out);
+int tnum_parse_int(lk_str s, int base, int64_t *out);
+int tnum_parse_uint(lk_str s, int base, uint64_t *out);
 /* The shopspring decimal operation behind addf/subf/mulf/divf. */
 enum { TD_ADD, TD_SUB, TD_MUL, TD_DIV };
-double tn_decimal_op(tx *x, const tv *first, const tv *rest, int n, int op);
+double tnum_decimal_op(tx *x, const tv *first, const tv *rest, int n, int op);
 
 /* ---- time -------------------------------------------------------------- */
 

@@ -1337,11 +1337,11 @@ static TFI(m_enum_string)
 }
 
 static const tfunc time_methods[] = {
-    { "After", 1, false, { TP_TIME }, TF_PLAIN, false, m_after },
-    { "Before", 1, false, { TP_TIME }, TF_PLAIN, false, m_before },
+    { "After", 1, false, { TPARAM_TIME }, TF_PLAIN, false, m_after },
+    { "Before", 1, false, { TPARAM_TIME }, TF_PLAIN, false, m_before },
     { "Day", 0, false, { 0 }, TF_PLAIN, false, m_day },
-    { "Equal", 1, false, { TP_TIME }, TF_PLAIN, false, m_equal },
-    { "Format", 1, false, { TP_STRING }, TF_PLAIN, false, m_format },
+    { "Equal", 1, false, { TPARAM_TIME }, TF_PLAIN, false, m_equal },
+    { "Format", 1, false, { TPARAM_STRING }, TF_PLAIN, false, m_format },
     { "Hour", 0, false, { 0 }, TF_PLAIN, false, m_hour },
     { "IsZero", 0, false, { 0 }, TF_PLAIN, false, m_is_zero },
     { "Local", 0, false, { 0 }, TF_PLAIN, false, m_local },

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "api/push.h"
-#include "api/validate.h"
+#include "api/push_validate.h"
 #include "lib/err.h"
 
 static void fuzz_limits(lk_config *c)

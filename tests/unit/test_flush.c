@@ -197,7 +197,7 @@ static void push_lines(ing *g, const stream_id *s, const char *tag, size_t n, in
 /* Reads one stream back: checks n entries of push_lines(tag, ts0) in both
  * directions, each once, with their metadata. */
 static void check_stream(ing *g, const char *selector_value, const char *tag, size_t n,
-                         int64_t ts0, st_stats *stats)
+                         int64_t ts0, sto_stats *stats)
 {
     lk_matcher m;
     assert_int_equal(matcher_init(&m, LK_MATCH_EQ, LK_STR("app"), lk_str_c(selector_value), NULL),
@@ -207,11 +207,11 @@ static void check_stream(ing *g, const char *selector_value, const char *tag, si
     assert_int_equal(ing_select(g, FAKE, &m, 1, ts0, ts0 + DAY, true, &v, &nv), 0);
     assert_int_equal(nv, 1);
     for (int back = 0; back < 2; back++) {
-        st_iter *it = st_view_iter(v[0], ts0, ts0 + DAY, back, stats);
+        sto_iter *it = st_view_iter(v[0], ts0, ts0 + DAY, back, stats);
         lk_entry e;
         size_t k = 0;
         int rc;
-        while ((rc = st_iter_next(it, &e)) == 1) {
+        while ((rc = sto_iter_next(it, &e)) == 1) {
             size_t i = back ? n - 1 - k : k;
             char want[128];
             snprintf(want, sizeof want, "%s line %zu level=info msg=\"request served\" user=u%zu",
@@ -226,7 +226,7 @@ static void check_stream(ing *g, const char *selector_value, const char *tag, si
         }
         assert_int_equal(rc, 0);
         assert_int_equal(k, n);
-        st_iter_destroy(it);
+        sto_iter_destroy(it);
     }
     st_views_free(v, nv);
     /* labels only */
@@ -301,7 +301,7 @@ static void test_flush_and_read_back(void **state)
     assert_int_equal(count_files(e.chunks.p, ".lkc"), (size_t)c.chunks_flushed);
     assert_int_equal(count_files(e.chunks.p, ".tmp"), 0);
 
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     check_stream(g, "a", "alpha", 3000, T0, &st);
     check_stream(g, "b", "beta", 500, T0 + HOUR, &st);
     assert_true(st.total_chunks_ref > 2);
@@ -379,7 +379,7 @@ static void test_crash_replay(void **state)
     ing_get_counters(g, &c);
     assert_true(c.wal_replayed_records > 0);
     assert_int_equal(c.wal_dropped_bytes, 0);
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     check_stream(g, "a", "alpha", 2500, T0, &st);
     assert_true(st.duplicates > 0); /* replayed over flushed chunks */
     check_stream(g, "b", "beta", 300, T0, NULL);
@@ -440,7 +440,7 @@ static void test_retained_chunk_not_read_twice(void **state)
     ing_get_counters(g, &c0);
     assert_true(c0.chunks > 0); /* flushed and still in memory */
     assert_int_equal(count_files(e.chunks.p, ".lkc"), (size_t)c0.chunks_flushed);
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     check_stream(g, "a", "alpha", 2000, T0, &st);
     assert_int_equal(st.duplicates, 0); /* skipped by reference, not merged */
     ing_get_counters(g, &c);
@@ -521,17 +521,17 @@ static void flip(const char *path, off_t off)
     close(fd);
 }
 
-static size_t read_count(ing *g, int64_t from, int64_t through, st_stats *st)
+static size_t read_count(ing *g, int64_t from, int64_t through, sto_stats *st)
 {
     st_view **v;
     size_t nv, k = 0;
     assert_int_equal(ing_select(g, FAKE, NULL, 0, from, through, true, &v, &nv), 0);
     for (size_t i = 0; i < nv; i++) {
-        st_iter *it = st_view_iter(v[i], from, through, false, st);
+        sto_iter *it = st_view_iter(v[i], from, through, false, st);
         lk_entry en;
-        while (st_iter_next(it, &en) == 1)
+        while (sto_iter_next(it, &en) == 1)
             k++;
-        st_iter_destroy(it);
+        sto_iter_destroy(it);
     }
     st_views_free(v, nv);
     return k;
@@ -553,7 +553,7 @@ static void test_corrupt_chunk_file(void **state)
     assert_true(find_file(e.chunks.p, ".lkc", &path));
     /* a byte inside the first block's payload (after the header) */
     flip(path.p, 44 + (off_t)lk_buf_str(&a.canonical).len + 10);
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     size_t n = read_count(g, T0, T0 + DAY, &st);
     assert_true(n > 0 && n < 2000);
     assert_int_equal(st.corrupt_blocks, 1);
@@ -591,34 +591,34 @@ static void test_block_filter_skipping(void **state)
     assert_int_equal(ing_flush(g, true, NULL, NULL), 0);
 
     const lk_str needles[1] = { LK_STR(" zebra ") };
-    st_iter_opts opts = { .required = needles, .n_required = 1 };
+    sto_iter_opts opts = { .required = needles, .n_required = 1 };
     ing_counters c0, c1;
     ing_get_counters(g, &c0);
     st_view **v;
     size_t nv;
     assert_int_equal(ing_select(g, FAKE, NULL, 0, T0, T0 + DAY, true, &v, &nv), 0);
     assert_int_equal(nv, 1);
-    st_stats st = { 0 };
-    st_iter *it = st_view_iter_opts(v[0], T0, T0 + DAY, false, &opts, &st);
+    sto_stats st = { 0 };
+    sto_iter *it = st_view_iter_opts(v[0], T0, T0 + DAY, false, &opts, &st);
     lk_entry en;
     size_t found = 0, total = 0;
-    while (st_iter_next(it, &en) == 1) {
+    while (sto_iter_next(it, &en) == 1) {
         total++;
         found += lk_str_eq(en.line, rare.line);
     }
-    st_iter_destroy(it);
+    sto_iter_destroy(it);
     assert_int_equal(found, 1);
     assert_true(st.blocks_skipped > 5);
     assert_true(total < 1000); /* only the blocks that may hold the needle */
     ing_get_counters(g, &c1);
     assert_int_equal(c1.blocks_filtered - c0.blocks_filtered, st.blocks_skipped);
     /* without the option every block is read */
-    st_stats all = { 0 };
+    sto_stats all = { 0 };
     it = st_view_iter(v[0], T0, T0 + DAY, false, &all);
     total = 0;
-    while (st_iter_next(it, &en) == 1)
+    while (sto_iter_next(it, &en) == 1)
         total++;
-    st_iter_destroy(it);
+    sto_iter_destroy(it);
     assert_int_equal(total, 3001);
     assert_int_equal(all.blocks_skipped, 0);
     assert_true(all.decompressed_lines > st.decompressed_lines);

@@ -102,12 +102,12 @@ static void got_free(got_list *l)
 }
 
 static void read_all(const st_view *v, int64_t from, int64_t through, bool backward,
-                     st_stats *stats, got_list *out)
+                     sto_stats *stats, got_list *out)
 {
-    st_iter *it = st_view_iter(v, from, through, backward, stats);
+    sto_iter *it = st_view_iter(v, from, through, backward, stats);
     lk_entry e;
     int rc;
-    while ((rc = st_iter_next(it, &e)) == 1) {
+    while ((rc = sto_iter_next(it, &e)) == 1) {
         if (out->n == out->cap) {
             out->cap = out->cap ? out->cap * 2 : 64;
             out->v = realloc(out->v, out->cap * sizeof(*out->v));
@@ -118,12 +118,12 @@ static void read_all(const st_view *v, int64_t from, int64_t through, bool backw
         g->n_meta = e.n_meta;
     }
     assert_int_equal(rc, 0);
-    st_iter_destroy(it);
+    sto_iter_destroy(it);
 }
 
 /* The entries of the one stream of tenant in [from, through). */
 static void query(ing *g, lk_str tenant, int64_t from, int64_t through, bool backward,
-                  st_stats *stats, got_list *out)
+                  sto_stats *stats, got_list *out)
 {
     st_view **v;
     size_t n;
@@ -168,7 +168,7 @@ static void test_equal_timestamps_arrival_order(void **state)
     assert_int_equal(r.accepted, 5);
 
     got_list fw = { 0 }, bw = { 0 };
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     query(g, FAKE, T0, T0 + 100, false, &st, &fw);
     const char *want[] = { "z1", "a1", "a2", "a3", "a4", "a5", "b1", "b2", "c1" };
     expect_lines(&fw, want, 9);
@@ -247,7 +247,7 @@ static void test_duplicates_across_blocks(void **state)
     assert_int_equal(push(g, FAKE, &s, p, 2, &r, NULL), 0);
     assert_int_equal(r.accepted, 2);
 
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     got_list fw = { 0 }, bw = { 0 };
     query(g, FAKE, T0, T0 + 10, false, &st, &fw);
     const char *want[] = { "aaaa", "bbbb" };
@@ -497,7 +497,7 @@ static void test_block_skipping(void **state)
     st_view **v;
     size_t n;
     assert_int_equal(ing_select(g, FAKE, NULL, 0, T0, T0 + 100 * SEC, true, &v, &n), 0);
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     got_list l = { 0 };
     read_all(v[0], T0 + 25 * SEC, T0 + 35 * SEC, false, &st, &l);
     assert_int_equal(l.n, 10);
@@ -514,13 +514,13 @@ static void test_block_skipping(void **state)
 
     /* backward, stopping early: only the last block is decoded */
     memset(&st, 0, sizeof(st));
-    st_iter *it = st_view_iter(v[0], T0, T0 + 100 * SEC, true, &st);
+    sto_iter *it = st_view_iter(v[0], T0, T0 + 100 * SEC, true, &st);
     lk_entry e;
     for (int i = 99; i >= 95; i--) {
-        assert_int_equal(st_iter_next(it, &e), 1);
+        assert_int_equal(sto_iter_next(it, &e), 1);
         assert_int_equal(e.ts, T0 + i * SEC);
     }
-    st_iter_destroy(it);
+    sto_iter_destroy(it);
     assert_int_equal(st.decompressed_lines, 10);
     st_views_free(v, n);
 
@@ -570,7 +570,7 @@ static void test_corrupt_block_skipped(void **state)
     char *payload = (char *)chk_block_payload(v[0]->blocks[1]).p;
     payload[0] ^= 0x40;
     for (int dir = 0; dir < 2; dir++) {
-        st_stats st = { 0 };
+        sto_stats st = { 0 };
         got_list l = { 0 };
         read_all(v[0], T0, T0 + 100, dir, &st, &l);
         assert_int_equal(l.n, 20);
@@ -675,7 +675,7 @@ static void test_random_against_model(void **state)
             int64_t through = q == 0 ? INT64_MAX / 2 : from + (int64_t)(rnd() % 3000);
             for (int dir = 0; dir < 2; dir++) {
                 got_list l = { 0 };
-                st_stats st = { 0 };
+                sto_stats st = { 0 };
                 query(g, FAKE, from, through, dir, &st, &l);
                 size_t k = 0;
                 for (size_t i = 0; i < n; i++) {
@@ -722,7 +722,7 @@ static void test_chunk_cutting(void **state)
     ing_get_counters(g, &c);
     assert_int_equal(c.chunks, 5);
     assert_int_equal(c.blocks, 50);
-    st_stats st = { 0 };
+    sto_stats st = { 0 };
     got_list l = { 0 };
     query(g, FAKE, T0 + 95, T0 + 205, false, &st, &l);
     assert_int_equal(l.n, 11); /* 100 .. 200, from chunks [100, 190] and [200, 290] */
@@ -815,16 +815,16 @@ static void *reader(void *p)
         assert_int_equal(ing_select(c->g, FAKE, NULL, 0, T0, T0 + 10000000, true, &v, &n), 0);
         for (size_t i = 0; i < n; i++) {
             bool back = (round + a->id) % 2;
-            st_iter *it = st_view_iter(v[i], T0, T0 + 10000000, back, NULL);
+            sto_iter *it = st_view_iter(v[i], T0, T0 + 10000000, back, NULL);
             lk_entry e;
             int64_t prev = back ? INT64_MAX : INT64_MIN;
-            while (st_iter_next(it, &e) == 1) {
+            while (sto_iter_next(it, &e) == 1) {
                 assert_true(back ? e.ts <= prev : e.ts >= prev);
                 assert_true(e.line.len > 0 && e.line.p[0] == 'w');
                 prev = e.ts;
                 total++;
             }
-            st_iter_destroy(it);
+            sto_iter_destroy(it);
         }
         st_views_free(v, n);
         ing_counters cn;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/validate.h"
+#include "api/push_validate.h"
 #include "lib/err.h"
 
 #define SEC INT64_C(1000000000)

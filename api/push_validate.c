@@ -1,9 +1,9 @@
 /* Push validation: Loki's distributor checks of one stream's labels and
- * entries, with Loki 2.9's messages (see validate.h for the order and the
+ * entries, with Loki 2.9's messages (see push_validate.h for the order and the
  * shape of the combined message). Nothing is allocated per entry: accepted
  * entries are copied into one array kept across calls, and messages are only
  * formatted for the first PUSH_MAX_STREAM_ERRORS rejections of a stream. */
-#include "api/validate.h"
+#include "api/push_validate.h"
 
 #include <stdlib.h>
 #include <string.h>
