@@ -19,6 +19,7 @@
 #include "api/http.h"
 #include "api/routes.h"
 #include "api/state.h"
+#include "api/tenant.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -162,42 +163,23 @@ static void collect_form(api_req *rq)
     }
 }
 
-/* Tenant IDs: at most 150 characters of [A-Za-z0-9!-_.*'()], not "." or "..". */
-static bool valid_tenant(lk_str t)
-{
-    if (t.len == 0 || t.len > 150 || lk_str_eq_c(t, ".") || lk_str_eq_c(t, ".."))
-        return false;
-    for (size_t i = 0; i < t.len; i++) {
-        unsigned char c = (unsigned char)t.p[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  strchr("!-_.*'()", c) != NULL;
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 static bool resolve_tenant(api_req *rq, api_resp *rs)
 {
     if (!rq->st->cfg->auth_enabled) {
         rq->tenant = LK_STR("fake");
         return true;
     }
-    lk_str t = api_header(rq, "X-Scope-OrgID");
-    if (!t.len) {
-        api_reply_text(rs, 401, "no org id\n");
-        return false;
+    lk_buf err = { 0 };
+    int status = 0;
+    bool ok = api_tenant_parse(api_header(rq, "X-Scope-OrgID"), &rq->tenant, &status, &err) ==
+              LK_OK;
+    if (!ok) { /* the message may quote any byte of the id */
+        api_reply_text(rs, status, "");
+        lk_buf_put_str(&rs->body, lk_buf_str(&err));
+        lk_buf_putc(&rs->body, '\n');
     }
-    if (memchr(t.p, '|', t.len)) {
-        api_reply_error(rs, 400, "multiple org IDs present");
-        return false;
-    }
-    if (!valid_tenant(t)) {
-        api_reply_error(rs, 400, "tenant ID '%.*s' contains unsupported character", LK_STR_FMT(t));
-        return false;
-    }
-    rq->tenant = t;
-    return true;
+    lk_buf_free(&err);
+    return ok;
 }
 
 static void observe(api_state *st, const char *method, const api_route *r, int status,
