@@ -1,6 +1,7 @@
 /* libmicrohttpd glue: request bodies are accumulated up to the configured
  * limit, parameters come from the URL and from form bodies, the tenant from
- * X-Scope-OrgID, then the routed handler runs and its response is sent. */
+ * X-Scope-OrgID, then the routed handler runs and its response is sent.
+ * Every header is checked before it is read (api/header_check.c). */
 #include "api/server.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "api/header_check.h"
 #include "api/http.h"
 #include "api/routes.h"
 #include "api/state.h"
@@ -42,6 +44,8 @@ typedef struct conn_state {
     _Atomic(api_upgrade *) upgrade; /* queued, not yet run */
 } conn_state;
 
+/* Without the whitespace around it, as Go's textproto reads a header
+ * (libmicrohttpd leaves the trailing one). */
 lk_str api_header(const api_req *rq, const char *name)
 {
     size_t len = 0;
@@ -49,7 +53,7 @@ lk_str api_header(const api_req *rq, const char *name)
     if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, name, strlen(name), &v, &len) !=
         MHD_YES)
         return LK_STR_NULL;
-    return lk_str_n(v, len);
+    return lk_str_trim(lk_str_n(v, len));
 }
 
 bool api_param_get(const api_req *rq, const char *name, lk_str *out)
@@ -103,13 +107,14 @@ static void add_param(api_req *rq, lk_str name, lk_str value)
     rq->params[rq->n_params++] = (api_param){ name, value };
 }
 
+/* With their decoded lengths: "%00" in a value is a NUL inside it. */
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     api_req *rq = cls;
-    add_param(rq, lk_arena_str(&rq->arena, lk_str_c(key)),
-              lk_arena_str(&rq->arena, lk_str_c(value ? value : "")));
+    add_param(rq, lk_arena_str(&rq->arena, lk_str_n(key, key_size)),
+              lk_arena_str(&rq->arena, value ? lk_str_n(value, value_size) : LK_STR("")));
     return MHD_YES;
 }
 
@@ -283,6 +288,24 @@ static void run_handler(conn_state *cs, api_resp *rs)
     r->handler(rq, rs);
 }
 
+/* The first call, headers in: a malformed header is answered at once as Go
+ * answers it (the body is not read and the connection closes). */
+static enum MHD_Result begin_request(api_server *s, struct MHD_Connection *conn,
+                                     conn_state *cs)
+{
+    lk_buf why = { 0 };
+    if (api_header_check(conn, cs->rq.method, &why) == LK_OK)
+        return MHD_YES;
+    api_resp rs = { 0 };
+    api_reply_text(&rs, 400, "400 Bad Request: ");
+    lk_buf_put_str(&rs.body, lk_buf_str(&why));
+    lk_buf_free(&why);
+    observe(&s->st, cs->rq.method, cs->route, rs.status, cs->start_ns);
+    enum MHD_Result ret = send_resp(conn, &rs);
+    lk_buf_free(&rs.body);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -299,9 +322,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cs->rq.method = method;
         cs->rq.path = lk_arena_str(&cs->rq.arena, lk_str_c(url));
         cs->route = api_route_find(cs->rq.path, &cs->rq.path_arg);
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &cs->rq);
+        MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &cs->rq);
         *con_cls = cs;
-        return MHD_YES;
+        return begin_request(s, conn, cs);
     }
     if (*upload_data_size) {
         if (!cs->too_large) {
