@@ -1,7 +1,9 @@
 /* libmicrohttpd glue: request bodies are accumulated up to the configured
  * limit, parameters come from the URL and from form bodies, the tenant from
  * X-Scope-OrgID, then the routed handler runs and its response is sent.
- * Every header is checked before it is read (api/header_check.c). */
+ * Every header is checked before it is read (api/header_check.c); every
+ * connection's phase is reported to the deadline watchdog
+ * (api/connwatch.c). */
 #include "api/server.h"
 
 #include <arpa/inet.h>
@@ -16,6 +18,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "api/connwatch.h"
 #include "api/handlers.h"
 #include "api/header_check.h"
 #include "api/http.h"
@@ -28,9 +31,14 @@
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
 
+/* lokic's connection limit when server.http_listen_conn_limit is 0: every
+ * connection is a thread. */
+#define DEFAULT_CONN_LIMIT 4096u
+
 struct api_server {
     api_state st;
     struct MHD_Daemon *d;
+    api_connwatch *watch;
     uint16_t port;
 };
 
@@ -41,8 +49,17 @@ typedef struct conn_state {
     const api_route *route;
     int64_t start_ns;
     bool too_large;
+    api_conn *watched; /* the connection's entry in the watchdog */
     _Atomic(api_upgrade *) upgrade; /* queued, not yet run */
 } conn_state;
+
+/* The watchdog's entry of a connection (its MHD socket context). */
+static api_conn *watched_conn(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
 
 /* Without the whitespace around it, as Go's textproto reads a header
  * (libmicrohttpd leaves the trailing one). */
@@ -210,11 +227,12 @@ static void upgrade_free(api_upgrade *up)
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
                        size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
-    (void)cls;
     (void)conn;
     (void)extra_in; /* a client sends nothing before it has our 101 */
     (void)extra_in_size;
+    api_server *s = cls;
     conn_state *cs = con_cls;
+    api_conn_event_on(s->watch, cs->watched, API_CONN_UPGRADED); /* no deadline while it runs */
     api_upgrade *up = atomic_exchange(&cs->upgrade, NULL);
     if (up) {
         int fl = fcntl(sock, F_GETFL);
@@ -226,11 +244,12 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
-static enum MHD_Result send_upgrade(struct MHD_Connection *conn, conn_state *cs, api_resp *rs)
+static enum MHD_Result send_upgrade(api_server *s, struct MHD_Connection *conn, conn_state *cs,
+                                    api_resp *rs)
 {
     api_upgrade *up = rs->upgrade;
     rs->upgrade = NULL;
-    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, NULL);
+    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, s);
     if (!r) {
         upgrade_free(up);
         return MHD_NO;
@@ -288,11 +307,26 @@ static void run_handler(conn_state *cs, api_resp *rs)
     r->handler(rq, rs);
 }
 
+/* Queues the response (or the upgrade) and starts its write deadline. */
+static enum MHD_Result respond(api_server *s, struct MHD_Connection *conn, conn_state *cs,
+                               api_resp *rs)
+{
+    observe(&s->st, cs->rq.method, cs->route, rs->upgrade ? 101 : rs->status, cs->start_ns);
+    enum MHD_Result ret =
+        rs->upgrade ? send_upgrade(s, conn, cs, rs) : send_resp(conn, rs);
+    lk_buf_free(&rs->body);
+    if (ret == MHD_YES)
+        api_conn_event_on(s->watch, cs->watched, API_CONN_RESPONSE);
+    return ret;
+}
+
 /* The first call, headers in: a malformed header is answered at once as Go
  * answers it (the body is not read and the connection closes). */
 static enum MHD_Result begin_request(api_server *s, struct MHD_Connection *conn,
                                      conn_state *cs)
 {
+    cs->watched = watched_conn(conn);
+    api_conn_event_on(s->watch, cs->watched, API_CONN_HEADERS);
     lk_buf why = { 0 };
     if (api_header_check(conn, cs->rq.method, &why) == LK_OK)
         return MHD_YES;
@@ -300,10 +334,7 @@ static enum MHD_Result begin_request(api_server *s, struct MHD_Connection *conn,
     api_reply_text(&rs, 400, "400 Bad Request: ");
     lk_buf_put_str(&rs.body, lk_buf_str(&why));
     lk_buf_free(&why);
-    observe(&s->st, cs->rq.method, cs->route, rs.status, cs->start_ns);
-    enum MHD_Result ret = send_resp(conn, &rs);
-    lk_buf_free(&rs.body);
-    return ret;
+    return respond(s, conn, cs, &rs);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -338,20 +369,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (!api_conn_event_on(s->watch, cs->watched, API_CONN_REQUEST_READ))
+        return MHD_NO; /* past its read deadline: closed unanswered */
     api_resp rs = { .status = 200 };
     run_handler(cs, &rs);
-    observe(&s->st, method, cs->route, rs.upgrade ? 101 : rs.status, cs->start_ns);
-    enum MHD_Result ret = rs.upgrade ? send_upgrade(conn, cs, &rs) : send_resp(conn, &rs);
-    lk_buf_free(&rs.body);
-    return ret;
+    return respond(s, conn, cs, &rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
     (void)toe;
+    api_server *s = cls;
+    api_conn_event_on(s->watch, watched_conn(conn), API_CONN_DONE);
     conn_state *cs = *con_cls;
     if (!cs)
         return;
@@ -361,6 +391,29 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     lk_arena_free(&cs->rq.arena);
     free(cs);
     *con_cls = NULL;
+}
+
+/* Request line in (before the headers): a new request's read deadline. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)uri;
+    api_server *s = cls;
+    api_conn_event_on(s->watch, watched_conn(conn), API_CONN_REQUEST_LINE);
+    return NULL; /* on_request makes the request's state */
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    api_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        api_conn_close(s->watch, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_context = ci ? api_conn_open(s->watch, ci->connect_fd) : NULL;
 }
 
 static void register_metrics(api_state *st)
@@ -421,6 +474,39 @@ static int listen_addr(const char *host, uint16_t port, struct sockaddr_storage 
     return LK_OK;
 }
 
+/* libmicrohttpd's own inactivity timeout, in whole seconds: a backstop the
+ * watchdog's deadlines always come before (the longest of them). */
+static unsigned inactivity_timeout_s(const lk_config *cfg)
+{
+    int64_t t[] = { cfg->http_server_read_timeout_ns, cfg->http_server_read_header_timeout_ns,
+                    cfg->http_server_write_timeout_ns, cfg->http_server_idle_timeout_ns };
+    int64_t max = 0;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i] > max)
+            max = t[i];
+    int64_t secs = (max + LK_NS_PER_SEC - 1) / LK_NS_PER_SEC;
+    return secs > UINT32_MAX ? UINT32_MAX : (unsigned)secs;
+}
+
+static struct MHD_Daemon *start_daemon(api_server *s, unsigned flags, const struct sockaddr *sa)
+{
+    const lk_config *cfg = s->st.cfg;
+    unsigned limit = cfg->http_listen_conn_limit > 0 ? (unsigned)cfg->http_listen_conn_limit
+                                                     : DEFAULT_CONN_LIMIT;
+    return MHD_start_daemon(
+        flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, inactivity_timeout_s(cfg),
+        MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->http_listen_conn_limit_per_ip,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        sa ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, sa,
+        MHD_OPTION_END);
+}
+
 int api_server_start(api_server *s, lk_buf *err)
 {
     const lk_config *cfg = s->st.cfg;
@@ -437,25 +523,19 @@ int api_server_start(api_server *s, lk_buf *err)
     } else {
         flags |= MHD_USE_DUAL_STACK;
     }
-    unsigned timeout = (unsigned)(cfg->http_server_read_timeout_ns / LK_NS_PER_SEC);
-    s->d = MHD_start_daemon(
-        flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 30u,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        any ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_END);
-    if (!s->d && any) { /* no IPv6 on this host: IPv4 only */
-        flags &= ~(unsigned)MHD_USE_DUAL_STACK;
-        s->d = MHD_start_daemon(flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request,
-                                s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 30u,
-                                MHD_OPTION_CONNECTION_LIMIT, 4096u,
-                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
-                                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    api_connwatch_opts wo = {
+        .read_header_timeout_ns = cfg->http_server_read_header_timeout_ns,
+        .read_timeout_ns = cfg->http_server_read_timeout_ns,
+        .write_timeout_ns = cfg->http_server_write_timeout_ns,
+        .idle_timeout_ns = cfg->http_server_idle_timeout_ns,
+    };
+    if (api_connwatch_create(&wo, &s->watch) != LK_OK) {
+        lk_buf_puts(err, "starting the connection watchdog thread failed");
+        return LK_EIO;
     }
+    s->d = start_daemon(s, flags, any ? NULL : (struct sockaddr *)&ss);
+    if (!s->d && any) /* no IPv6 on this host: IPv4 only */
+        s->d = start_daemon(s, flags & ~(unsigned)MHD_USE_DUAL_STACK, NULL);
     if (!s->d) {
         lk_buf_printf(err, "listening on %s:%d failed (address in use or not permitted)",
                       any ? "" : cfg->http_listen_address, cfg->http_listen_port);
@@ -491,6 +571,7 @@ void api_server_destroy(api_server *s)
     if (!s)
         return;
     api_server_stop(s);
+    api_connwatch_destroy(s->watch);
     push_ratelimiter_destroy(s->st.rate);
     api_tails_free(&s->st);
     pthread_mutex_destroy(&s->st.tails_mu);

@@ -1,5 +1,10 @@
 /* The HTTP server: one libmicrohttpd daemon (a thread per connection, so a
- * long query never delays a push) serving Loki's API on one port. */
+ * long query never delays a push) serving Loki's API on one port. Limits
+ * (config server.*): a deadline to read each request, headers and body
+ * (http_server_read_timeout, http_server_read_header_timeout), to send its
+ * answer (http_server_write_timeout) and to wait for the next one on a kept
+ * connection (http_server_idle_timeout); http_listen_conn_limit connections
+ * at most, http_listen_conn_limit_per_ip from one client address. */
 #ifndef LOKIC_API_SERVER_H
 #define LOKIC_API_SERVER_H
 

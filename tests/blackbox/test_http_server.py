@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Black-box: the HTTP server's limits (issue 9 item 1).
+"""Black-box: the HTTP server's limits (issue 9 items 1 and 4).
 
 1. Tenant ids and header bytes. A NUL in X-Scope-OrgID acted as another
    tenant: "victimA<NUL>evil" pushed as, and read, tenant victimA (204 and
@@ -8,14 +8,29 @@
    messages: "." and "..", too long, several tenants, a trailing space
    trimmed (Loki accepts "victimA "; lokic refused it). A "%00" in a query
    parameter is part of the value instead of ending it.
+2. Slow clients. A few hundred connections trickling their request a byte
+   at a time kept their slots (each byte restarted the 30 s timeout) until
+   the connection limit locked everyone out. Now one address has at most
+   server.http_listen_conn_limit_per_ip connections, each request must be
+   read within server.http_server_read_timeout however the bytes trickle
+   (headers, and a body at 10 B/s), and a client from another address is
+   answered promptly throughout. A live tail outlives every timeout, and a
+   kept-alive connection is closed after server.http_server_idle_timeout.
 """
+import select
 import socket
 import time
 
 from harness import Lokic, Result
+from test_tail import WS
 import wire
 
 S = 10**9
+READ_TIMEOUT = 2.0
+IDLE_TIMEOUT = 1.5
+PER_IP = 50
+FLOOD = 200
+SLACK = 1.5  # the watchdog's tick, the test's own polling, a loaded machine
 
 
 def raw(port, data, source="127.0.0.1", timeout=5):
@@ -117,9 +132,140 @@ def test_tenants(t):
         t.eq(st, 400, "a NUL inside the query parameter is a parse error")
 
 
+def is_closed(s):
+    """Did the server close s (EOF or reset)? Non-blocking."""
+    r, _, _ = select.select([s], [], [], 0)
+    if not r:
+        return False
+    try:
+        return s.recv(4096) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def timed(fn):
+    t0 = time.time()
+    v = fn()
+    return v, time.time() - t0
+
+
+def test_slow_clients(t):
+    cfg = {"server": {"http_server_read_timeout": "%gs" % READ_TIMEOUT,
+                      "http_server_idle_timeout": "%gs" % IDLE_TIMEOUT,
+                      "http_server_write_timeout": "2s",
+                      "http_listen_conn_limit": FLOOD - 50,
+                      "http_listen_conn_limit_per_ip": PER_IP}}
+    with Lokic(config=cfg) as srv:
+        ws = WS(srv.port, {"query": '{app="tail"}', "delay_for": "0"})
+        t.check(" 101 " in ws.head, "tail opened: %r" % ws.head[:40])
+
+        # the flood: every connection sends the start of a request
+        flood = []
+        started = time.time()
+        for _ in range(FLOOD):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            s.sendall(b"POST /loki/api/v1/push HTTP/1.1\r\nHost: x\r\n")
+            s.setblocking(False)
+            flood.append(s)
+        time.sleep(0.5)
+        alive = [s for s in flood if not is_closed(s)]
+        # the tail's connection is from this address too
+        t.eq(len(alive), PER_IP - 1, "connections kept from one address")
+
+        # another address is answered promptly while the flood trickles on
+        other = "127.0.0.2"
+        now = time.time_ns()
+        body = wire.json_body([({"app": "other"}, [(now, "still served")])])
+        (st, _), took = timed(lambda: push_raw(srv.port, b"", body, source=other))
+        t.check(st == 204 and took < 1, "push from %s: %s in %.2fs" % (other, st, took))
+
+        # the trickle: a byte per connection every 0.25 s; each is cut at the
+        # read deadline counted from its accept
+        while alive and time.time() - started < READ_TIMEOUT + 3 * SLACK:
+            for s in list(alive):
+                try:
+                    s.send(b"X")
+                except OSError:
+                    pass
+                if is_closed(s):
+                    alive.remove(s)
+            time.sleep(0.25)
+        cut_after = time.time() - started
+        t.eq(len(alive), 0, "trickling connections cut")
+        t.check(READ_TIMEOUT - 0.1 <= cut_after <= READ_TIMEOUT + SLACK + 0.5,
+                "cut at the read deadline: after %.2fs" % cut_after)
+        for s in flood:
+            s.close()
+
+        # a body trickled at 10 B/s is cut at the deadline, unanswered
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        t0 = time.time()
+        s.sendall(b"POST /loki/api/v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                  b"application/json\r\nContent-Length: 100000\r\n\r\n{")
+        s.setblocking(False)
+        answer = None
+        while time.time() - t0 < READ_TIMEOUT + 3 * SLACK:
+            try:
+                s.send(b" ")
+            except OSError:
+                pass
+            try:
+                b = s.recv(4096)
+                answer = b
+                break
+            except BlockingIOError:
+                pass
+            except OSError:
+                answer = b""
+                break
+            time.sleep(0.1)
+        took = time.time() - t0
+        s.close()
+        t.check(answer == b"" and READ_TIMEOUT - 0.1 <= took <= READ_TIMEOUT + SLACK,
+                "trickled body cut unanswered: %r after %.2fs" % (answer, took))
+
+        # a kept-alive connection: reused while fresh, closed when idle
+        k = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        k.sendall(b"GET /ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = k.recv(4096)
+        time.sleep(IDLE_TIMEOUT / 3)
+        k.sendall(b"GET /ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        second = k.recv(4096)
+        t.check(first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 200"),
+                "kept-alive connection reused: %r" % second[:20])
+        t0 = time.time()
+        k.settimeout(IDLE_TIMEOUT + 3 * SLACK)
+        try:
+            eof = k.recv(4096) == b""
+        except OSError:
+            eof = True
+        took = time.time() - t0
+        k.close()
+        t.check(eof and IDLE_TIMEOUT - 0.1 <= took <= IDLE_TIMEOUT + SLACK,
+                "idle connection closed after %.2fs" % took)
+
+        # the tail has outlived every timeout and still streams
+        st, _, _ = srv.post("/loki/api/v1/push",
+                            wire.json_body([({"app": "tail"}, [(time.time_ns(), "late line")])]),
+                            wire.JSON)
+        msgs, pings = ws.messages(2.5)
+        lines = [v[1] for m in msgs for s_ in m["streams"] for v in s_["values"]]
+        t.check("late line" in lines and pings >= 1,
+                "tail open past the timeouts: %r, %d pings" % (lines, pings))
+        ws.close()
+
+        _, metrics, _ = srv.get("/metrics")
+        t.check(b'lokic_http_connections_cut_total{reason="read_timeout"} ' in metrics and
+                b'lokic_http_connections_cut_total{reason="idle_timeout"} ' in metrics,
+                "cut connections counted")
+
+
 def main():
     t = Result()
     test_tenants(t)
+    test_slow_clients(t)
     t.done()
 
 
