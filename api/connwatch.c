@@ -19,6 +19,8 @@
 #include "lib/timeutil.h"
 
 #define MS INT64_C(1000000)
+#define NEW_CONN_GRACE_NS (5000 * MS) /* Go's Shutdown: a silent new connection counts as idle */
+#define DRAIN_POLL_NS (20 * MS)
 
 typedef enum conn_phase {
     PHASE_NEW,       /* accepted, no request line yet */
@@ -36,7 +38,7 @@ struct api_conn {
     int64_t accepted, req_start; /* monotonic ns */
     int64_t deadline;            /* monotonic ns; 0: none */
     unsigned requests;           /* request lines seen */
-    bool cut;                    /* shut down by the watchdog */
+    bool cut;                    /* shut down by the watchdog or the drain */
 };
 
 struct api_connwatch {
@@ -166,7 +168,7 @@ int api_connwatch_create(const api_connwatch_opts *o, api_connwatch **out)
     static const char *const reason[] = { "reason" };
     w->m_cut = lk_metric_counter("lokic_http_connections_cut_total",
                                  "HTTP connections closed by lokic past a deadline (reason: "
-                                 "read_timeout, write_timeout, idle_timeout).",
+                                 "read_timeout, write_timeout, idle_timeout, shutdown).",
                                  1, reason);
     if (pthread_create(&w->thread, NULL, watchdog, w) != 0) {
         pthread_cond_destroy(&w->wake);
@@ -274,4 +276,35 @@ bool api_conn_event_on(api_connwatch *w, api_conn *c, api_conn_event ev)
         step(w, c, ev, now);
     pthread_mutex_unlock(&w->mu);
     return alive;
+}
+
+/* Under w->mu: closes what shutdown need not wait for; counts the rest. */
+static size_t drain_pass(api_connwatch *w, int64_t now)
+{
+    size_t busy = 0;
+    for (api_conn *c = w->head; c; c = c->next) {
+        if (c->cut)
+            continue;
+        if (c->phase == PHASE_IDLE ||
+            (c->phase == PHASE_NEW && now - c->accepted >= NEW_CONN_GRACE_NS))
+            cut(w, c, "shutdown");
+        else
+            busy++;
+    }
+    return busy;
+}
+
+size_t api_connwatch_drain(api_connwatch *w, int64_t grace_ns)
+{
+    int64_t end = mono_ns() + grace_ns;
+    for (;;) {
+        int64_t now = mono_ns();
+        pthread_mutex_lock(&w->mu);
+        size_t busy = drain_pass(w, now);
+        pthread_mutex_unlock(&w->mu);
+        if (busy == 0 || now >= end)
+            return busy;
+        struct timespec ts = { 0, (long)DRAIN_POLL_NS };
+        nanosleep(&ts, NULL);
+    }
 }

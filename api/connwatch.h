@@ -3,7 +3,9 @@
  * when it must leave it. A watchdog thread shuts down the socket of a
  * connection past its deadline, so a client that trickles its request (a
  * byte every few seconds restarts libmicrohttpd's inactivity timeout) holds
- * its connection no longer than the read timeout.
+ * its connection no longer than the read timeout. At shutdown,
+ * api_connwatch_drain closes the idle connections and waits for the
+ * requests in flight to be answered.
  *
  * Deadlines, as Go's net/http applies Loki's server.http_server_* timeouts:
  *   accepted         the first request's headers within read_header_timeout
@@ -62,5 +64,12 @@ void api_conn_close(api_connwatch *w, api_conn *c);
  * the connection down already (the request is not to be answered). Accepts
  * NULL (true). */
 bool api_conn_event_on(api_connwatch *w, api_conn *c, api_conn_event ev);
+
+/* Shutdown: closes the idle connections (and those accepted more than 5 s
+ * ago that sent no request line yet, as Go's Shutdown does), then waits
+ * until every other one is closed or idle, closing those that become
+ * idle, for at most grace_ns. Returns how many were still busy. New
+ * connections must no longer be accepted. */
+size_t api_connwatch_drain(api_connwatch *w, int64_t grace_ns);
 
 #endif

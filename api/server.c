@@ -3,7 +3,7 @@
  * X-Scope-OrgID, then the routed handler runs and its response is sent.
  * Every header is checked before it is read (api/header_check.c); every
  * connection's phase is reported to the deadline watchdog
- * (api/connwatch.c). */
+ * (api/connwatch.c), which also drains the requests in flight at shutdown. */
 #include "api/server.h"
 
 #include <arpa/inet.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/connwatch.h"
 #include "api/handlers.h"
@@ -39,6 +40,7 @@ struct api_server {
     api_state st;
     struct MHD_Daemon *d;
     api_connwatch *watch;
+    MHD_socket quiesced_fd; /* the listening socket once stopping, closed last */
     uint16_t port;
 };
 
@@ -264,7 +266,7 @@ static enum MHD_Result send_upgrade(api_server *s, struct MHD_Connection *conn, 
     return ret;
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *rs)
+static enum MHD_Result send_resp(api_server *s, struct MHD_Connection *conn, api_resp *rs)
 {
     size_t len = rs->body.len;
     char *body = lk_buf_steal(&rs->body);
@@ -277,6 +279,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *rs)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
     if (rs->extra_header_name)
         MHD_add_response_header(r, rs->extra_header_name, rs->extra_header_value);
+    if (atomic_load(&s->st.stopping)) /* no next request on this connection */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rs->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -313,7 +317,7 @@ static enum MHD_Result respond(api_server *s, struct MHD_Connection *conn, conn_
 {
     observe(&s->st, cs->rq.method, cs->route, rs->upgrade ? 101 : rs->status, cs->start_ns);
     enum MHD_Result ret =
-        rs->upgrade ? send_upgrade(s, conn, cs, rs) : send_resp(conn, rs);
+        rs->upgrade ? send_upgrade(s, conn, cs, rs) : send_resp(s, conn, rs);
     lk_buf_free(&rs->body);
     if (ret == MHD_YES)
         api_conn_event_on(s->watch, cs->watched, API_CONN_RESPONSE);
@@ -447,6 +451,7 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     s->st.cfg = cfg;
     s->st.ingester = g;
     s->st.start_ns = lk_now_ns();
+    s->quiesced_fd = MHD_INVALID_SOCKET;
     atomic_init(&s->st.ready, false);
     atomic_init(&s->st.stopping, false);
     pthread_mutex_init(&s->st.tails_mu, NULL);
@@ -510,8 +515,9 @@ static struct MHD_Daemon *start_daemon(api_server *s, unsigned flags, const stru
 int api_server_start(api_server *s, lk_buf *err)
 {
     const lk_config *cfg = s->st.cfg;
+    /* ITC: MHD_quiesce_daemon at shutdown */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | MHD_USE_ITC;
     struct sockaddr_storage ss;
     bool any = !cfg->http_listen_address || !*cfg->http_listen_address;
     if (!any) {
@@ -556,13 +562,29 @@ void api_server_set_ready(api_server *s, bool ready)
     atomic_store(&s->st.ready, ready);
 }
 
+/* Graceful: no new connections (the listening socket is shut down, so
+ * connections still in its backlog are refused rather than left waiting),
+ * idle ones closed, the requests in flight answered (each answer closes
+ * its connection) for up to server.graceful_shutdown_timeout; then the
+ * daemon stops, closing what is left. Tails end on `stopping`. */
 void api_server_stop(api_server *s)
 {
     atomic_store(&s->st.stopping, true);
     atomic_store(&s->st.ready, false);
-    if (s->d) {
-        MHD_stop_daemon(s->d);
-        s->d = NULL;
+    if (!s->d)
+        return;
+    s->quiesced_fd = MHD_quiesce_daemon(s->d);
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        shutdown(s->quiesced_fd, SHUT_RDWR);
+    size_t busy = api_connwatch_drain(s->watch, s->st.cfg->graceful_shutdown_timeout_ns);
+    if (busy)
+        log_warn("closing HTTP connections with requests in flight", "connections=%zu "
+                 "reason=\"server.graceful_shutdown_timeout reached\"", busy);
+    MHD_stop_daemon(s->d);
+    s->d = NULL;
+    if (s->quiesced_fd != MHD_INVALID_SOCKET) {
+        close(s->quiesced_fd);
+        s->quiesced_fd = MHD_INVALID_SOCKET;
     }
 }
 

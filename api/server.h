@@ -24,7 +24,9 @@ int api_server_start(api_server *s, lk_buf *err);
 uint16_t api_server_port(const api_server *s);
 /* /ready answers 200 only once set (after WAL replay in later milestones). */
 void api_server_set_ready(api_server *s, bool ready);
-/* Stops accepting; in-flight requests finish. */
+/* Stops accepting (new connections are refused), closes idle connections,
+ * lets the requests in flight finish and be answered for up to
+ * server.graceful_shutdown_timeout, then stops. Live tails end. */
 void api_server_stop(api_server *s);
 void api_server_destroy(api_server *s); /* accepts NULL */
 

@@ -69,7 +69,6 @@ static const char *const na_paths[] = {
     "server.proxy_protocol_enabled", "server.tls_cipher_suites", "server.tls_min_version",
     "server.http_tls_config", "server.grpc_tls_config", "server.register_instrumentation",
     "server.report_grpc_codes_in_instrumentation_label_enabled",
-    "server.graceful_shutdown_timeout",
     "server.http_log_closed_connections_without_response_enabled", "server.grpc_server_*",
     "server.grpc_collect_max_streams_by_conn", "server.log_format", "server.log_source_ips_*",
     "server.log_request_*", "server.http_path_prefix", "server.http_middleware_*",

@@ -1,19 +1,22 @@
-/* Unit tests: api/connwatch (connection deadlines and the watchdog) on
- * socket pairs standing in for connections. Issue 9 item 4: a request
- * trickled a byte at a time was never cut (libmicrohttpd's timeout restarts
- * with each byte). */
+/* Unit tests: api/connwatch (connection deadlines, the watchdog, the drain
+ * at shutdown) on socket pairs standing in for connections. Issue 9 item 4:
+ * a request trickled a byte at a time was never cut (libmicrohttpd's
+ * timeout restarts with each byte); item 8: SIGTERM closed requests in
+ * flight unanswered. */
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/connwatch.h"
 #include "lib/err.h"
+#include "lib/metrics.h"
 
 #define MS INT64_C(1000000)
 
@@ -197,6 +200,73 @@ static void test_zero_is_none(void **state)
     api_connwatch_destroy(w);
 }
 
+typedef struct finisher {
+    api_connwatch *w;
+    api_conn *c;
+    int after_ms;
+} finisher;
+
+static void *finish(void *arg)
+{
+    finisher *f = arg;
+    sleep_ms(f->after_ms);
+    api_conn_event_on(f->w, f->c, API_CONN_RESPONSE);
+    api_conn_event_on(f->w, f->c, API_CONN_DONE);
+    return NULL;
+}
+
+/* Shutdown closes idle connections at once and waits for the requests in
+ * flight, as long as the grace lasts. */
+static void test_drain(void **state)
+{
+    (void)state;
+    api_connwatch *w = watch(0, 0, 0, 0);
+    pair idle = mkpair(), busy = mkpair(), fresh = mkpair();
+    api_conn *ci = api_conn_open(w, idle.fd[0]);
+    api_conn *cb = api_conn_open(w, busy.fd[0]);
+    api_conn *cf = api_conn_open(w, fresh.fd[0]); /* accepted, nothing sent yet */
+    api_conn_event_on(w, ci, API_CONN_DONE);
+    api_conn_event_on(w, cb, API_CONN_REQUEST_LINE);
+    api_conn_event_on(w, cb, API_CONN_HEADERS);
+    api_conn_event_on(w, cb, API_CONN_REQUEST_READ);
+    api_conn_event_on(w, cf, API_CONN_REQUEST_LINE);
+    api_conn_event_on(w, cf, API_CONN_HEADERS);
+
+    /* the grace runs out with the request still running */
+    int64_t t0 = mono_ms();
+    assert_int_equal(api_connwatch_drain(w, 150 * MS), 2);
+    assert_in_range(mono_ms() - t0, 150, 3000);
+    assert_true(is_cut(idle.fd[1]));
+    assert_false(is_cut(busy.fd[1]));
+
+    /* the requests end within the grace: the drain returns then, and the
+     * connections that went idle are closed */
+    finisher f1 = { w, cb, 100 }, f2 = { w, cf, 200 };
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, finish, &f1);
+    pthread_create(&t2, NULL, finish, &f2);
+    t0 = mono_ms();
+    assert_int_equal(api_connwatch_drain(w, 5000 * MS), 0);
+    assert_in_range(mono_ms() - t0, 150, 3000);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    assert_true(is_cut(busy.fd[1]));
+    assert_true(is_cut(fresh.fd[1]));
+
+    lk_buf m = { 0 };
+    lk_metrics_render(&m);
+    assert_non_null(strstr(m.p, "lokic_http_connections_cut_total{reason=\"shutdown\"} 3\n"));
+    lk_buf_free(&m);
+    api_conn_close(w, ci);
+    api_conn_close(w, cb);
+    api_conn_close(w, cf);
+    closepair(idle);
+    closepair(busy);
+    closepair(fresh);
+    api_connwatch_destroy(w);
+    lk_metrics_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_answering_and_upgraded),
         cmocka_unit_test(test_idle_then_next_request),
         cmocka_unit_test(test_zero_is_none),
+        cmocka_unit_test(test_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
