@@ -1,6 +1,9 @@
 /* libmicrohttpd glue: request bodies are accumulated up to the configured
  * limit, parameters come from the URL and from form bodies, the tenant from
- * X-Scope-OrgID, then the routed handler runs and its response is sent. */
+ * X-Scope-OrgID, then the routed handler runs and its response is sent.
+ * Every header is checked before it is read (api/header_check.c); every
+ * connection's phase is reported to the deadline watchdog
+ * (api/connwatch.c), which also drains the requests in flight at shutdown. */
 #include "api/server.h"
 
 #include <arpa/inet.h>
@@ -14,20 +17,30 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "api/connwatch.h"
 #include "api/handlers.h"
+#include "api/header_check.h"
 #include "api/http.h"
 #include "api/routes.h"
 #include "api/state.h"
+#include "api/tenant.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
 
+/* lokic's connection limit when server.http_listen_conn_limit is 0: every
+ * connection is a thread. */
+#define DEFAULT_CONN_LIMIT 4096u
+
 struct api_server {
     api_state st;
     struct MHD_Daemon *d;
+    api_connwatch *watch;
+    MHD_socket quiesced_fd; /* the listening socket once stopping, closed last */
     uint16_t port;
 };
 
@@ -38,9 +51,20 @@ typedef struct conn_state {
     const api_route *route;
     int64_t start_ns;
     bool too_large;
+    api_conn *watched; /* the connection's entry in the watchdog */
     _Atomic(api_upgrade *) upgrade; /* queued, not yet run */
 } conn_state;
 
+/* The watchdog's entry of a connection (its MHD socket context). */
+static api_conn *watched_conn(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Without the whitespace around it, as Go's textproto reads a header
+ * (libmicrohttpd leaves the trailing one). */
 lk_str api_header(const api_req *rq, const char *name)
 {
     size_t len = 0;
@@ -48,7 +72,7 @@ lk_str api_header(const api_req *rq, const char *name)
     if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, name, strlen(name), &v, &len) !=
         MHD_YES)
         return LK_STR_NULL;
-    return lk_str_n(v, len);
+    return lk_str_trim(lk_str_n(v, len));
 }
 
 bool api_param_get(const api_req *rq, const char *name, lk_str *out)
@@ -102,13 +126,14 @@ static void add_param(api_req *rq, lk_str name, lk_str value)
     rq->params[rq->n_params++] = (api_param){ name, value };
 }
 
+/* With their decoded lengths: "%00" in a value is a NUL inside it. */
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     api_req *rq = cls;
-    add_param(rq, lk_arena_str(&rq->arena, lk_str_c(key)),
-              lk_arena_str(&rq->arena, lk_str_c(value ? value : "")));
+    add_param(rq, lk_arena_str(&rq->arena, lk_str_n(key, key_size)),
+              lk_arena_str(&rq->arena, value ? lk_str_n(value, value_size) : LK_STR("")));
     return MHD_YES;
 }
 
@@ -162,42 +187,23 @@ static void collect_form(api_req *rq)
     }
 }
 
-/* Tenant IDs: at most 150 characters of [A-Za-z0-9!-_.*'()], not "." or "..". */
-static bool valid_tenant(lk_str t)
-{
-    if (t.len == 0 || t.len > 150 || lk_str_eq_c(t, ".") || lk_str_eq_c(t, ".."))
-        return false;
-    for (size_t i = 0; i < t.len; i++) {
-        unsigned char c = (unsigned char)t.p[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  strchr("!-_.*'()", c) != NULL;
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 static bool resolve_tenant(api_req *rq, api_resp *rs)
 {
     if (!rq->st->cfg->auth_enabled) {
         rq->tenant = LK_STR("fake");
         return true;
     }
-    lk_str t = api_header(rq, "X-Scope-OrgID");
-    if (!t.len) {
-        api_reply_text(rs, 401, "no org id\n");
-        return false;
+    lk_buf err = { 0 };
+    int status = 0;
+    bool ok = api_tenant_parse(api_header(rq, "X-Scope-OrgID"), &rq->tenant, &status, &err) ==
+              LK_OK;
+    if (!ok) { /* the message may quote any byte of the id */
+        api_reply_text(rs, status, "");
+        lk_buf_put_str(&rs->body, lk_buf_str(&err));
+        lk_buf_putc(&rs->body, '\n');
     }
-    if (memchr(t.p, '|', t.len)) {
-        api_reply_error(rs, 400, "multiple org IDs present");
-        return false;
-    }
-    if (!valid_tenant(t)) {
-        api_reply_error(rs, 400, "tenant ID '%.*s' contains unsupported character", LK_STR_FMT(t));
-        return false;
-    }
-    rq->tenant = t;
-    return true;
+    lk_buf_free(&err);
+    return ok;
 }
 
 static void observe(api_state *st, const char *method, const api_route *r, int status,
@@ -223,11 +229,12 @@ static void upgrade_free(api_upgrade *up)
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
                        size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
-    (void)cls;
     (void)conn;
     (void)extra_in; /* a client sends nothing before it has our 101 */
     (void)extra_in_size;
+    api_server *s = cls;
     conn_state *cs = con_cls;
+    api_conn_event_on(s->watch, cs->watched, API_CONN_UPGRADED); /* no deadline while it runs */
     api_upgrade *up = atomic_exchange(&cs->upgrade, NULL);
     if (up) {
         int fl = fcntl(sock, F_GETFL);
@@ -239,11 +246,12 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
-static enum MHD_Result send_upgrade(struct MHD_Connection *conn, conn_state *cs, api_resp *rs)
+static enum MHD_Result send_upgrade(api_server *s, struct MHD_Connection *conn, conn_state *cs,
+                                    api_resp *rs)
 {
     api_upgrade *up = rs->upgrade;
     rs->upgrade = NULL;
-    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, NULL);
+    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, s);
     if (!r) {
         upgrade_free(up);
         return MHD_NO;
@@ -258,7 +266,7 @@ static enum MHD_Result send_upgrade(struct MHD_Connection *conn, conn_state *cs,
     return ret;
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *rs)
+static enum MHD_Result send_resp(api_server *s, struct MHD_Connection *conn, api_resp *rs)
 {
     size_t len = rs->body.len;
     char *body = lk_buf_steal(&rs->body);
@@ -271,6 +279,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *rs)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
     if (rs->extra_header_name)
         MHD_add_response_header(r, rs->extra_header_name, rs->extra_header_value);
+    if (atomic_load(&s->st.stopping)) /* no next request on this connection */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rs->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -301,6 +311,36 @@ static void run_handler(conn_state *cs, api_resp *rs)
     r->handler(rq, rs);
 }
 
+/* Queues the response (or the upgrade) and starts its write deadline. */
+static enum MHD_Result respond(api_server *s, struct MHD_Connection *conn, conn_state *cs,
+                               api_resp *rs)
+{
+    observe(&s->st, cs->rq.method, cs->route, rs->upgrade ? 101 : rs->status, cs->start_ns);
+    enum MHD_Result ret =
+        rs->upgrade ? send_upgrade(s, conn, cs, rs) : send_resp(s, conn, rs);
+    lk_buf_free(&rs->body);
+    if (ret == MHD_YES)
+        api_conn_event_on(s->watch, cs->watched, API_CONN_RESPONSE);
+    return ret;
+}
+
+/* The first call, headers in: a malformed header is answered at once as Go
+ * answers it (the body is not read and the connection closes). */
+static enum MHD_Result begin_request(api_server *s, struct MHD_Connection *conn,
+                                     conn_state *cs)
+{
+    cs->watched = watched_conn(conn);
+    api_conn_event_on(s->watch, cs->watched, API_CONN_HEADERS);
+    lk_buf why = { 0 };
+    if (api_header_check(conn, cs->rq.method, &why) == LK_OK)
+        return MHD_YES;
+    api_resp rs = { 0 };
+    api_reply_text(&rs, 400, "400 Bad Request: ");
+    lk_buf_put_str(&rs.body, lk_buf_str(&why));
+    lk_buf_free(&why);
+    return respond(s, conn, cs, &rs);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -317,9 +357,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cs->rq.method = method;
         cs->rq.path = lk_arena_str(&cs->rq.arena, lk_str_c(url));
         cs->route = api_route_find(cs->rq.path, &cs->rq.path_arg);
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &cs->rq);
+        MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &cs->rq);
         *con_cls = cs;
-        return MHD_YES;
+        return begin_request(s, conn, cs);
     }
     if (*upload_data_size) {
         if (!cs->too_large) {
@@ -333,20 +373,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (!api_conn_event_on(s->watch, cs->watched, API_CONN_REQUEST_READ))
+        return MHD_NO; /* past its read deadline: closed unanswered */
     api_resp rs = { .status = 200 };
     run_handler(cs, &rs);
-    observe(&s->st, method, cs->route, rs.upgrade ? 101 : rs.status, cs->start_ns);
-    enum MHD_Result ret = rs.upgrade ? send_upgrade(conn, cs, &rs) : send_resp(conn, &rs);
-    lk_buf_free(&rs.body);
-    return ret;
+    return respond(s, conn, cs, &rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
     (void)toe;
+    api_server *s = cls;
+    api_conn_event_on(s->watch, watched_conn(conn), API_CONN_DONE);
     conn_state *cs = *con_cls;
     if (!cs)
         return;
@@ -356,6 +395,29 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     lk_arena_free(&cs->rq.arena);
     free(cs);
     *con_cls = NULL;
+}
+
+/* Request line in (before the headers): a new request's read deadline. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)uri;
+    api_server *s = cls;
+    api_conn_event_on(s->watch, watched_conn(conn), API_CONN_REQUEST_LINE);
+    return NULL; /* on_request makes the request's state */
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    api_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        api_conn_close(s->watch, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_context = ci ? api_conn_open(s->watch, ci->connect_fd) : NULL;
 }
 
 static void register_metrics(api_state *st)
@@ -389,6 +451,7 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     s->st.cfg = cfg;
     s->st.ingester = g;
     s->st.start_ns = lk_now_ns();
+    s->quiesced_fd = MHD_INVALID_SOCKET;
     atomic_init(&s->st.ready, false);
     atomic_init(&s->st.stopping, false);
     pthread_mutex_init(&s->st.tails_mu, NULL);
@@ -416,11 +479,45 @@ static int listen_addr(const char *host, uint16_t port, struct sockaddr_storage 
     return LK_OK;
 }
 
+/* libmicrohttpd's own inactivity timeout, in whole seconds: a backstop the
+ * watchdog's deadlines always come before (the longest of them). */
+static unsigned inactivity_timeout_s(const lk_config *cfg)
+{
+    int64_t t[] = { cfg->http_server_read_timeout_ns, cfg->http_server_read_header_timeout_ns,
+                    cfg->http_server_write_timeout_ns, cfg->http_server_idle_timeout_ns };
+    int64_t max = 0;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i] > max)
+            max = t[i];
+    int64_t secs = (max + LK_NS_PER_SEC - 1) / LK_NS_PER_SEC;
+    return secs > UINT32_MAX ? UINT32_MAX : (unsigned)secs;
+}
+
+static struct MHD_Daemon *start_daemon(api_server *s, unsigned flags, const struct sockaddr *sa)
+{
+    const lk_config *cfg = s->st.cfg;
+    unsigned limit = cfg->http_listen_conn_limit > 0 ? (unsigned)cfg->http_listen_conn_limit
+                                                     : DEFAULT_CONN_LIMIT;
+    return MHD_start_daemon(
+        flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, inactivity_timeout_s(cfg),
+        MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->http_listen_conn_limit_per_ip,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        sa ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, sa,
+        MHD_OPTION_END);
+}
+
 int api_server_start(api_server *s, lk_buf *err)
 {
     const lk_config *cfg = s->st.cfg;
+    /* ITC: MHD_quiesce_daemon at shutdown */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | MHD_USE_ITC;
     struct sockaddr_storage ss;
     bool any = !cfg->http_listen_address || !*cfg->http_listen_address;
     if (!any) {
@@ -432,25 +529,19 @@ int api_server_start(api_server *s, lk_buf *err)
     } else {
         flags |= MHD_USE_DUAL_STACK;
     }
-    unsigned timeout = (unsigned)(cfg->http_server_read_timeout_ns / LK_NS_PER_SEC);
-    s->d = MHD_start_daemon(
-        flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 30u,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        any ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_END);
-    if (!s->d && any) { /* no IPv6 on this host: IPv4 only */
-        flags &= ~(unsigned)MHD_USE_DUAL_STACK;
-        s->d = MHD_start_daemon(flags, (uint16_t)cfg->http_listen_port, NULL, NULL, on_request,
-                                s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 30u,
-                                MHD_OPTION_CONNECTION_LIMIT, 4096u,
-                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)(4u << 20),
-                                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    api_connwatch_opts wo = {
+        .read_header_timeout_ns = cfg->http_server_read_header_timeout_ns,
+        .read_timeout_ns = cfg->http_server_read_timeout_ns,
+        .write_timeout_ns = cfg->http_server_write_timeout_ns,
+        .idle_timeout_ns = cfg->http_server_idle_timeout_ns,
+    };
+    if (api_connwatch_create(&wo, &s->watch) != LK_OK) {
+        lk_buf_puts(err, "starting the connection watchdog thread failed");
+        return LK_EIO;
     }
+    s->d = start_daemon(s, flags, any ? NULL : (struct sockaddr *)&ss);
+    if (!s->d && any) /* no IPv6 on this host: IPv4 only */
+        s->d = start_daemon(s, flags & ~(unsigned)MHD_USE_DUAL_STACK, NULL);
     if (!s->d) {
         lk_buf_printf(err, "listening on %s:%d failed (address in use or not permitted)",
                       any ? "" : cfg->http_listen_address, cfg->http_listen_port);
@@ -471,13 +562,29 @@ void api_server_set_ready(api_server *s, bool ready)
     atomic_store(&s->st.ready, ready);
 }
 
+/* Graceful: no new connections (the listening socket is shut down, so
+ * connections still in its backlog are refused rather than left waiting),
+ * idle ones closed, the requests in flight answered (each answer closes
+ * its connection) for up to server.graceful_shutdown_timeout; then the
+ * daemon stops, closing what is left. Tails end on `stopping`. */
 void api_server_stop(api_server *s)
 {
     atomic_store(&s->st.stopping, true);
     atomic_store(&s->st.ready, false);
-    if (s->d) {
-        MHD_stop_daemon(s->d);
-        s->d = NULL;
+    if (!s->d)
+        return;
+    s->quiesced_fd = MHD_quiesce_daemon(s->d);
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        shutdown(s->quiesced_fd, SHUT_RDWR);
+    size_t busy = api_connwatch_drain(s->watch, s->st.cfg->graceful_shutdown_timeout_ns);
+    if (busy)
+        log_warn("closing HTTP connections with requests in flight", "connections=%zu "
+                 "reason=\"server.graceful_shutdown_timeout reached\"", busy);
+    MHD_stop_daemon(s->d);
+    s->d = NULL;
+    if (s->quiesced_fd != MHD_INVALID_SOCKET) {
+        close(s->quiesced_fd);
+        s->quiesced_fd = MHD_INVALID_SOCKET;
     }
 }
 
@@ -486,6 +593,7 @@ void api_server_destroy(api_server *s)
     if (!s)
         return;
     api_server_stop(s);
+    api_connwatch_destroy(s->watch);
     push_ratelimiter_destroy(s->st.rate);
     api_tails_free(&s->st);
     pthread_mutex_destroy(&s->st.tails_mu);

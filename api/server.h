@@ -1,5 +1,10 @@
 /* The HTTP server: one libmicrohttpd daemon (a thread per connection, so a
- * long query never delays a push) serving Loki's API on one port. */
+ * long query never delays a push) serving Loki's API on one port. Limits
+ * (config server.*): a deadline to read each request, headers and body
+ * (http_server_read_timeout, http_server_read_header_timeout), to send its
+ * answer (http_server_write_timeout) and to wait for the next one on a kept
+ * connection (http_server_idle_timeout); http_listen_conn_limit connections
+ * at most, http_listen_conn_limit_per_ip from one client address. */
 #ifndef LOKIC_API_SERVER_H
 #define LOKIC_API_SERVER_H
 
@@ -19,7 +24,9 @@ int api_server_start(api_server *s, lk_buf *err);
 uint16_t api_server_port(const api_server *s);
 /* /ready answers 200 only once set (after WAL replay in later milestones). */
 void api_server_set_ready(api_server *s, bool ready);
-/* Stops accepting; in-flight requests finish. */
+/* Stops accepting (new connections are refused), closes idle connections,
+ * lets the requests in flight finish and be answered for up to
+ * server.graceful_shutdown_timeout, then stops. Live tails end. */
 void api_server_stop(api_server *s);
 void api_server_destroy(api_server *s); /* accepts NULL */
 

@@ -21,6 +21,11 @@ typedef struct lk_config {
     char *log_level;                 /* server.log_level ("info") */
     int64_t http_server_read_timeout_ns;   /* server.http_server_read_timeout (30s) */
     int64_t http_server_write_timeout_ns;  /* server.http_server_write_timeout (30s) */
+    int64_t http_server_read_header_timeout_ns; /* server.http_server_read_header_timeout (0) */
+    int64_t http_server_idle_timeout_ns;   /* server.http_server_idle_timeout (2m) */
+    int64_t graceful_shutdown_timeout_ns;  /* server.graceful_shutdown_timeout (30s) */
+    int http_listen_conn_limit;      /* server.http_listen_conn_limit (0: lokic's 4096) */
+    int http_listen_conn_limit_per_ip; /* server.http_listen_conn_limit_per_ip (1024; lokic) */
 
     /* common */
     char *path_prefix;               /* common.path_prefix ("" -> data dir default) */

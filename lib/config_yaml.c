@@ -64,12 +64,11 @@ static const char *const na_paths[] = {
     "partition_ring", "distributor_rf1", "ingester_rf1", "querier_rf1", "metastore",
     "metastore_client", "tenant_limits",
     /* server */
-    "server.http_listen_network", "server.http_listen_conn_limit", "server.grpc_listen_network",
+    "server.http_listen_network", "server.grpc_listen_network",
     "server.grpc_listen_address", "server.grpc_listen_port", "server.grpc_listen_conn_limit",
     "server.proxy_protocol_enabled", "server.tls_cipher_suites", "server.tls_min_version",
     "server.http_tls_config", "server.grpc_tls_config", "server.register_instrumentation",
     "server.report_grpc_codes_in_instrumentation_label_enabled",
-    "server.graceful_shutdown_timeout", "server.http_server_idle_timeout",
     "server.http_log_closed_connections_without_response_enabled", "server.grpc_server_*",
     "server.grpc_collect_max_streams_by_conn", "server.log_format", "server.log_source_ips_*",
     "server.log_request_*", "server.http_path_prefix", "server.http_middleware_*",

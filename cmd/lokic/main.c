@@ -3,9 +3,10 @@
  *
  * Start: open the storage (chunk directory, LMDB index), start the HTTP
  * server (/ready answers 503), replay the WAL, then /ready answers 200.
- * SIGTERM/SIGINT: stop the HTTP server (no new pushes; in-flight ones
- * finish), flush every chunk in memory, delete the WAL, close the index,
- * exit 0 (1 when something could not be flushed: the WAL keeps it). */
+ * SIGTERM/SIGINT: stop the HTTP server (new connections refused; requests
+ * in flight answered within server.graceful_shutdown_timeout), flush every
+ * chunk in memory, delete the WAL, close the index, exit 0 (1 when
+ * something could not be flushed: the WAL keeps it). */
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -195,7 +196,7 @@ static int run(const lk_config *cfg)
     int sig = 0;
     sigwait(&set, &sig);
     log_info("stopping", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    api_server_stop(srv); /* no new pushes; in-flight ones finish */
+    api_server_stop(srv); /* no new pushes; those in flight are answered */
     lk_buf_reset(&err);
     if ((rc = ing_shutdown(g, &err)) != LK_OK)
         log_error("flushing at shutdown failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
