@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/mem.h"
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
@@ -190,17 +191,6 @@ void lk_go_quote(lk_str s, lk_buf *out)
     lk_buf_putc(out, '"');
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One escape after '\' at p[*i] (Go's UnquoteChar). Appends the byte or rune. */
 static int unquote_escape(const unsigned char *p, size_t n, size_t *i, char quote, lk_buf *out)
 {
@@ -243,7 +233,7 @@ static int unquote_escape(const unsigned char *p, size_t n, size_t *i, char quot
     }
     uint32_t v = 0;
     for (int k = 0; k < ndig; k++) {
-        int h = *i < n ? hexval(p[*i]) : -1;
+        int h = *i < n ? lk_hex_val(p[*i]) : -1;
         if (h < 0)
             return LK_EPARSE;
         v = v * 16 + (uint32_t)h;
@@ -605,7 +595,7 @@ static tok lex_string(lexer *lx)
         }
         uint32_t x = 0;
         for (int k = 0; k < nd; k++) {
-            int d = i < n ? hexval((unsigned char)p[i]) : -1;
+            int d = i < n ? lk_hex_val((unsigned char)p[i]) : -1;
             if (d < 0 || (uint32_t)d >= base) {
                 if (i >= n)
                     return lex_error(lx, s, "%s", "escape sequence not terminated");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/labels.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
@@ -289,11 +290,6 @@ static bool is_decimal(int32_t r)
     return r >= '0' && r <= '9';
 }
 
-static bool is_hex(int32_t r)
-{
-    return is_decimal(r) || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F');
-}
-
 /* text/scanner's identifier runes. Non-ASCII runes count as letters (Go asks
  * unicode.IsLetter; any other rune would become a one-rune IDENTIFIER token
  * anyway, so only odd label names differ). */
@@ -384,7 +380,7 @@ int logql_parse_float(lk_str s, double *out)
     bool dot = false, exp = false;
     for (; j < s.len; j++) {
         char c = s.p[j];
-        if (hex ? is_hex(c) : is_decimal(c))
+        if (hex ? lk_is_hex(c) : is_decimal(c))
             ndig++;
         else if (c == '.' && !dot)
             dot = true;
@@ -567,7 +563,7 @@ static int digits(scan *s, int base, int32_t *invalid)
                 *invalid = ch;
             digsep |= ds;
         } else {
-            if (!(is_hex(ch) || ch == '_'))
+            if (!(lk_is_hex(ch) || ch == '_'))
                 break;
             digsep |= ch == '_' ? 2 : 1;
         }
@@ -595,7 +591,7 @@ static int invalid_sep(lk_str x)
         if (d == '_') {
             if (p != '0')
                 return (int)i;
-        } else if (is_decimal(d) || (x1 == 'x' && is_hex(d))) {
+        } else if (is_decimal(d) || (x1 == 'x' && lk_is_hex(d))) {
             d = '0';
         } else {
             if (p == '_')

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/labels.h"
 #include "lib/mem.h"
 
@@ -17,11 +18,6 @@
 static bool is_dig(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-    return is_dig(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static size_t prefix_nocase(lk_str s, size_t at, const char *word)
@@ -76,11 +72,11 @@ static bool float_syntax(lk_str s, bool *hex)
     char prev = *hex ? '_' : 0; /* after a base prefix an underscore may follow */
     for (; i < s.len; i++) {
         char c = s.p[i];
-        if (*hex ? is_hex(c) : is_dig(c)) {
+        if (*hex ? lk_is_hex(c) : is_dig(c)) {
             digits++;
         } else if (c == '.' && !dot) {
             dot = true;
-        } else if (c == '_' && *hex && (is_hex(prev) || prev == '_')) {
+        } else if (c == '_' && *hex && (lk_is_hex(prev) || prev == '_')) {
             /* between digits (checked loosely, as Go's underscoreOK) */
         } else {
             break;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/mem.h"
 #include "query/pipeline/pipeline_int.h"
 
@@ -162,24 +163,13 @@ const char *lp_json_value(lk_str data, size_t *start, size_t *end, lp_jtype *t)
 
 /* ---- unescaping --------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static long u4(const char *p, size_t n)
 {
     if (n < 6 || p[0] != '\\' || p[1] != 'u')
         return -1;
     long r = 0;
     for (int i = 2; i < 6; i++) {
-        int h = hexval(p[i]);
+        int h = lk_hex_val(p[i]);
         if (h < 0)
             return -1;
         r = r * 16 + h;

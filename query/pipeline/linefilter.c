@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/labels.h"
 #include "lib/mem.h"
 #include "lib/regex.h"
@@ -752,17 +753,6 @@ static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Go's parseIPv6. */
 static bool parse_ipv6(const char *in, size_t n, ipaddr *out)
 {
@@ -793,7 +783,7 @@ static bool parse_ipv6(const char *in, size_t n, ipaddr *out)
         size_t off = 0;
         uint32_t acc = 0;
         while (i + off < len) {
-            int v = hexval(s[i + off]);
+            int v = lk_hex_val(s[i + off]);
             if (v < 0)
                 break;
             acc = (acc << 4) + (uint32_t)v;
@@ -974,11 +964,6 @@ static bool is_digit_b(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static bool is_hex_b(unsigned char c)
-{
-    return hexval((char)c) >= 0;
-}
-
 static bool ipv4_hint(const unsigned char *p)
 {
     return is_digit_b(p[0]) && (p[1] == '.' || p[2] == '.' || p[3] == '.');
@@ -986,10 +971,13 @@ static bool ipv4_hint(const unsigned char *p)
 
 static bool ipv6_hint(const unsigned char *p)
 {
-    return (p[0] == ':' && p[1] == ':' && is_hex_b(p[2])) || (is_hex_b(p[0]) && p[1] == ':') ||
-           (is_hex_b(p[0]) && is_hex_b(p[1]) && p[2] == ':') ||
-           (is_hex_b(p[0]) && is_hex_b(p[1]) && is_hex_b(p[2]) && p[3] == ':') ||
-           (is_hex_b(p[0]) && is_hex_b(p[1]) && is_hex_b(p[2]) && is_hex_b(p[3]) && p[4] == ':');
+    if (p[0] == ':')
+        return p[1] == ':' && lk_is_hex(p[2]);
+    /* 1 to 4 hex digits, then ':' */
+    for (int i = 0; i < 4 && lk_is_hex(p[i]); i++)
+        if (p[i + 1] == ':')
+            return true;
+    return false;
 }
 
 static size_t span(const unsigned char *p, size_t n, bool v6)
@@ -997,7 +985,7 @@ static size_t span(const unsigned char *p, size_t n, bool v6)
     size_t i = 0;
     for (; i < n; i++) {
         unsigned char c = p[i];
-        bool ok = is_digit_b(c) || c == '.' || (v6 && (is_hex_b(c) || c == ':'));
+        bool ok = is_digit_b(c) || c == '.' || (v6 && (lk_is_hex(c) || c == ':'));
         if (!ok)
             break;
     }

@@ -15,6 +15,7 @@
 
 #include "lib/base64.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/mem.h"
 #include "lib/regex.h"
 #include "query/template/template_int.h"
@@ -631,17 +632,6 @@ static TFI(f_urlencode)
     *res = tv_str(tx_sb_end(x, m));
 }
 
-static int unhex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static TFI(f_urldecode)
 {
     (void)n;
@@ -649,7 +639,7 @@ static TFI(f_urldecode)
     lk_str s = a[0].u.s;
     for (size_t i = 0; i < s.len;) {
         if (s.p[i] == '%') {
-            if (i + 2 >= s.len || unhex(s.p[i + 1]) < 0 || unhex(s.p[i + 2]) < 0) {
+            if (i + 2 >= s.len || lk_hex_val(s.p[i + 1]) < 0 || lk_hex_val(s.p[i + 2]) < 0) {
                 size_t l = s.len - i > 3 ? 3 : s.len - i;
                 size_t m = tx_sb_begin(x);
                 tf_quote(x->out, lk_str_n(s.p + i, l), false);
@@ -664,7 +654,7 @@ static TFI(f_urldecode)
     size_t m = tx_sb_begin(x);
     for (size_t i = 0; i < s.len;) {
         if (s.p[i] == '%') {
-            lk_buf_putc(x->out, (char)(unhex(s.p[i + 1]) * 16 + unhex(s.p[i + 2])));
+            lk_buf_putc(x->out, (char)(lk_hex_val(s.p[i + 1]) * 16 + lk_hex_val(s.p[i + 2])));
             i += 3;
         } else {
             lk_buf_putc(x->out, s.p[i] == '+' ? ' ' : s.p[i]);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hex.h"
 #include "query/template/template_int.h"
 
 #define JSON_MAX_DEPTH 1000
@@ -187,10 +188,8 @@ static bool v_value(jp *j, int depth)
 static int hex4(const char *p)
 {
     int v = 0;
-    for (int k = 0; k < 4; k++) {
-        char h = p[k];
-        v = v * 16 + (h >= '0' && h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-    }
+    for (int k = 0; k < 4; k++)
+        v = v * 16 + lk_hex_val(p[k]);
     return v;
 }
 
