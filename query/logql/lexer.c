@@ -14,9 +14,10 @@
 #include "lib/labels.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "lib/utf8.h"
 
 #define RUNE_EOF (-1)
-#define RUNE_ERROR 0xFFFD
+#define RUNE_ERROR ((int32_t)LK_RUNE_ERROR)
 
 /* ---- token names (goyacc's, with Loki's string overrides) ---------------- */
 
@@ -219,65 +220,15 @@ static bool find_kw(const kw *tab, size_t n, lk_str s, logql_tok *out)
  * sequence is RuneError with width 1 (*bad set). */
 static int32_t rune_at(lk_str s, size_t i, size_t *width, bool *bad)
 {
-    *bad = false;
     if (i >= s.len) {
+        *bad = false;
         *width = 0;
         return RUNE_EOF;
     }
-    const unsigned char *p = (const unsigned char *)s.p + i;
-    size_t n = s.len - i;
-    unsigned c = p[0];
-    *width = 1;
-    if (c < 0x80)
-        return (int32_t)c;
-    size_t need;
-    uint32_t r, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        r = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        r = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        r = c & 0x07;
-        min = 0x10000;
-    } else {
-        *bad = true;
-        return RUNE_ERROR;
-    }
-    if (n < need) {
-        *bad = true;
-        return RUNE_ERROR;
-    }
-    for (size_t k = 1; k < need; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            *bad = true;
-            return RUNE_ERROR;
-        }
-        r = (r << 6) | (p[k] & 0x3F);
-    }
-    if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) {
-        *bad = true;
-        return RUNE_ERROR;
-    }
-    *width = need;
+    uint32_t r;
+    *width = lk_utf8_decode(s.p + i, s.len - i, &r);
+    *bad = *width == 1 && (unsigned char)s.p[i] >= 0x80;
     return (int32_t)r;
-}
-
-/* unicode.IsSpace */
-static bool is_unicode_space(int32_t r)
-{
-    switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-        return true;
-    default:
-        return r >= 0x2000 && r <= 0x200A;
-    }
 }
 
 static bool is_go_whitespace(int32_t r)
@@ -299,7 +250,7 @@ static bool is_ident_rune(int32_t r, bool first)
         return true;
     if (is_decimal(r))
         return !first;
-    return r >= 0x80 && r != RUNE_ERROR && !is_unicode_space(r);
+    return r >= 0x80 && r != RUNE_ERROR && !lk_unicode_is_space((uint32_t)r);
 }
 
 typedef struct cur {
@@ -794,7 +745,7 @@ static size_t unit_run(const logql_lexer *lx, bool (*ok)(int32_t))
         size_t w;
         bool bad;
         int32_t r = rune_at(lx->src, i, &w, &bad);
-        if (r == RUNE_EOF || is_unicode_space(r))
+        if (r == RUNE_EOF || lk_unicode_is_space((uint32_t)r))
             break;
         if (!(is_decimal(r) || ok(r) || r == '.'))
             break;
@@ -852,7 +803,7 @@ static bool is_function_call(const logql_lexer *lx)
         size_t w;
         bool bad;
         int32_t r = rune_at(s, i, &w, &bad);
-        if (r == RUNE_EOF || !is_unicode_space(r))
+        if (r == RUNE_EOF || !lk_unicode_is_space((uint32_t)r))
             break;
         i += w;
     }
@@ -870,7 +821,7 @@ static bool is_function_call(const logql_lexer *lx)
         size_t w;
         bool bad;
         int32_t r = rune_at(s, i, &w, &bad);
-        if (r == RUNE_EOF || !is_unicode_space(r))
+        if (r == RUNE_EOF || !lk_unicode_is_space((uint32_t)r))
             break;
         i += w;
     }

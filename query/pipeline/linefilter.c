@@ -16,6 +16,7 @@
 #include "lib/labels.h"
 #include "lib/mem.h"
 #include "lib/regex.h"
+#include "lib/utf8.h"
 
 /* ---- leaves ---------------------------------------------------------------- */
 
@@ -216,17 +217,8 @@ static bool rs_literal(rparse *r, lk_buf *out)
         return true;
     }
     /* a whole, valid UTF-8 sequence */
-    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (!need || c > 0xF4 || r->i + need > r->n)
-        return false;
-    for (size_t k = 1; k < need; k++)
-        if (((unsigned char)r->p[r->i + k] & 0xC0) != 0x80)
-            return false;
-    uint32_t v = c & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
-    for (size_t k = 1; k < need; k++)
-        v = (v << 6) | ((unsigned char)r->p[r->i + k] & 0x3F);
-    if ((need == 3 && v < 0x800) || (need == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-        (v >= 0xD800 && v <= 0xDFFF))
+    size_t need = lk_utf8_valid_len(r->p + r->i, r->n - r->i);
+    if (!need)
         return false;
     lk_buf_append(out, r->p + r->i, need);
     r->i += need;

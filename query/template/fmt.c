@@ -32,7 +32,7 @@ static void escaped_rune(lk_buf *b, uint32_t r, char quote, bool ascii)
         return;
     }
     if (ascii ? (r < 0x80 && tu_is_print(r)) : tu_is_print(r)) {
-        tu_encode(b, r);
+        lk_utf8_put(b, r);
         return;
     }
     switch (r) {
@@ -73,7 +73,7 @@ void tf_quote(lk_buf *b, lk_str s, bool ascii)
             continue;
         }
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (w == 1 && r == 0xFFFD && c >= 0x80) {
             lk_buf_puts(b, "\\x");
             hexn(b, c, 2);
@@ -100,7 +100,7 @@ static bool can_backquote(lk_str s)
     size_t i = 0;
     while (i < s.len) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (w == 1 && r == 0xFFFD && (unsigned char)s.p[i] >= 0x80)
             return false;
         if (w > 1) {
@@ -383,7 +383,7 @@ static void pad(pp *p, const char *s, size_t n)
         lk_buf_append(p->b, s, n);
         return;
     }
-    int width = p->wid - (int)tu_count(lk_str_n(s, n));
+    int width = p->wid - (int)lk_utf8_count(lk_str_n(s, n));
     if (!p->minus) {
         write_padding(p, width);
         lk_buf_append(p->b, s, n);
@@ -513,7 +513,7 @@ static void fmt_unicode(pp *p, uint64_t u)
     lk_buf_puts(&t, hex);
     if (p->sharp && u <= 0x10FFFF && tu_is_print((uint32_t)u)) {
         lk_buf_puts(&t, " '");
-        tu_encode(&t, (uint32_t)u);
+        lk_utf8_put(&t, (uint32_t)u);
         lk_buf_putc(&t, '\'');
     }
     bool oz = p->zero;
@@ -527,7 +527,7 @@ static void fmt_c(pp *p, uint64_t c)
 {
     uint32_t r = c > 0x10FFFF ? 0xFFFD : (uint32_t)c;
     lk_buf t = { 0 };
-    tu_encode(&t, r);
+    lk_utf8_put(&t, r);
     pad(p, t.p, t.len);
     lk_buf_free(&t);
 }
@@ -550,7 +550,7 @@ static lk_str truncate_str(pp *p, lk_str s)
             if (--n < 0)
                 return lk_str_n(s.p, i);
             uint32_t r;
-            i += tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+            i += lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         }
     }
     return s;
@@ -737,7 +737,7 @@ static void bad_verb(pp *p, int verb)
 {
     p->erroring = true;
     lk_buf_puts(p->b, "%!");
-    tu_encode(p->b, (uint32_t)verb);
+    lk_utf8_put(p->b, (uint32_t)verb);
     lk_buf_putc(p->b, '(');
     const tv *a = p->arg;
     if (a && !is_nil(a)) {
@@ -984,7 +984,7 @@ static void print_value(pp *p, const tv *v, int verb, int depth)
             break;
         }
         lk_buf_puts(p->b, "%!");
-        tu_encode(p->b, (uint32_t)verb);
+        lk_utf8_put(p->b, (uint32_t)verb);
         lk_buf_puts(p->b, "(time.Time=");
         lk_buf_put_str(p->b, lk_buf_str(&s));
         lk_buf_putc(p->b, ')');
@@ -1206,17 +1206,17 @@ void tf_sprintf(tx *x, lk_buf *b, lk_str f, const tv *a, int n)
         if ((unsigned char)f.p[i] < 0x80)
             verb = (unsigned char)f.p[i];
         else
-            w = tu_decode((const unsigned char *)f.p + i, end - i, &verb);
+            w = lk_utf8_decode((const unsigned char *)f.p + i, end - i, &verb);
         i += w;
         if (verb == '%') {
             lk_buf_putc(b, '%');
         } else if (!p.good_arg_num) {
             lk_buf_puts(b, "%!");
-            tu_encode(b, verb);
+            lk_utf8_put(b, verb);
             lk_buf_puts(b, "(BADINDEX)");
         } else if (argnum >= n) {
             lk_buf_puts(b, "%!");
-            tu_encode(b, verb);
+            lk_utf8_put(b, verb);
             lk_buf_puts(b, "(MISSING)");
         } else {
             if (verb == 'v') {

@@ -66,8 +66,8 @@ static lk_str str_map(tx *x, lk_str s, rune_map f, void *ctx)
     size_t i = 0;
     while (i < s.len) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
-        tu_encode(x->out, f(r, ctx));
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        lk_utf8_put(x->out, f(r, ctx));
         i += w;
     }
     return tx_sb_end(x, m);
@@ -126,7 +126,7 @@ static bool is_separator(uint32_t r)
     }
     if (tu_is_letter_or_digit(r))
         return false;
-    return tu_is_space(r);
+    return lk_unicode_is_space(r);
 }
 
 static uint32_t map_title(uint32_t r, void *ctx)
@@ -150,7 +150,7 @@ static lk_str replace(tx *x, lk_str s, lk_str old, lk_str new_, long n)
         return s;
     long m = 0;
     if (old.len == 0) {
-        m = (long)tu_count(s) + 1;
+        m = (long)lk_utf8_count(s) + 1;
     } else {
         for (long i = str_find(s, old, 0); i >= 0; i = str_find(s, old, (size_t)i + old.len))
             m++;
@@ -166,7 +166,7 @@ static lk_str replace(tx *x, lk_str s, lk_str old, lk_str new_, long n)
         if (old.len == 0) {
             if (i > 0) {
                 uint32_t r;
-                j += tu_decode((const unsigned char *)s.p + start, s.len - start, &r);
+                j += lk_utf8_decode((const unsigned char *)s.p + start, s.len - start, &r);
             }
         } else {
             j = (size_t)str_find(s, old, start);
@@ -186,7 +186,7 @@ static bool in_cutset(lk_str cut, uint32_t r)
     size_t i = 0;
     while (i < cut.len) {
         uint32_t c;
-        i += tu_decode((const unsigned char *)cut.p + i, cut.len - i, &c);
+        i += lk_utf8_decode((const unsigned char *)cut.p + i, cut.len - i, &c);
         if (c == r)
             return true;
     }
@@ -200,7 +200,7 @@ static lk_str trim_left(lk_str s, lk_str cut)
     size_t i = 0;
     while (i < s.len) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (!in_cutset(cut, r))
             break;
         i += w;
@@ -214,47 +214,13 @@ static lk_str trim_right(lk_str s, lk_str cut)
         return s;
     size_t end = s.len;
     while (end > 0) {
-        /* last rune */
-        size_t st = end - 1;
-        size_t lim = end >= 4 ? end - 4 : 0;
-        while (st > lim && ((unsigned char)s.p[st] & 0xC0) == 0x80)
-            st--;
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + st, end - st, &r);
-        if (st + w != end) {
-            st = end - 1;
-            w = 1;
-            r = 0xFFFD;
-        }
+        size_t w = lk_utf8_decode_last(s.p, end, &r);
         if (!in_cutset(cut, r))
             break;
-        end = st;
+        end -= w;
     }
     return lk_str_n(s.p, end);
-}
-
-static lk_str trim_space(lk_str s)
-{
-    size_t i = 0, end = s.len;
-    while (i < end) {
-        uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, end - i, &r);
-        if (!(tu_is_space(r) && !(w == 1 && r == 0xFFFD)))
-            break;
-        i += w;
-    }
-    while (end > i) {
-        size_t st = end - 1;
-        size_t lim = end >= 4 ? end - 4 : 0;
-        while (st > lim && ((unsigned char)s.p[st] & 0xC0) == 0x80)
-            st--;
-        uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + st, end - st, &r);
-        if (st + w != end || !tu_is_space(r))
-            break;
-        end = st;
-    }
-    return lk_str_n(s.p + i, end - i);
 }
 
 static lk_str trim_prefix(lk_str s, lk_str p)
@@ -354,7 +320,7 @@ static TFI(f_trim_space)
     (void)x;
     (void)n;
     (void)cmd;
-    *res = tv_str(trim_space(a[0].u.s));
+    *res = tv_str(lk_unicode_trim_space(a[0].u.s));
 }
 
 /* ---- regular expressions ------------------------------------------------------ */
@@ -478,7 +444,7 @@ static void expand(lk_buf *b, const tx_regex *re, lk_str repl, lk_str src, const
         size_t ns = j;
         while (j < repl.len) {
             uint32_t r;
-            size_t w = tu_decode((const unsigned char *)repl.p + j, repl.len - j, &r);
+            size_t w = lk_utf8_decode((const unsigned char *)repl.p + j, repl.len - j, &r);
             if (!is_name_rune(r) || (w == 1 && r == 0xFFFD && (unsigned char)repl.p[j] >= 0x80))
                 break;
             j += w;
@@ -541,7 +507,7 @@ static lk_str regex_replace(tx *x, const tx_regex *re, lk_str src, lk_str repl, 
         size_t width = 0;
         if (pos < src.len) {
             uint32_t r;
-            width = tu_decode((const unsigned char *)src.p + pos, src.len - pos, &r);
+            width = lk_utf8_decode((const unsigned char *)src.p + pos, src.len - pos, &r);
         }
         if (pos + width > a1)
             pos += width;
@@ -588,7 +554,7 @@ static TFI(f_count)
                 accept = false;
             if (pos < s.len) {
                 uint32_t r;
-                pos += tu_decode((const unsigned char *)s.p + pos, s.len - pos, &r);
+                pos += lk_utf8_decode((const unsigned char *)s.p + pos, s.len - pos, &r);
             } else {
                 pos = s.len + 1;
             }
@@ -674,7 +640,7 @@ static void time_quote(lk_buf *b, lk_str s)
     size_t i = 0;
     while (i < s.len) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (r >= 0x80 || r < ' ') {
             size_t width = w;
             if (r == 0xFFFD) {
@@ -848,7 +814,7 @@ static TFI(f_bytes)
         lk_buf_puts(x->out, rc == -1 ? ": invalid syntax" : ": value out of range");
         tx_callerr(x, "%.*s", (int)(x->out->len - m), x->out->p ? x->out->p + m : "");
     }
-    lk_str extra = trim_space(str_index_after(s, last));
+    lk_str extra = lk_unicode_trim_space(str_index_after(s, last));
     static const struct {
         const char *name;
         double mult;
@@ -886,9 +852,9 @@ static lk_str runes_slice(tx *x, lk_str s, size_t from, size_t to)
     size_t i = 0, k = 0;
     while (i < s.len && k < to) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (k >= from)
-            tu_encode(x->out, r);
+            lk_utf8_put(x->out, r);
         i += w;
         k++;
     }
@@ -902,7 +868,7 @@ static void align(tx *x, const tv *a, tv *res, bool right)
 {
     int64_t count = a[0].u.i;
     lk_str src = a[1].u.s;
-    int64_t l = (int64_t)tu_count(src);
+    int64_t l = (int64_t)lk_utf8_count(src);
     if (count < 0 || count == l) {
         *res = tv_str(src);
         return;

@@ -11,6 +11,7 @@
 
 #include "lib/regex.h"
 #include "lib/str.h"
+#include "lib/utf8.h"
 #include "query/template/template.h"
 
 /* ---- limits (Go has none of these; they keep one execution bounded) ---- */
@@ -391,13 +392,10 @@ void tf_print_value(tx *x, lk_buf *b, const tv *v);
 void tf_format_float_v(lk_buf *b, double f);
 /* strconv.Quote / QuoteToASCII / QuoteRune. */
 void tf_quote(lk_buf *b, lk_str s, bool ascii);
-/* utf8 helpers (Go's DecodeRune: invalid byte = U+FFFD width 1). */
-size_t tu_decode(const unsigned char *p, size_t n, uint32_t *r);
-void tu_encode(lk_buf *b, uint32_t r);
-size_t tu_count(lk_str s);
+/* Unicode classes and case mappings with Go's answers (UTF-8 itself and
+ * unicode.IsSpace: lib/utf8.h). */
 bool tu_is_print(uint32_t r);
 bool tu_is_letter_or_digit(uint32_t r);
-bool tu_is_space(uint32_t r);
 uint32_t tu_to_upper(uint32_t r);
 uint32_t tu_to_lower(uint32_t r);
 uint32_t tu_to_title(uint32_t r);
