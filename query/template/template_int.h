@@ -388,8 +388,6 @@ void tf_sprintf(tx *x, lk_buf *b, lk_str format, const tv *a, int n);
 /* fmt.Print of one value (the text of a {{pipeline}}); invalid = "<no value>"
  * is handled by the caller. */
 void tf_print_value(tx *x, lk_buf *b, const tv *v);
-/* strconv.FormatFloat(f, 'g', -1, 64) as %v prints it. */
-void tf_format_float_v(lk_buf *b, double f);
 /* strconv.Quote / QuoteToASCII / QuoteRune. */
 void tf_quote(lk_buf *b, lk_str s, bool ascii);
 /* Unicode classes and case mappings with Go's answers (UTF-8 itself and
