@@ -34,9 +34,7 @@ static bool is_digit(char c)
 
 /* ---- calendar --------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t lk_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -46,7 +44,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void lk_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -59,11 +57,15 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-static int days_in_month(int64_t y, int m)
+bool lk_is_leap_year(int64_t y)
+{
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+int lk_days_in_month(int64_t y, int m)
 {
     static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
+    return m == 2 && lk_is_leap_year(y) ? 29 : dm[m - 1];
 }
 
 /* sec * 1e9 + ns without overflow. */
@@ -149,10 +151,10 @@ int lk_parse_rfc3339(lk_str s, int64_t *out_ns)
     }
     if (p != e)
         return LK_EPARSE;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 ||
+    if (mon < 1 || mon > 12 || day < 1 || day > lk_days_in_month(year, mon) || hour > 23 ||
         min > 59 || sec > 59)
         return LK_EPARSE;
-    int64_t secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - off;
+    int64_t secs = lk_days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - off;
     return secs_to_ns(secs, frac, out_ns);
 }
 
@@ -565,7 +567,7 @@ static void to_civil(int64_t ns, civil *c)
         sod += 86400;
         days--;
     }
-    civil_from_days(days, &c->year, &c->mon, &c->day);
+    lk_civil_from_days(days, &c->year, &c->mon, &c->day);
     c->hour = (int)(sod / 3600);
     c->min = (int)(sod / 60 % 60);
     c->sec = (int)(sod % 60);

@@ -430,9 +430,6 @@ void tt_gostring(lk_buf *b, const tv_time *t);
 tv tt_parse_in_zone(tx *x, lk_str layout, lk_str value, lk_str zone);
 /* Converts to Local (t.In(time.Local)). */
 tv_time tt_in_local(const tv_time *t);
-/* Civil date helpers. */
-void tt_civil(int64_t days, int64_t *y, int *m, int *d);
-int64_t tt_days_from_civil(int64_t y, int m, int d);
 
 /* IANA zone lookup (template_tz.c): 0 when found. For a Unix time, the
  * abbreviation/offset in effect; for local wall time, Go's Date() offset. */
