@@ -25,8 +25,14 @@ int lk_parse_rfc3339(lk_str s, int64_t *out_ns);
 /* Prometheus duration: [0-9]+(ms|s|m|h|d|w|y) units in decreasing order,
  * e.g. 1h30m; "0" is allowed. */
 int lk_parse_prom_duration(lk_str s, int64_t *out_ns);
-/* Go time.ParseDuration: signed, decimal fractions, units ns us µs ms s m h. */
+/* Go time.ParseDuration: signed, decimal fractions, units ns us µs ms s m h.
+ * LK_EPARSE when malformed, LK_ERANGE when out of int64's range. */
 int lk_parse_go_duration(lk_str s, int64_t *out_ns);
+/* The same, with Go's error text appended to err (may be NULL):
+ * `time: invalid duration "x"` (also for out of range),
+ * `time: missing unit in duration "1"`,
+ * `time: unknown unit "x" in duration "1x"`. */
+int lk_parse_go_duration_err(lk_str s, int64_t *out_ns, lk_buf *err);
 /* Either of the two above (Prometheus first), as Loki's config and label
  * filters accept. */
 int lk_parse_duration(lk_str s, int64_t *out_ns);

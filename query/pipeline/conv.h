@@ -11,9 +11,6 @@
 /* LK_EINVAL with e.g. `strconv.ParseFloat: parsing "x": invalid syntax`
  * appended to err (may be NULL). Out of range: ±Inf and LK_ERANGE. */
 int lp_parse_float(lk_str s, double *out, lk_buf *err);
-/* `time: invalid duration "x"`, `time: missing unit in duration "1"`,
- * `time: unknown unit "x" in duration "1x"`. */
-int lp_parse_duration(lk_str s, int64_t *out_ns, lk_buf *err);
 /* `unhandled size name: x`, `too large: x`, or ParseFloat's error. */
 int lp_parse_bytes(lk_str s, uint64_t *out, lk_buf *err);
 

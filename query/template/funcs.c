@@ -18,6 +18,7 @@
 #include "lib/hex.h"
 #include "lib/mem.h"
 #include "lib/regex.h"
+#include "lib/timeutil.h"
 #include "query/template/template_int.h"
 
 /* ---- string helpers ------------------------------------------------------- */
@@ -632,150 +633,13 @@ static TFI(f_urldecode)
 
 /* ---- conversions -------------------------------------------------------------------- */
 
-/* time's quote() for duration errors */
-static void time_quote(lk_buf *b, lk_str s)
-{
-    static const char hex[] = "0123456789abcdef";
-    lk_buf_putc(b, '"');
-    size_t i = 0;
-    while (i < s.len) {
-        uint32_t r;
-        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
-        if (r >= 0x80 || r < ' ') {
-            size_t width = w;
-            if (r == 0xFFFD) {
-                width = 1;
-                if (i + 2 < s.len && memcmp(s.p + i, "\xEF\xBF\xBD", 3) == 0)
-                    width = 3;
-            }
-            for (size_t j = 0; j < width && i + j < s.len; j++) {
-                unsigned char c = (unsigned char)s.p[i + j];
-                lk_buf_puts(b, "\\x");
-                lk_buf_putc(b, hex[c >> 4]);
-                lk_buf_putc(b, hex[c & 15]);
-            }
-            i += width;
-            continue;
-        }
-        if (r == '"' || r == '\\')
-            lk_buf_putc(b, '\\');
-        lk_buf_putc(b, (char)r);
-        i += w;
-    }
-    lk_buf_putc(b, '"');
-}
-
-static _Noreturn void duration_err(tx *x, const char *what, lk_str unit, lk_str orig)
-{
-    size_t m = tx_sb_begin(x);
-    lk_buf_puts(x->out, "time: ");
-    lk_buf_puts(x->out, what);
-    if (unit.p) {
-        time_quote(x->out, unit);
-        lk_buf_puts(x->out, " in duration ");
-    }
-    time_quote(x->out, orig);
-    tx_callerr(x, "%.*s", (int)(x->out->len - m), x->out->p ? x->out->p + m : "");
-}
-
-/* time.ParseDuration(...).Seconds() */
+/* time.ParseDuration(...).Seconds(); Go's error text on failure */
 static double parse_duration(tx *x, lk_str orig)
 {
-    lk_str s = orig;
-    uint64_t d = 0;
-    bool neg = false;
-    lk_str none = { NULL, 0 };
-    if (s.len && (s.p[0] == '-' || s.p[0] == '+')) {
-        neg = s.p[0] == '-';
-        s = str_index_after(s, 1);
-    }
-    if (lk_str_eq_c(s, "0"))
-        return 0;
-    if (s.len == 0)
-        duration_err(x, "invalid duration ", none, orig);
-    while (s.len) {
-        uint64_t v = 0, f = 0;
-        double scale = 1;
-        if (!(s.p[0] == '.' || (s.p[0] >= '0' && s.p[0] <= '9')))
-            duration_err(x, "invalid duration ", none, orig);
-        size_t i = 0;
-        for (; i < s.len && s.p[i] >= '0' && s.p[i] <= '9'; i++) {
-            if (v > ((uint64_t)1 << 63) / 10)
-                duration_err(x, "invalid duration ", none, orig);
-            v = v * 10 + (uint64_t)(s.p[i] - '0');
-            if (v > (uint64_t)1 << 63)
-                duration_err(x, "invalid duration ", none, orig);
-        }
-        bool pre = i > 0;
-        s = str_index_after(s, i);
-        bool post = false;
-        if (s.len && s.p[0] == '.') {
-            s = str_index_after(s, 1);
-            size_t k = 0;
-            bool overflow = false;
-            for (; k < s.len && s.p[k] >= '0' && s.p[k] <= '9'; k++) {
-                if (overflow)
-                    continue;
-                if (f > (((uint64_t)1 << 63) - 1) / 10) {
-                    overflow = true;
-                    continue;
-                }
-                uint64_t y = f * 10 + (uint64_t)(s.p[k] - '0');
-                if (y > (uint64_t)1 << 63) {
-                    overflow = true;
-                    continue;
-                }
-                f = y;
-                scale *= 10;
-            }
-            post = k > 0;
-            s = str_index_after(s, k);
-        }
-        if (!pre && !post)
-            duration_err(x, "invalid duration ", none, orig);
-        size_t u = 0;
-        while (u < s.len && s.p[u] != '.' && !(s.p[u] >= '0' && s.p[u] <= '9'))
-            u++;
-        if (u == 0)
-            duration_err(x, "missing unit in duration ", none, orig);
-        lk_str unit = lk_str_n(s.p, u);
-        s = str_index_after(s, u);
-        uint64_t mult;
-        if (lk_str_eq_c(unit, "ns"))
-            mult = 1;
-        else if (lk_str_eq_c(unit, "us") || lk_str_eq_c(unit, "\xC2\xB5s") ||
-                 lk_str_eq_c(unit, "\xCE\xBCs"))
-            mult = 1000;
-        else if (lk_str_eq_c(unit, "ms"))
-            mult = 1000000;
-        else if (lk_str_eq_c(unit, "s"))
-            mult = 1000000000;
-        else if (lk_str_eq_c(unit, "m"))
-            mult = 60000000000ULL;
-        else if (lk_str_eq_c(unit, "h"))
-            mult = 3600000000000ULL;
-        else
-            duration_err(x, "unknown unit ", unit, orig);
-        if (v > ((uint64_t)1 << 63) / mult)
-            duration_err(x, "invalid duration ", none, orig);
-        v *= mult;
-        if (f > 0) {
-            v += (uint64_t)((double)f * ((double)mult / scale));
-            if (v > (uint64_t)1 << 63)
-                duration_err(x, "invalid duration ", none, orig);
-        }
-        d += v;
-        if (d > (uint64_t)1 << 63)
-            duration_err(x, "invalid duration ", none, orig);
-    }
     int64_t dur;
-    if (neg) {
-        dur = (int64_t)(0 - d);
-    } else {
-        if (d > (uint64_t)INT64_MAX)
-            duration_err(x, "invalid duration ", none, orig);
-        dur = (int64_t)d;
-    }
+    size_t m = tx_sb_begin(x);
+    if (lk_parse_go_duration_err(orig, &dur, x->out) != 0)
+        tx_callerr(x, "%.*s", (int)(x->out->len - m), x->out->p + m);
     int64_t sec = dur / 1000000000, nsec = dur % 1000000000;
     return (double)sec + (double)nsec / 1e9;
 }
