@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/bytesize.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/labels.h"
@@ -398,49 +399,6 @@ static bool prom_duration_syntax_ok(lk_str s)
     return s.len > 0;
 }
 
-/* ---- byte sizes: github.com/dustin/go-humanize ParseBytes ----------------- */
-
-static bool parse_humanize_bytes(lk_str s, uint64_t *out)
-{
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {
-        { "b", 1 },          { "", 1 },
-        { "kib", 1024.0 },   { "ki", 1024.0 },   { "kb", 1e3 },  { "k", 1e3 },
-        { "mib", 1048576.0 }, { "mi", 1048576.0 }, { "mb", 1e6 }, { "m", 1e6 },
-        { "gib", 1073741824.0 }, { "gi", 1073741824.0 }, { "gb", 1e9 }, { "g", 1e9 },
-        { "tib", 1099511627776.0 }, { "ti", 1099511627776.0 }, { "tb", 1e12 }, { "t", 1e12 },
-        { "pib", 1125899906842624.0 }, { "pi", 1125899906842624.0 }, { "pb", 1e15 },
-        { "p", 1e15 },
-        { "eib", 1152921504606846976.0 }, { "ei", 1152921504606846976.0 }, { "eb", 1e18 },
-        { "e", 1e18 },
-    };
-    size_t last = 0;
-    lk_buf num = { 0 };
-    while (last < s.len && (is_decimal(s.p[last]) || s.p[last] == '.' || s.p[last] == ',')) {
-        if (s.p[last] != ',')
-            lk_buf_putc(&num, s.p[last]);
-        last++;
-    }
-    double f;
-    int rc = logql_parse_float(lk_buf_str(&num), &f);
-    lk_buf_free(&num);
-    if (rc != 0)
-        return false;
-    lk_str extra = lk_str_trim((lk_str){ s.p + last, s.len - last });
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (lk_str_eq_nocase(extra, units[i].unit)) {
-            f *= units[i].mult;
-            if (f >= 18446744073709551616.0)
-                return false;
-            *out = (uint64_t)f;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- token scanners ------------------------------------------------------- */
 
 typedef struct scan {
@@ -788,7 +746,7 @@ static bool try_bytes(logql_lexer *lx, lk_str number, uint64_t *out)
     lk_buf_reset(&lx->tmp);
     lk_buf_put_str(&lx->tmp, number);
     lk_buf_append(&lx->tmp, lx->src.p + lx->pos, n);
-    if (!parse_humanize_bytes(lk_buf_str(&lx->tmp), out))
+    if (lk_parse_bytes(lk_buf_str(&lx->tmp), out, NULL) != 0)
         return false;
     skip_bytes(lx, n);
     return true;

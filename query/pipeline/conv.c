@@ -1,5 +1,5 @@
-/* Go's number, duration and byte-size parsing with its error texts, for
- * label filters and unwrap conversions. See lp_conv.h. */
+/* Go's strconv.ParseFloat with its error texts, for label filters and
+ * unwrap conversions. See conv.h. */
 #include "query/pipeline/conv.h"
 
 #include <errno.h>
@@ -136,77 +136,4 @@ int lp_parse_float(lk_str s, double *out, lk_buf *err)
         return LK_ERANGE;
     }
     return 0;
-}
-
-/* ---- humanize.ParseBytes ---------------------------------------------------------- */
-
-int lp_parse_bytes(lk_str s, uint64_t *out, lk_buf *err)
-{
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {
-        { "b", 1 },          { "", 1 },
-        { "kib", 1024.0 },   { "ki", 1024.0 },   { "kb", 1e3 },  { "k", 1e3 },
-        { "mib", 1048576.0 }, { "mi", 1048576.0 }, { "mb", 1e6 }, { "m", 1e6 },
-        { "gib", 1073741824.0 }, { "gi", 1073741824.0 }, { "gb", 1e9 }, { "g", 1e9 },
-        { "tib", 1099511627776.0 }, { "ti", 1099511627776.0 }, { "tb", 1e12 }, { "t", 1e12 },
-        { "pib", 1125899906842624.0 }, { "pi", 1125899906842624.0 }, { "pb", 1e15 },
-        { "p", 1e15 },
-        { "eib", 1152921504606846976.0 }, { "ei", 1152921504606846976.0 }, { "eb", 1e18 },
-        { "e", 1e18 },
-    };
-    size_t last = 0;
-    char small[64];
-    lk_buf num = { 0 };
-    size_t nn = 0;
-    while (last < s.len && (is_dig(s.p[last]) || s.p[last] == '.' || s.p[last] == ',')) {
-        if (s.p[last] != ',') {
-            if (nn + 1 < sizeof(small))
-                small[nn] = s.p[last];
-            else
-                lk_buf_putc(&num, s.p[last]);
-            nn++;
-        }
-        last++;
-    }
-    lk_str numstr;
-    if (nn < sizeof(small)) {
-        numstr = (lk_str){ small, nn };
-    } else {
-        lk_buf tmp = { 0 };
-        lk_buf_append(&tmp, small, sizeof(small) - 1);
-        lk_buf_put_str(&tmp, lk_buf_str(&num));
-        lk_buf_free(&num);
-        num = tmp;
-        numstr = lk_buf_str(&num);
-    }
-    double f;
-    int rc = lp_parse_float(numstr, &f, err);
-    lk_buf_free(&num);
-    if (rc)
-        return rc;
-    lk_str extra = lk_str_trim((lk_str){ s.p + last, s.len - last });
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (extra.len == strlen(units[i].unit) && lk_str_eq_nocase(extra, units[i].unit)) {
-            f *= units[i].mult;
-            if (f >= 18446744073709551616.0) {
-                if (err) {
-                    lk_buf_puts(err, "too large: ");
-                    lk_buf_put_str(err, s);
-                }
-                return LK_ERANGE;
-            }
-            *out = (uint64_t)f;
-            return 0;
-        }
-    }
-    if (err) {
-        lk_buf_puts(err, "unhandled size name: ");
-        for (size_t i = 0; i < extra.len; i++) {
-            char c = extra.p[i];
-            lk_buf_putc(err, c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
-        }
-    }
-    return LK_EINVAL;
 }

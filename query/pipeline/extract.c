@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytesize.h"
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
@@ -243,7 +244,7 @@ static bool convert(const lp_extractor *x, lp_exec *r, lk_str v, double *out)
     switch (x->conv) {
     case LOGQL_CONV_BYTES: {
         uint64_t b = 0;
-        rc = lp_parse_bytes(v, &b, &r->tmp);
+        rc = lk_parse_bytes(v, &b, &r->tmp);
         *out = rc ? 0 : (double)b;
         break;
     }

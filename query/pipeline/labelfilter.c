@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytesize.h"
 #include "lib/err.h"
 #include "lib/matcher.h"
 #include "lib/mem.h"
@@ -168,7 +169,7 @@ static bool lbf_eval(const lbf *f, lp_exec *r)
     }
     case LOGQL_LBF_BYTES: {
         uint64_t b;
-        if (lp_parse_bytes(v, &b, &r->tmp) != 0)
+        if (lk_parse_bytes(v, &b, &r->tmp) != 0)
             return conv_failed(r);
         return cmp_holds(f->cmp, ORDER(b, f->bytes));
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lib/base64.h"
+#include "lib/bytesize.h"
 #include "lib/err.h"
 #include "lib/hex.h"
 #include "lib/mem.h"
@@ -657,16 +658,10 @@ static TFI(f_bytes)
     (void)n;
     (void)cmd;
     lk_str s = a[0].u.s;
-    size_t last = 0;
-    bool comma = false;
-    while (last < s.len && ((s.p[last] >= '0' && s.p[last] <= '9') || s.p[last] == '.' ||
-                            s.p[last] == ',')) {
-        comma |= s.p[last] == ',';
-        last++;
-    }
+    size_t last = lk_bytes_number_len(s);
     size_t m = tx_sb_begin(x);
     for (size_t i = 0; i < last; i++)
-        if (!comma || s.p[i] != ',')
+        if (s.p[i] != ',')
             lk_buf_putc(x->out, s.p[i]);
     lk_str num = tx_sb_end(x, m);
     double f;
@@ -678,31 +673,18 @@ static TFI(f_bytes)
         lk_buf_puts(x->out, rc == -1 ? ": invalid syntax" : ": value out of range");
         tx_callerr(x, "%.*s", (int)(x->out->len - m), x->out->p ? x->out->p + m : "");
     }
-    lk_str extra = lk_unicode_trim_space(str_index_after(s, last));
-    static const struct {
-        const char *name;
-        double mult;
-    } table[] = {
-        { "b", 1 }, { "kib", 1024.0 }, { "kb", 1e3 }, { "mib", 1048576.0 }, { "mb", 1e6 },
-        { "gib", 1073741824.0 }, { "gb", 1e9 }, { "tib", 1099511627776.0 }, { "tb", 1e12 },
-        { "pib", 1125899906842624.0 }, { "pb", 1e15 }, { "eib", 1152921504606846976.0 },
-        { "eb", 1e18 }, { "", 1 }, { "ki", 1024.0 }, { "k", 1e3 }, { "mi", 1048576.0 },
-        { "m", 1e6 }, { "gi", 1073741824.0 }, { "g", 1e9 }, { "ti", 1099511627776.0 },
-        { "t", 1e12 }, { "pi", 1125899906842624.0 }, { "p", 1e15 },
-        { "ei", 1152921504606846976.0 }, { "e", 1e18 },
-    };
-    lk_str low = to_lower(x, extra);
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        if (lk_str_eq_c(low, table[i].name)) {
-            f *= table[i].mult;
-            if (f >= 18446744073709551615.0)
-                tx_callerr(x, "too large: %.*s", LK_STR_FMT(s));
-            uint64_t u = f > 0 ? (uint64_t)f : 0;
-            if (isnan(f))
-                u = 0x8000000000000000ULL;
-            *res = tv_float((double)u);
-            return;
-        }
+    /* strings.ToLower(strings.TrimSpace(...)): Unicode, unlike lk_parse_bytes */
+    lk_str low = to_lower(x, lk_unicode_trim_space(str_index_after(s, last)));
+    double mult;
+    if (lk_bytes_unit(low, &mult)) {
+        f *= mult;
+        if (f >= 18446744073709551615.0)
+            tx_callerr(x, "too large: %.*s", LK_STR_FMT(s));
+        uint64_t u = f > 0 ? (uint64_t)f : 0;
+        if (isnan(f))
+            u = 0x8000000000000000ULL;
+        *res = tv_float((double)u);
+        return;
     }
     tx_callerr(x, "unhandled size name: %.*s", LK_STR_FMT(low));
 }
