@@ -5,16 +5,11 @@
  *                 "scalar", [<sec>,"<v>"]
  * Times are model.Time.String() (seconds, up to 3 decimals), values Go's
  * strconv.FormatFloat(v, 'f', -1, 64) ("NaN", "+Inf", "-Inf"). */
-#include <float.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "api/query_exec.h"
 #include "api/resp.h"
 #include "api/state.h"
 #include "lib/err.h"
+#include "lib/gofloat.h"
 #include "lib/jsonw.h"
 #include "lib/timeutil.h"
 #include "query/metric/metric.h"
@@ -23,74 +18,15 @@
     "request timed out, decrease the duration of the request or add more label matchers " \
     "(prefer exact match over regex match) to reduce the amount of data processed"
 
-/* Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads
- * back as v, without an exponent. For a normal double the correctly rounded
- * 15-digit form, when it reads back, is the shortest once its trailing zeros
- * are cut (two 15-digit decimals are too far apart to both read back); else
- * 16, else 17 digits. Subnormals have fewer digits of precision: every
- * length is tried. */
-static void go_float(double v, lk_buf *out)
-{
-    if (isnan(v)) {
-        lk_buf_puts(out, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        lk_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (v == floor(v) && fabs(v) < 1e15) {
-        if (v == 0 && signbit(v))
-            lk_buf_puts(out, "-0");
-        else
-            lk_buf_printf(out, "%lld", (long long)v);
-        return;
-    }
-    char tmp[40];
-    for (int p = fabs(v) < DBL_MIN ? 1 : 15; p <= 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    const char *s = tmp;
-    if (*s == '-') {
-        lk_buf_putc(out, '-');
-        s++;
-    }
-    char digits[24];
-    int nd = 0;
-    for (; *s && *s != 'e'; s++) {
-        if (*s >= '0' && *s <= '9')
-            digits[nd++] = *s;
-    }
-    int point = atoi(s + 1) + 1; /* digits before the decimal point */
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    if (point <= 0) {
-        lk_buf_puts(out, "0.");
-        for (int i = 0; i < -point; i++)
-            lk_buf_putc(out, '0');
-        lk_buf_append(out, digits, (size_t)nd);
-    } else if (point >= nd) {
-        lk_buf_append(out, digits, (size_t)nd);
-        for (int i = nd; i < point; i++)
-            lk_buf_putc(out, '0');
-    } else {
-        lk_buf_append(out, digits, (size_t)point);
-        lk_buf_putc(out, '.');
-        lk_buf_append(out, digits + point, (size_t)(nd - point));
-    }
-}
-
 /* [<sec>,"<value>"] for the step at ns */
 static void write_point(jw *w, lk_buf *tmp, int64_t ns, double v)
 {
     jw_arr_open(w);
     lk_buf_reset(tmp);
-    go_float((double)(ns / LK_NS_PER_MS) / 1000.0, tmp);
+    lk_gofloat_append(tmp, (double)(ns / LK_NS_PER_MS) / 1000.0, 'f', -1);
     jw_raw(w, tmp->p, tmp->len);
     lk_buf_reset(tmp);
-    go_float(v, tmp);
+    lk_gofloat_append(tmp, v, 'f', -1);
     jw_str(w, lk_buf_str(tmp));
     jw_arr_close(w);
 }

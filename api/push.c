@@ -49,6 +49,7 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "lib/utf8.h"
 
 /* buger/jsonparser's messages, which Loki 2.9's v1 decoder returns */
 #define JP_MALFORMED_STRING "Value is string, but can't find closing '\"' symbol"
@@ -665,58 +666,19 @@ static int decode_proto(push_priv *pv, lk_str body, size_t max, int *status, lk_
 
 /* ------------------------------------------------------------ JSON */
 
-/* Length of the valid UTF-8 character at p (n bytes left), 0 if invalid. */
-static size_t utf8_char(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* The body with each byte that is not part of valid UTF-8 replaced by
  * U+FFFD (Go's rule), or NULL when the body is valid. */
 static char *utf8_sanitize(lk_str body, size_t *out_len)
 {
     const unsigned char *p = (const unsigned char *)body.p;
-    size_t i = 0;
-    while (i < body.len) {
-        size_t k = utf8_char(p + i, body.len - i);
-        if (k == 0)
-            break;
-        i += k;
-    }
+    size_t i = lk_utf8_valid_prefix(body);
     if (i == body.len)
         return NULL;
     lk_buf b = { 0 };
     lk_buf_reserve(&b, body.len + body.len / 8 + 16);
     lk_buf_append(&b, p, i);
     while (i < body.len) {
-        size_t k = utf8_char(p + i, body.len - i);
+        size_t k = lk_utf8_valid_len(p + i, body.len - i);
         if (k == 0) {
             lk_buf_append(&b, "\xEF\xBF\xBD", 3);
             i++;

@@ -27,6 +27,7 @@
 #include "api/state.h"
 #include "api/tenant.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/metrics.h"
@@ -137,17 +138,6 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* URL-decodes s ('+' is a space) into the arena. */
 static lk_str form_unescape(lk_arena *a, lk_str s)
 {
@@ -157,9 +147,9 @@ static lk_str form_unescape(lk_arena *a, lk_str s)
         char c = s.p[i];
         if (c == '+') {
             c = ' ';
-        } else if (c == '%' && i + 2 < s.len + 0 && hexval(s.p[i + 1]) >= 0 &&
-                   hexval(s.p[i + 2]) >= 0) {
-            c = (char)(hexval(s.p[i + 1]) * 16 + hexval(s.p[i + 2]));
+        } else if (c == '%' && i + 2 < s.len + 0 && lk_hex_val(s.p[i + 1]) >= 0 &&
+                   lk_hex_val(s.p[i + 2]) >= 0) {
+            c = (char)(lk_hex_val(s.p[i + 1]) * 16 + lk_hex_val(s.p[i + 2]));
             i += 2;
         }
         d[n++] = c;

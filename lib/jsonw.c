@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/utf8.h"
 
 void jw_init(jw *w, lk_buf *out)
 {
@@ -131,35 +132,6 @@ void jw_raw(jw *w, const char *json, size_t len)
     lk_buf_append(w->out, json, len);
 }
 
-/* Length of a valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && p[1] >= 0xA0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && p[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 /* 1 for bytes that need attention: controls, '"', '\\', '<', '>', '&', and
  * every non-ASCII byte (checked for validity and U+2028/2029). */
 static const unsigned char special[256] = {
@@ -181,7 +153,7 @@ void jw_escape(lk_buf *out, lk_str s)
             continue;
         }
         if (c >= 0x80) {
-            size_t l = utf8_len(p + i, n - i);
+            size_t l = lk_utf8_valid_len(p + i, n - i);
             if (l == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)) {
                 lk_buf_append(out, p + run, i - run);
                 lk_buf_puts(out, p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");

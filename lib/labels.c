@@ -21,79 +21,16 @@
 #include <xxhash.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/mem.h"
+#include "lib/utf8.h"
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
-
-/* Decodes one rune as Go's utf8.DecodeRune: returns the width (0 at end);
- * *r = 0xFFFD with width 1 on an invalid sequence. */
-static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *r)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = p[0];
-    *r = 0xFFFD;
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (n >= 2 && (p[1] & 0xC0) == 0x80) {
-            *r = ((uint32_t)(c & 0x1F) << 6) | (p[1] & 0x3F);
-            return 2;
-        }
-        return 1;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 1;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-            return 1;
-        *r = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 1;
-        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-            return 1;
-        *r = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
-             ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-        return 4;
-    }
-    return 1;
-}
 
 /* Is (r, width) the decoding of an invalid byte rather than a real U+FFFD? */
 static bool utf8_bad(const unsigned char *p, size_t w)
 {
     return w == 1 && p[0] >= 0x80;
-}
-
-static void utf8_put(lk_buf *b, uint32_t r)
-{
-    char s[4];
-    size_t n;
-    if (r < 0x80) {
-        s[0] = (char)r;
-        n = 1;
-    } else if (r < 0x800) {
-        s[0] = (char)(0xC0 | (r >> 6));
-        s[1] = (char)(0x80 | (r & 0x3F));
-        n = 2;
-    } else if (r < 0x10000) {
-        s[0] = (char)(0xE0 | (r >> 12));
-        s[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-        s[2] = (char)(0x80 | (r & 0x3F));
-        n = 3;
-    } else {
-        s[0] = (char)(0xF0 | (r >> 18));
-        s[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-        s[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-        s[3] = (char)(0x80 | (r & 0x3F));
-        n = 4;
-    }
-    lk_buf_append(b, s, n);
 }
 
 /* ---- Go quoting ----------------------------------------------------------- */
@@ -132,7 +69,7 @@ static void quote_rune(lk_buf *out, uint32_t r)
         return;
     }
     if (go_is_print(r)) {
-        utf8_put(out, r);
+        lk_utf8_put(out, r);
         return;
     }
     switch (r) {
@@ -176,7 +113,7 @@ void lk_go_quote(lk_str s, lk_buf *out)
         }
         lk_buf_append(out, p + plain, i - plain);
         uint32_t r;
-        size_t w = utf8_next(p + i, n - i, &r);
+        size_t w = lk_utf8_decode(p + i, n - i, &r);
         if (utf8_bad(p + i, w)) {
             char tmp[4] = { '\\', 'x', hexd[c >> 4], hexd[c & 0xF] };
             lk_buf_append(out, tmp, 4);
@@ -188,17 +125,6 @@ void lk_go_quote(lk_str s, lk_buf *out)
     }
     lk_buf_append(out, p + plain, n - plain);
     lk_buf_putc(out, '"');
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* One escape after '\' at p[*i] (Go's UnquoteChar). Appends the byte or rune. */
@@ -243,7 +169,7 @@ static int unquote_escape(const unsigned char *p, size_t n, size_t *i, char quot
     }
     uint32_t v = 0;
     for (int k = 0; k < ndig; k++) {
-        int h = *i < n ? hexval(p[*i]) : -1;
+        int h = *i < n ? lk_hex_val(p[*i]) : -1;
         if (h < 0)
             return LK_EPARSE;
         v = v * 16 + (uint32_t)h;
@@ -255,7 +181,7 @@ static int unquote_escape(const unsigned char *p, size_t n, size_t *i, char quot
     }
     if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
         return LK_EPARSE;
-    utf8_put(out, v);
+    lk_utf8_put(out, v);
     return 0;
 }
 
@@ -281,9 +207,9 @@ static int unquote_body(const unsigned char *p, size_t n, char quote, bool go_mo
             continue;
         }
         uint32_t r;
-        size_t w = utf8_next(p + i, n - i, &r);
+        size_t w = lk_utf8_decode(p + i, n - i, &r);
         if (utf8_bad(p + i, w))
-            utf8_put(out, 0xFFFD);
+            lk_utf8_put(out, 0xFFFD);
         else
             lk_buf_append(out, p + i, w);
         i += w;
@@ -321,8 +247,8 @@ int lk_go_unquote(lk_str lit, lk_buf *out)
             rc = unquote_escape(body, bn, &i, '\'', out);
         } else if (bn > 0 && body[0] != '\'' && body[0] != '\n') {
             uint32_t r;
-            i = utf8_next(body, bn, &r);
-            utf8_put(out, r);
+            i = lk_utf8_decode(body, bn, &r);
+            lk_utf8_put(out, r);
             rc = 0;
         }
         if (rc == 0 && i != bn)
@@ -518,7 +444,7 @@ static bool is_digit(char c)
 static void quote_char(char *dst, size_t cap, const char *p, size_t n)
 {
     uint32_t r = 0xFFFD;
-    size_t w = n ? utf8_next((const unsigned char *)p, n, &r) : 0;
+    size_t w = n ? lk_utf8_decode((const unsigned char *)p, n, &r) : 0;
     lk_buf b = { 0 };
     lk_buf_putc(&b, '\'');
     if (r == '\'')
@@ -526,7 +452,7 @@ static void quote_char(char *dst, size_t cap, const char *p, size_t n)
     else if (r == '"')
         lk_buf_putc(&b, '"');
     else if (w == 0 || utf8_bad((const unsigned char *)p, w))
-        utf8_put(&b, 0xFFFD);
+        lk_utf8_put(&b, 0xFFFD);
     else
         quote_rune(&b, r);
     lk_buf_putc(&b, '\'');
@@ -545,7 +471,7 @@ static tok lex_error(lexer *lx, size_t pos, const char *fmt, const char *arg)
 static void fmt_rune_u(char *dst, size_t cap, const char *p, size_t n)
 {
     uint32_t r = 0;
-    size_t w = n ? utf8_next((const unsigned char *)p, n, &r) : 0;
+    size_t w = n ? lk_utf8_decode((const unsigned char *)p, n, &r) : 0;
     if (w == 0) {
         snprintf(dst, cap, "U+FFFFFFFFFFFFFFFF");
         return;
@@ -574,7 +500,7 @@ static tok lex_string(lexer *lx)
             break;
         if (c >= 0x80) {
             uint32_t r;
-            size_t w = utf8_next((const unsigned char *)p + i, n - i, &r);
+            size_t w = lk_utf8_decode((const unsigned char *)p + i, n - i, &r);
             if (utf8_bad((const unsigned char *)p + i, w))
                 return lex_error(lx, s, "%s", "invalid UTF-8 rune");
             i += w;
@@ -605,7 +531,7 @@ static tok lex_string(lexer *lx)
         }
         uint32_t x = 0;
         for (int k = 0; k < nd; k++) {
-            int d = i < n ? hexval((unsigned char)p[i]) : -1;
+            int d = i < n ? lk_hex_val((unsigned char)p[i]) : -1;
             if (d < 0 || (uint32_t)d >= base) {
                 if (i >= n)
                     return lex_error(lx, s, "%s", "escape sequence not terminated");
@@ -632,7 +558,7 @@ static tok lex_raw_string(lexer *lx)
         if (p[i] == '`')
             break;
         uint32_t r;
-        size_t w = utf8_next((const unsigned char *)p + i, n - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)p + i, n - i, &r);
         if (utf8_bad((const unsigned char *)p + i, w))
             return lex_error(lx, s, "%s", "invalid UTF-8 rune");
         i += w;
@@ -767,7 +693,7 @@ static void tok_desc(const lexer *lx, tok t, lk_buf *out)
         size_t i = 0;
         for (int k = 0; k < 10 && i < text.len; k++) {
             uint32_t r;
-            i += utf8_next((const unsigned char *)text.p + i, text.len - i, &r);
+            i += lk_utf8_decode((const unsigned char *)text.p + i, text.len - i, &r);
         }
         lk_go_quote((lk_str){ text.p, i }, out);
         lk_buf_puts(out, "...");

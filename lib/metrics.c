@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "lib/gofloat.h"
 #include "lib/mem.h"
 
 typedef enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM, M_GAUGE_FUNC, M_COUNTER_FUNC } mtype;
@@ -342,63 +343,10 @@ void lk_histogram_observe(lk_metric *m, const char *const *label_values, double 
 
 void lk_metrics_format_value(lk_buf *out, double v)
 {
-    if (isnan(v)) {
-        lk_buf_puts(out, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        lk_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (v == 0) {
+    if (v == 0) /* Prometheus' writeFloat: -0 prints as 0 */
         lk_buf_putc(out, '0');
-        return;
-    }
-    /* The shortest digits that read back as v, then Go's 'g' layout: %e
-     * when the exponent is < -4 or >= 6 (shortest-precision rule). */
-    char e[40];
-    for (int prec = 0; prec < 17; prec++) {
-        snprintf(e, sizeof e, "%.*e", prec, v);
-        if (strtod(e, NULL) == v)
-            break;
-    }
-    const char *p = e;
-    if (*p == '-') {
-        lk_buf_putc(out, '-');
-        p++;
-    }
-    char digits[24];
-    int nd = 0;
-    for (; *p && *p != 'e'; p++)
-        if (*p != '.')
-            digits[nd++] = *p;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    int exp = atoi(p + 1);
-    if (exp < -4 || exp >= 6) {
-        lk_buf_putc(out, digits[0]);
-        if (nd > 1) {
-            lk_buf_putc(out, '.');
-            lk_buf_append(out, digits + 1, (size_t)nd - 1);
-        }
-        lk_buf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-        return;
-    }
-    int dp = exp + 1; /* digits before the point */
-    if (dp <= 0) {
-        lk_buf_puts(out, "0.");
-        for (int i = 0; i < -dp; i++)
-            lk_buf_putc(out, '0');
-        lk_buf_append(out, digits, (size_t)nd);
-    } else if (dp >= nd) {
-        lk_buf_append(out, digits, (size_t)nd);
-        for (int i = nd; i < dp; i++)
-            lk_buf_putc(out, '0');
-    } else {
-        lk_buf_append(out, digits, (size_t)dp);
-        lk_buf_putc(out, '.');
-        lk_buf_append(out, digits + dp, (size_t)(nd - dp));
-    }
+    else
+        lk_gofloat_append(out, v, 'g', -1);
 }
 
 static void put_escaped(lk_buf *out, const char *s, bool quote)

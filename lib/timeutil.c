@@ -2,7 +2,9 @@
  *   time parameters   pkg/loghttp/params.go parseTimestamp
  *   RFC3339(Nano)     time.Parse(time.RFC3339Nano, s)
  *   Prometheus        model.ParseDuration / model.Duration.String
- *   Go durations      time.ParseDuration / time.Duration.String
+ *   Go durations      time.ParseDuration (with its error texts) /
+ *                     time.Duration.String
+ *   calendar          days from a civil date and back, as time.Date does
  *   step, interval    parseSecondsOrDuration (float seconds or Prometheus)
  * Times are int64 Unix nanoseconds (years 1677..2262); anything that does not
  * fit is LK_ERANGE. Where Loki computes a time parameter through a float64,
@@ -34,9 +36,7 @@ static bool is_digit(char c)
 
 /* ---- calendar --------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t lk_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -46,7 +46,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void lk_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -59,11 +59,15 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-static int days_in_month(int64_t y, int m)
+bool lk_is_leap_year(int64_t y)
+{
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+int lk_days_in_month(int64_t y, int m)
 {
     static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
+    return m == 2 && lk_is_leap_year(y) ? 29 : dm[m - 1];
 }
 
 /* sec * 1e9 + ns without overflow. */
@@ -149,10 +153,10 @@ int lk_parse_rfc3339(lk_str s, int64_t *out_ns)
     }
     if (p != e)
         return LK_EPARSE;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 ||
+    if (mon < 1 || mon > 12 || day < 1 || day > lk_days_in_month(year, mon) || hour > 23 ||
         min > 59 || sec > 59)
         return LK_EPARSE;
-    int64_t secs = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - off;
+    int64_t secs = lk_days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - off;
     return secs_to_ns(secs, frac, out_ns);
 }
 
@@ -427,7 +431,85 @@ int lk_parse_prom_duration(lk_str s, int64_t *out_ns)
     return 0;
 }
 
-int lk_parse_go_duration(lk_str s, int64_t *out_ns)
+/* time's quote(): "..." with each byte of a control or non-ASCII rune as
+ * \xNN (escaping byte by byte writes what Go's rune-wise loop writes). */
+static void go_time_quote(lk_str s, lk_buf *out)
+{
+    static const char hexd[] = "0123456789abcdef";
+    lk_buf_putc(out, '"');
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (c >= 0x80 || c < ' ') {
+            lk_buf_puts(out, "\\x");
+            lk_buf_putc(out, hexd[c >> 4]);
+            lk_buf_putc(out, hexd[c & 15]);
+            continue;
+        }
+        if (c == '"' || c == '\\')
+            lk_buf_putc(out, '\\');
+        lk_buf_putc(out, (char)c);
+    }
+    lk_buf_putc(out, '"');
+}
+
+/* rc, with "time: <what><unit> in duration <orig>" (unit when given)
+ * appended to err. */
+static int go_duration_error(int rc, const char *what, lk_str unit, lk_str orig, lk_buf *err)
+{
+    if (err) {
+        lk_buf_puts(err, "time: ");
+        lk_buf_puts(err, what);
+        if (unit.p) {
+            go_time_quote(unit, err);
+            lk_buf_puts(err, " in duration ");
+        }
+        go_time_quote(orig, err);
+    }
+    return rc;
+}
+
+/* time's leadingInt and leadingFraction at *p: the integer part v and the
+ * fraction f / scale (digits past int64's range are dropped, as Go does).
+ * LK_EPARSE when there are no digits, LK_ERANGE when v overflows. */
+static int go_duration_number(const char **p, const char *e, uint64_t *v, uint64_t *f,
+                              double *scale)
+{
+    const uint64_t lim = (uint64_t)1 << 63;
+    const char *st = *p;
+    *v = *f = 0;
+    *scale = 1;
+    for (; *p < e && is_digit(**p); (*p)++) {
+        if (*v > lim / 10)
+            return LK_ERANGE;
+        *v = *v * 10 + (uint64_t)(**p - '0');
+        if (*v > lim)
+            return LK_ERANGE;
+    }
+    bool pre = *p != st, post = false;
+    if (*p < e && **p == '.') {
+        st = ++*p;
+        bool over = false;
+        for (; *p < e && is_digit(**p); (*p)++) {
+            if (over)
+                continue;
+            if (*f > (lim - 1) / 10) {
+                over = true;
+                continue;
+            }
+            uint64_t y = *f * 10 + (uint64_t)(**p - '0');
+            if (y > lim) {
+                over = true;
+                continue;
+            }
+            *f = y;
+            *scale *= 10;
+        }
+        post = *p != st;
+    }
+    return pre || post ? 0 : LK_EPARSE;
+}
+
+static uint64_t go_duration_unit(lk_str unit)
 {
     static const struct {
         const char *name;
@@ -437,9 +519,18 @@ int lk_parse_go_duration(lk_str s, int64_t *out_ns)
         { "ms", 1000000 }, { "s", 1000000000 }, { "m", UINT64_C(60000000000) },
         { "h", UINT64_C(3600000000000) },
     };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (lk_str_eq_c(unit, units[i].name))
+            return units[i].ns;
+    return 0;
+}
+
+int lk_parse_go_duration_err(lk_str s, int64_t *out_ns, lk_buf *err)
+{
     const uint64_t lim = (uint64_t)1 << 63;
+    const lk_str none = LK_STR_NULL;
     if (!s.p)
-        return LK_EPARSE;
+        return go_duration_error(LK_EPARSE, "invalid duration ", none, s, err);
     const char *p = s.p, *e = s.p + s.len;
     bool neg = false;
     if (p < e && (*p == '-' || *p == '+'))
@@ -449,78 +540,47 @@ int lk_parse_go_duration(lk_str s, int64_t *out_ns)
         return 0;
     }
     if (p == e)
-        return LK_EPARSE;
+        return go_duration_error(LK_EPARSE, "invalid duration ", none, s, err);
     uint64_t d = 0;
     while (p < e) {
         if (!(*p == '.' || is_digit(*p)))
-            return LK_EPARSE;
-        uint64_t v = 0, f = 0;
-        double scale = 1;
-        const char *st = p;
-        for (; p < e && is_digit(*p); p++) {
-            if (v > lim / 10)
-                return LK_ERANGE;
-            v = v * 10 + (uint64_t)(*p - '0');
-            if (v > lim)
-                return LK_ERANGE;
-        }
-        bool pre = p != st, post = false;
-        if (p < e && *p == '.') {
-            p++;
-            st = p;
-            bool over = false;
-            for (; p < e && is_digit(*p); p++) {
-                if (over)
-                    continue;
-                if (f > (lim - 1) / 10) {
-                    over = true;
-                    continue;
-                }
-                uint64_t y = f * 10 + (uint64_t)(*p - '0');
-                if (y > lim) {
-                    over = true;
-                    continue;
-                }
-                f = y;
-                scale *= 10;
-            }
-            post = p != st;
-        }
-        if (!pre && !post)
-            return LK_EPARSE;
+            return go_duration_error(LK_EPARSE, "invalid duration ", none, s, err);
+        uint64_t v, f;
+        double scale;
+        int rc = go_duration_number(&p, e, &v, &f, &scale);
+        if (rc)
+            return go_duration_error(rc, "invalid duration ", none, s, err);
         const char *u = p;
         while (p < e && *p != '.' && !is_digit(*p))
             p++;
         lk_str unit = { u, (size_t)(p - u) };
         if (unit.len == 0)
-            return LK_EPARSE;
-        uint64_t mult = 0;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-            if (lk_str_eq_c(unit, units[i].name))
-                mult = units[i].ns;
+            return go_duration_error(LK_EPARSE, "missing unit in duration ", none, s, err);
+        uint64_t mult = go_duration_unit(unit);
         if (!mult)
-            return LK_EPARSE;
+            return go_duration_error(LK_EPARSE, "unknown unit ", unit, s, err);
         if (v > lim / mult)
-            return LK_ERANGE;
+            return go_duration_error(LK_ERANGE, "invalid duration ", none, s, err);
         v *= mult;
         if (f > 0) {
             /* float64, as Go does, for nanosecond accuracy of fractional hours */
             v += (uint64_t)((double)f * ((double)mult / scale));
             if (v > lim)
-                return LK_ERANGE;
+                return go_duration_error(LK_ERANGE, "invalid duration ", none, s, err);
         }
         d += v;
         if (d > lim)
-            return LK_ERANGE;
+            return go_duration_error(LK_ERANGE, "invalid duration ", none, s, err);
     }
-    if (neg) {
-        *out_ns = (int64_t)(0 - d);
-        return 0;
-    }
-    if (d > lim - 1)
-        return LK_ERANGE;
-    *out_ns = (int64_t)d;
+    if (!neg && d > lim - 1)
+        return go_duration_error(LK_ERANGE, "invalid duration ", none, s, err);
+    *out_ns = neg ? (int64_t)(0 - d) : (int64_t)d;
     return 0;
+}
+
+int lk_parse_go_duration(lk_str s, int64_t *out_ns)
+{
+    return lk_parse_go_duration_err(s, out_ns, NULL);
 }
 
 int lk_parse_duration(lk_str s, int64_t *out_ns)
@@ -565,7 +625,7 @@ static void to_civil(int64_t ns, civil *c)
         sod += 86400;
         days--;
     }
-    civil_from_days(days, &c->year, &c->mon, &c->day);
+    lk_civil_from_days(days, &c->year, &c->mon, &c->day);
     c->hour = (int)(sod / 3600);
     c->min = (int)(sod / 60 % 60);
     c->sec = (int)(sod % 60);

@@ -9,13 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/bytesize.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/labels.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "lib/utf8.h"
 
 #define RUNE_EOF (-1)
-#define RUNE_ERROR 0xFFFD
+#define RUNE_ERROR ((int32_t)LK_RUNE_ERROR)
 
 /* ---- token names (goyacc's, with Loki's string overrides) ---------------- */
 
@@ -218,65 +221,15 @@ static bool find_kw(const kw *tab, size_t n, lk_str s, logql_tok *out)
  * sequence is RuneError with width 1 (*bad set). */
 static int32_t rune_at(lk_str s, size_t i, size_t *width, bool *bad)
 {
-    *bad = false;
     if (i >= s.len) {
+        *bad = false;
         *width = 0;
         return RUNE_EOF;
     }
-    const unsigned char *p = (const unsigned char *)s.p + i;
-    size_t n = s.len - i;
-    unsigned c = p[0];
-    *width = 1;
-    if (c < 0x80)
-        return (int32_t)c;
-    size_t need;
-    uint32_t r, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        r = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        r = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        r = c & 0x07;
-        min = 0x10000;
-    } else {
-        *bad = true;
-        return RUNE_ERROR;
-    }
-    if (n < need) {
-        *bad = true;
-        return RUNE_ERROR;
-    }
-    for (size_t k = 1; k < need; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            *bad = true;
-            return RUNE_ERROR;
-        }
-        r = (r << 6) | (p[k] & 0x3F);
-    }
-    if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) {
-        *bad = true;
-        return RUNE_ERROR;
-    }
-    *width = need;
+    uint32_t r;
+    *width = lk_utf8_decode(s.p + i, s.len - i, &r);
+    *bad = *width == 1 && (unsigned char)s.p[i] >= 0x80;
     return (int32_t)r;
-}
-
-/* unicode.IsSpace */
-static bool is_unicode_space(int32_t r)
-{
-    switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-        return true;
-    default:
-        return r >= 0x2000 && r <= 0x200A;
-    }
 }
 
 static bool is_go_whitespace(int32_t r)
@@ -289,11 +242,6 @@ static bool is_decimal(int32_t r)
     return r >= '0' && r <= '9';
 }
 
-static bool is_hex(int32_t r)
-{
-    return is_decimal(r) || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F');
-}
-
 /* text/scanner's identifier runes. Non-ASCII runes count as letters (Go asks
  * unicode.IsLetter; any other rune would become a one-rune IDENTIFIER token
  * anyway, so only odd label names differ). */
@@ -303,7 +251,7 @@ static bool is_ident_rune(int32_t r, bool first)
         return true;
     if (is_decimal(r))
         return !first;
-    return r >= 0x80 && r != RUNE_ERROR && !is_unicode_space(r);
+    return r >= 0x80 && r != RUNE_ERROR && !lk_unicode_is_space((uint32_t)r);
 }
 
 typedef struct cur {
@@ -384,7 +332,7 @@ int logql_parse_float(lk_str s, double *out)
     bool dot = false, exp = false;
     for (; j < s.len; j++) {
         char c = s.p[j];
-        if (hex ? is_hex(c) : is_decimal(c))
+        if (hex ? lk_is_hex(c) : is_decimal(c))
             ndig++;
         else if (c == '.' && !dot)
             dot = true;
@@ -449,49 +397,6 @@ static bool prom_duration_syntax_ok(lk_str s)
         next_unit = k + 1;
     }
     return s.len > 0;
-}
-
-/* ---- byte sizes: github.com/dustin/go-humanize ParseBytes ----------------- */
-
-static bool parse_humanize_bytes(lk_str s, uint64_t *out)
-{
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {
-        { "b", 1 },          { "", 1 },
-        { "kib", 1024.0 },   { "ki", 1024.0 },   { "kb", 1e3 },  { "k", 1e3 },
-        { "mib", 1048576.0 }, { "mi", 1048576.0 }, { "mb", 1e6 }, { "m", 1e6 },
-        { "gib", 1073741824.0 }, { "gi", 1073741824.0 }, { "gb", 1e9 }, { "g", 1e9 },
-        { "tib", 1099511627776.0 }, { "ti", 1099511627776.0 }, { "tb", 1e12 }, { "t", 1e12 },
-        { "pib", 1125899906842624.0 }, { "pi", 1125899906842624.0 }, { "pb", 1e15 },
-        { "p", 1e15 },
-        { "eib", 1152921504606846976.0 }, { "ei", 1152921504606846976.0 }, { "eb", 1e18 },
-        { "e", 1e18 },
-    };
-    size_t last = 0;
-    lk_buf num = { 0 };
-    while (last < s.len && (is_decimal(s.p[last]) || s.p[last] == '.' || s.p[last] == ',')) {
-        if (s.p[last] != ',')
-            lk_buf_putc(&num, s.p[last]);
-        last++;
-    }
-    double f;
-    int rc = logql_parse_float(lk_buf_str(&num), &f);
-    lk_buf_free(&num);
-    if (rc != 0)
-        return false;
-    lk_str extra = lk_str_trim((lk_str){ s.p + last, s.len - last });
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (lk_str_eq_nocase(extra, units[i].unit)) {
-            f *= units[i].mult;
-            if (f >= 18446744073709551616.0)
-                return false;
-            *out = (uint64_t)f;
-            return true;
-        }
-    }
-    return false;
 }
 
 /* ---- token scanners ------------------------------------------------------- */
@@ -567,7 +472,7 @@ static int digits(scan *s, int base, int32_t *invalid)
                 *invalid = ch;
             digsep |= ds;
         } else {
-            if (!(is_hex(ch) || ch == '_'))
+            if (!(lk_is_hex(ch) || ch == '_'))
                 break;
             digsep |= ch == '_' ? 2 : 1;
         }
@@ -595,7 +500,7 @@ static int invalid_sep(lk_str x)
         if (d == '_') {
             if (p != '0')
                 return (int)i;
-        } else if (is_decimal(d) || (x1 == 'x' && is_hex(d))) {
+        } else if (is_decimal(d) || (x1 == 'x' && lk_is_hex(d))) {
             d = '0';
         } else {
             if (p == '_')
@@ -798,7 +703,7 @@ static size_t unit_run(const logql_lexer *lx, bool (*ok)(int32_t))
         size_t w;
         bool bad;
         int32_t r = rune_at(lx->src, i, &w, &bad);
-        if (r == RUNE_EOF || is_unicode_space(r))
+        if (r == RUNE_EOF || lk_unicode_is_space((uint32_t)r))
             break;
         if (!(is_decimal(r) || ok(r) || r == '.'))
             break;
@@ -841,7 +746,7 @@ static bool try_bytes(logql_lexer *lx, lk_str number, uint64_t *out)
     lk_buf_reset(&lx->tmp);
     lk_buf_put_str(&lx->tmp, number);
     lk_buf_append(&lx->tmp, lx->src.p + lx->pos, n);
-    if (!parse_humanize_bytes(lk_buf_str(&lx->tmp), out))
+    if (lk_parse_bytes(lk_buf_str(&lx->tmp), out, NULL) != 0)
         return false;
     skip_bytes(lx, n);
     return true;
@@ -856,7 +761,7 @@ static bool is_function_call(const logql_lexer *lx)
         size_t w;
         bool bad;
         int32_t r = rune_at(s, i, &w, &bad);
-        if (r == RUNE_EOF || !is_unicode_space(r))
+        if (r == RUNE_EOF || !lk_unicode_is_space((uint32_t)r))
             break;
         i += w;
     }
@@ -874,7 +779,7 @@ static bool is_function_call(const logql_lexer *lx)
         size_t w;
         bool bad;
         int32_t r = rune_at(s, i, &w, &bad);
-        if (r == RUNE_EOF || !is_unicode_space(r))
+        if (r == RUNE_EOF || !lk_unicode_is_space((uint32_t)r))
             break;
         i += w;
     }

@@ -14,101 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/gofloat.h"
 #include "lib/labels.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 #include "query/logql/ast.h"
 #include "query/logql/lexer.h"
 
-/* ---- Go number formatting ------------------------------------------------- */
-
-/* Shortest decimal digits that read back as v (v finite, > 0): digits
- * without leading/trailing zeros and the decimal point position dp (value =
- * 0.DIGITS * 10^dp). */
-static void shortest(double v, char *digs, int *nd, int *dp)
-{
-    char buf[48];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    int n = 0;
-    char *e = strchr(buf, 'e');
-    for (char *c = buf; c < e; c++)
-        if (*c >= '0' && *c <= '9')
-            digs[n++] = *c;
-    while (n > 1 && digs[n - 1] == '0')
-        n--;
-    digs[n] = '\0';
-    *nd = n;
-    *dp = atoi(e + 1) + 1;
-}
-
-/* strconv.FormatFloat(v, 'f', -1, 64) */
-static void go_fmt_f(double v, lk_buf *out)
-{
-    if (isnan(v)) {
-        lk_buf_puts(out, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        lk_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (signbit(v))
-        lk_buf_putc(out, '-');
-    v = fabs(v);
-    if (v == 0) {
-        lk_buf_putc(out, '0');
-        return;
-    }
-    char digs[32];
-    int nd, dp;
-    shortest(v, digs, &nd, &dp);
-    if (dp <= 0) {
-        lk_buf_puts(out, "0.");
-        for (int i = 0; i < -dp; i++)
-            lk_buf_putc(out, '0');
-        lk_buf_append(out, digs, (size_t)nd);
-    } else if (dp >= nd) {
-        lk_buf_append(out, digs, (size_t)nd);
-        for (int i = nd; i < dp; i++)
-            lk_buf_putc(out, '0');
-    } else {
-        lk_buf_append(out, digs, (size_t)dp);
-        lk_buf_putc(out, '.');
-        lk_buf_append(out, digs + dp, (size_t)(nd - dp));
-    }
-}
-
-/* fmt.Sprint(float64): %g with the shortest digits, in exponent form when the
- * decimal exponent is < -4 or >= 6 (strconv's rule for the shortest
- * precision): 100000, 1e+06, 0.0001, 1e-05. */
-static void go_fmt_v(double v, lk_buf *out)
-{
-    if (isnan(v) || isinf(v) || v == 0) {
-        go_fmt_f(v, out);
-        return;
-    }
-    if (signbit(v))
-        lk_buf_putc(out, '-');
-    v = fabs(v);
-    char digs[32];
-    int nd, dp;
-    shortest(v, digs, &nd, &dp);
-    int exp = dp - 1;
-    if (exp < -4 || exp >= 6) {
-        lk_buf_putc(out, digs[0]);
-        if (nd > 1) {
-            lk_buf_putc(out, '.');
-            lk_buf_append(out, digs + 1, (size_t)(nd - 1));
-        }
-        lk_buf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-        return;
-    }
-    go_fmt_f(v, out);
-}
+/* ---- Go number formatting (lib/gofloat.h) --------------------------------- */
 
 /* A number as it must be written to read back as itself: Loki's lexer reads
  * "-0" as a duration (Go's time.ParseDuration accepts it). */
@@ -117,7 +30,7 @@ static void print_number_f(double v, lk_buf *out)
     if (v == 0 && signbit(v))
         lk_buf_puts(out, "-0.0");
     else
-        go_fmt_f(v, out);
+        lk_gofloat_append(out, v, 'f', -1);
 }
 
 /* A literal as it must be written to read back as itself. */
@@ -130,7 +43,7 @@ static void print_literal(double v, lk_buf *out)
     else if (isinf(v))
         lk_buf_puts(out, v > 0 ? "(2 ^ 1024)" : "(-2 ^ 1025)");
     else
-        go_fmt_v(v, out);
+        lk_gofloat_append(out, v, 'g', -1); /* fmt.Sprint */
 }
 
 /* ---- byte sizes: go-humanize Bytes, spaces removed ------------------------- */
@@ -453,7 +366,7 @@ static void print_range_agg(const logql_range_agg *r, lk_buf *out)
     lk_buf_puts(out, logql_range_op_name(r->op));
     lk_buf_putc(out, '(');
     if (r->has_param) {
-        go_fmt_f(r->param, out);
+        lk_gofloat_append(out, r->param, 'f', -1);
         lk_buf_putc(out, ',');
     }
     print_selector(&r->sel, out);

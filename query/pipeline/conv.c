@@ -1,5 +1,5 @@
-/* Go's number, duration and byte-size parsing with its error texts, for
- * label filters and unwrap conversions. See lp_conv.h. */
+/* Go's strconv.ParseFloat with its error texts, for label filters and
+ * unwrap conversions. See conv.h. */
 #include "query/pipeline/conv.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/labels.h"
 #include "lib/mem.h"
 
@@ -17,11 +18,6 @@
 static bool is_dig(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-    return is_dig(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static size_t prefix_nocase(lk_str s, size_t at, const char *word)
@@ -76,11 +72,11 @@ static bool float_syntax(lk_str s, bool *hex)
     char prev = *hex ? '_' : 0; /* after a base prefix an underscore may follow */
     for (; i < s.len; i++) {
         char c = s.p[i];
-        if (*hex ? is_hex(c) : is_dig(c)) {
+        if (*hex ? lk_is_hex(c) : is_dig(c)) {
             digits++;
         } else if (c == '.' && !dot) {
             dot = true;
-        } else if (c == '_' && *hex && (is_hex(prev) || prev == '_')) {
+        } else if (c == '_' && *hex && (lk_is_hex(prev) || prev == '_')) {
             /* between digits (checked loosely, as Go's underscoreOK) */
         } else {
             break;
@@ -140,222 +136,4 @@ int lp_parse_float(lk_str s, double *out, lk_buf *err)
         return LK_ERANGE;
     }
     return 0;
-}
-
-/* ---- time.ParseDuration ------------------------------------------------------------ */
-
-/* time's quote(): "..." with \xNN for bytes outside printable ASCII. */
-static void time_quote(lk_str s, lk_buf *out)
-{
-    static const char hexd[] = "0123456789abcdef";
-    lk_buf_putc(out, '"');
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (c >= 0x80 || c < ' ') {
-            lk_buf_puts(out, "\\x");
-            lk_buf_putc(out, hexd[c >> 4]);
-            lk_buf_putc(out, hexd[c & 15]);
-            continue;
-        }
-        if (c == '"' || c == '\\')
-            lk_buf_putc(out, '\\');
-        lk_buf_putc(out, (char)c);
-    }
-    lk_buf_putc(out, '"');
-}
-
-static int dur_invalid(lk_str orig, lk_buf *err)
-{
-    if (err) {
-        lk_buf_puts(err, "time: invalid duration ");
-        time_quote(orig, err);
-    }
-    return LK_EINVAL;
-}
-
-static uint64_t unit_ns(lk_str u)
-{
-    static const struct {
-        const char *name;
-        uint64_t ns;
-    } units[] = {
-        { "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
-        { "ms", 1000000 }, { "s", 1000000000 }, { "m", UINT64_C(60000000000) },
-        { "h", UINT64_C(3600000000000) },
-    };
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (lk_str_eq_c(u, units[i].name))
-            return units[i].ns;
-    return 0;
-}
-
-int lp_parse_duration(lk_str orig, int64_t *out_ns, lk_buf *err)
-{
-    const uint64_t lim = UINT64_C(1) << 63;
-    lk_str s = orig;
-    bool neg = false;
-    if (s.len && (s.p[0] == '-' || s.p[0] == '+')) {
-        neg = s.p[0] == '-';
-        s.p++;
-        s.len--;
-    }
-    if (s.len == 1 && s.p[0] == '0') {
-        *out_ns = 0;
-        return 0;
-    }
-    if (s.len == 0)
-        return dur_invalid(orig, err);
-    uint64_t d = 0;
-    size_t i = 0;
-    while (i < s.len) {
-        if (!(s.p[i] == '.' || is_dig(s.p[i])))
-            return dur_invalid(orig, err);
-        uint64_t v = 0, f = 0;
-        double scale = 1;
-        size_t st = i;
-        for (; i < s.len && is_dig(s.p[i]); i++) {
-            if (v > lim / 10)
-                return dur_invalid(orig, err);
-            v = v * 10 + (uint64_t)(s.p[i] - '0');
-            if (v > lim)
-                return dur_invalid(orig, err);
-        }
-        bool pre = i != st, post = false;
-        if (i < s.len && s.p[i] == '.') {
-            i++;
-            size_t fs = i;
-            bool over = false;
-            for (; i < s.len && is_dig(s.p[i]); i++) {
-                if (over)
-                    continue;
-                if (f > (lim - 1) / 10) {
-                    over = true;
-                    continue;
-                }
-                uint64_t y = f * 10 + (uint64_t)(s.p[i] - '0');
-                if (y > lim) {
-                    over = true;
-                    continue;
-                }
-                f = y;
-                scale *= 10;
-            }
-            post = i != fs;
-        }
-        if (!pre && !post)
-            return dur_invalid(orig, err);
-        size_t us = i;
-        while (i < s.len && s.p[i] != '.' && !is_dig(s.p[i]))
-            i++;
-        lk_str unit = { s.p + us, i - us };
-        if (unit.len == 0) {
-            if (err) {
-                lk_buf_puts(err, "time: missing unit in duration ");
-                time_quote(orig, err);
-            }
-            return LK_EINVAL;
-        }
-        uint64_t mult = unit_ns(unit);
-        if (!mult) {
-            if (err) {
-                lk_buf_puts(err, "time: unknown unit ");
-                time_quote(unit, err);
-                lk_buf_puts(err, " in duration ");
-                time_quote(orig, err);
-            }
-            return LK_EINVAL;
-        }
-        if (v > lim / mult)
-            return dur_invalid(orig, err);
-        v *= mult;
-        if (f > 0) {
-            v += (uint64_t)((double)f * ((double)mult / scale));
-            if (v > lim)
-                return dur_invalid(orig, err);
-        }
-        d += v;
-        if (d > lim)
-            return dur_invalid(orig, err);
-    }
-    if (neg) {
-        *out_ns = d == lim ? INT64_MIN : -(int64_t)d;
-        return 0;
-    }
-    if (d > lim - 1)
-        return dur_invalid(orig, err);
-    *out_ns = (int64_t)d;
-    return 0;
-}
-
-/* ---- humanize.ParseBytes ---------------------------------------------------------- */
-
-int lp_parse_bytes(lk_str s, uint64_t *out, lk_buf *err)
-{
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {
-        { "b", 1 },          { "", 1 },
-        { "kib", 1024.0 },   { "ki", 1024.0 },   { "kb", 1e3 },  { "k", 1e3 },
-        { "mib", 1048576.0 }, { "mi", 1048576.0 }, { "mb", 1e6 }, { "m", 1e6 },
-        { "gib", 1073741824.0 }, { "gi", 1073741824.0 }, { "gb", 1e9 }, { "g", 1e9 },
-        { "tib", 1099511627776.0 }, { "ti", 1099511627776.0 }, { "tb", 1e12 }, { "t", 1e12 },
-        { "pib", 1125899906842624.0 }, { "pi", 1125899906842624.0 }, { "pb", 1e15 },
-        { "p", 1e15 },
-        { "eib", 1152921504606846976.0 }, { "ei", 1152921504606846976.0 }, { "eb", 1e18 },
-        { "e", 1e18 },
-    };
-    size_t last = 0;
-    char small[64];
-    lk_buf num = { 0 };
-    size_t nn = 0;
-    while (last < s.len && (is_dig(s.p[last]) || s.p[last] == '.' || s.p[last] == ',')) {
-        if (s.p[last] != ',') {
-            if (nn + 1 < sizeof(small))
-                small[nn] = s.p[last];
-            else
-                lk_buf_putc(&num, s.p[last]);
-            nn++;
-        }
-        last++;
-    }
-    lk_str numstr;
-    if (nn < sizeof(small)) {
-        numstr = (lk_str){ small, nn };
-    } else {
-        lk_buf tmp = { 0 };
-        lk_buf_append(&tmp, small, sizeof(small) - 1);
-        lk_buf_put_str(&tmp, lk_buf_str(&num));
-        lk_buf_free(&num);
-        num = tmp;
-        numstr = lk_buf_str(&num);
-    }
-    double f;
-    int rc = lp_parse_float(numstr, &f, err);
-    lk_buf_free(&num);
-    if (rc)
-        return rc;
-    lk_str extra = lk_str_trim((lk_str){ s.p + last, s.len - last });
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (extra.len == strlen(units[i].unit) && lk_str_eq_nocase(extra, units[i].unit)) {
-            f *= units[i].mult;
-            if (f >= 18446744073709551616.0) {
-                if (err) {
-                    lk_buf_puts(err, "too large: ");
-                    lk_buf_put_str(err, s);
-                }
-                return LK_ERANGE;
-            }
-            *out = (uint64_t)f;
-            return 0;
-        }
-    }
-    if (err) {
-        lk_buf_puts(err, "unhandled size name: ");
-        for (size_t i = 0; i < extra.len; i++) {
-            char c = extra.p[i];
-            lk_buf_putc(err, c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
-        }
-    }
-    return LK_EINVAL;
 }

@@ -1,6 +1,7 @@
-/* Private to the pipeline: the value conversions of label filters and
+/* Private to the pipeline: the number conversion of label filters and
  * unwrap, with Go's rules and error texts (which become __error_details__):
- * strconv.ParseFloat, time.ParseDuration and go-humanize's ParseBytes. */
+ * strconv.ParseFloat. Durations and byte sizes are lib's
+ * (lk_parse_go_duration_err, lk_parse_bytes), with the same texts. */
 #ifndef LOKIC_QUERY_PL_CONV_H
 #define LOKIC_QUERY_PL_CONV_H
 
@@ -11,10 +12,5 @@
 /* LK_EINVAL with e.g. `strconv.ParseFloat: parsing "x": invalid syntax`
  * appended to err (may be NULL). Out of range: ±Inf and LK_ERANGE. */
 int lp_parse_float(lk_str s, double *out, lk_buf *err);
-/* `time: invalid duration "x"`, `time: missing unit in duration "1"`,
- * `time: unknown unit "x" in duration "1x"`. */
-int lp_parse_duration(lk_str s, int64_t *out_ns, lk_buf *err);
-/* `unhandled size name: x`, `too large: x`, or ParseFloat's error. */
-int lp_parse_bytes(lk_str s, uint64_t *out, lk_buf *err);
 
 #endif

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytesize.h"
 #include "lib/err.h"
 #include "lib/mem.h"
+#include "lib/timeutil.h"
 #include "query/pipeline/pipeline.h"
 #include "query/pipeline/conv.h"
 #include "query/pipeline/pipeline_int.h"
@@ -242,14 +244,14 @@ static bool convert(const lp_extractor *x, lp_exec *r, lk_str v, double *out)
     switch (x->conv) {
     case LOGQL_CONV_BYTES: {
         uint64_t b = 0;
-        rc = lp_parse_bytes(v, &b, &r->tmp);
+        rc = lk_parse_bytes(v, &b, &r->tmp);
         *out = rc ? 0 : (double)b;
         break;
     }
     case LOGQL_CONV_DURATION:
     case LOGQL_CONV_DURATION_SECONDS: {
         int64_t d = 0;
-        rc = lp_parse_duration(v, &d, &r->tmp);
+        rc = lk_parse_go_duration_err(v, &d, &r->tmp);
         *out = rc ? 0 : (double)(d / 1000000000) + (double)(d % 1000000000) / 1e9;
         break;
     }

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/mem.h"
+#include "lib/utf8.h"
 #include "query/pipeline/pipeline_int.h"
 
 const char *const LP_JERR_MALFORMED_JSON = "Malformed JSON error";
@@ -162,55 +164,18 @@ const char *lp_json_value(lk_str data, size_t *start, size_t *end, lp_jtype *t)
 
 /* ---- unescaping --------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static long u4(const char *p, size_t n)
 {
     if (n < 6 || p[0] != '\\' || p[1] != 'u')
         return -1;
     long r = 0;
     for (int i = 2; i < 6; i++) {
-        int h = hexval(p[i]);
+        int h = lk_hex_val(p[i]);
         if (h < 0)
             return -1;
         r = r * 16 + h;
     }
     return r;
-}
-
-size_t lp_utf8_put(char *o, uint32_t r)
-{
-    if (r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff))
-        r = 0xfffd;
-    if (r < 0x80) {
-        o[0] = (char)r;
-        return 1;
-    }
-    if (r < 0x800) {
-        o[0] = (char)(0xc0 | (r >> 6));
-        o[1] = (char)(0x80 | (r & 0x3f));
-        return 2;
-    }
-    if (r < 0x10000) {
-        o[0] = (char)(0xe0 | (r >> 12));
-        o[1] = (char)(0x80 | ((r >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (r & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (r >> 18));
-    o[1] = (char)(0x80 | ((r >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((r >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (r & 0x3f));
-    return 4;
 }
 
 bool lp_json_unescape(lk_str in, lp_scratch *s, lk_str *out)
@@ -248,7 +213,7 @@ bool lp_json_unescape(lk_str in, lp_scratch *s, lk_str *out)
             if (r < 0)
                 return false;
             if (r <= 0xffff && !(r >= 0xd800 && r <= 0xdfff)) {
-                w += lp_utf8_put(o + w, (uint32_t)r);
+                w += lk_utf8_encode(o + w, (uint32_t)r);
                 i += 6;
                 continue;
             }
@@ -256,7 +221,7 @@ bool lp_json_unescape(lk_str in, lp_scratch *s, lk_str *out)
             if (r2 < 0xdc00)
                 return false;
             uint32_t cr = (uint32_t)((((r - 0xd800) << 10) | (r2 - 0xdc00)) + 0x10000);
-            w += lp_utf8_put(o + w, cr); /* an out-of-range pair becomes U+FFFD */
+            w += lk_utf8_encode(o + w, cr); /* an out-of-range pair becomes U+FFFD */
             i += 12;
             continue;
         }

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytesize.h"
 #include "lib/err.h"
 #include "lib/matcher.h"
 #include "lib/mem.h"
+#include "lib/timeutil.h"
 #include "query/pipeline/linefilter.h"
 #include "query/pipeline/conv.h"
 #include "query/pipeline/pipeline_int.h"
@@ -161,13 +163,13 @@ static bool lbf_eval(const lbf *f, lp_exec *r)
     }
     case LOGQL_LBF_DURATION: {
         int64_t d;
-        if (lp_parse_duration(v, &d, &r->tmp) != 0)
+        if (lk_parse_go_duration_err(v, &d, &r->tmp) != 0)
             return conv_failed(r);
         return cmp_holds(f->cmp, ORDER(d, f->duration_ns));
     }
     case LOGQL_LBF_BYTES: {
         uint64_t b;
-        if (lp_parse_bytes(v, &b, &r->tmp) != 0)
+        if (lk_parse_bytes(v, &b, &r->tmp) != 0)
             return conv_failed(r);
         return cmp_holds(f->cmp, ORDER(b, f->bytes));
     }

@@ -7,7 +7,8 @@
  * Like Loki (pkg/logql/log/filter.go), regexes that are provably equivalent
  * to substring tests are not run as regexes: `error|warn` is contains("error")
  * or contains("warn"), `(?i)fatal` an ASCII case-insensitive contains, `.*`
- * and "" match every line. Everything else goes to lib/regex.h.
+ * and "" match every line (regex_simplify.c). Everything else goes to
+ * lib/regex.h.
  *
  * A compiled matcher is read-only: match from any number of threads. */
 #ifndef LOKIC_QUERY_LINEFILTER_H
@@ -45,7 +46,7 @@ void lf_chain_free(lf_chain *c);
  * matches when it contains an address in the set (Loki's ipFilter: digits
  * and dots after a digit-led hint for IPv4, hex digits and colons for IPv6,
  * each candidate parsed like Go's netip.ParseAddr). Also used for
- * `label = ip("...")`. */
+ * `label = ip("...")`. In ipmatch.c. */
 typedef struct lf_ip lf_ip;
 
 /* LK_EPARSE with `ip: invalid pattern: "<pattern>"` in *err. */
@@ -55,7 +56,7 @@ void lf_ip_free(lf_ip *ip);
 
 /* ---- patterns -------------------------------------------------------------
  * `<ip> - <_> "<method> <path>"`: literal runs and captures (<name>, with
- * <_> unnamed). */
+ * <_> unnamed). In patternfilter.c. */
 typedef struct lf_pattern_node {
     bool capture;
     lk_str text; /* the literal bytes, or the capture name ("_" unnamed) */
@@ -81,9 +82,9 @@ void lf_pattern_free(lf_pattern *p);
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* The `| regexp` stage rules (log.NewRegexpParser): compiles, needs at least
- * one capture, every capture named with a valid, unique label name. The
- * reason goes to *err. */
+/* The `| regexp` stage rules (log.NewRegexpParser; in regexp.c): compiles,
+ * needs at least one capture, every capture named with a valid, unique label
+ * name. The reason goes to *err. */
 int lf_regexp_stage_check(lk_str re, lk_buf *err);
 
 #endif

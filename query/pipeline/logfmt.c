@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "lib/mem.h"
+#include "lib/utf8.h"
 #include "query/pipeline/pipeline_int.h"
 
 static const lk_str LOGFMT_PARSER_ERR = { "LogfmtParserErr", 15 };
@@ -107,7 +108,7 @@ static bool unquote(lk_str q, lp_scratch *s, lk_str *out)
                         rr = 0xfffd;
                     }
                 }
-                w += lp_utf8_put(o + w, (uint32_t)rr);
+                w += lk_utf8_encode(o + w, (uint32_t)rr);
                 continue;
             }
             default:

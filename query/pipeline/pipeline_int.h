@@ -251,7 +251,5 @@ const char *lp_json_array_elem(lk_str v, long idx, bool *found, lk_str *out, lp_
 
 /* true when s is valid UTF-8 without U+FFFD (Go's "contains RuneError"). */
 bool lp_utf8_clean(lk_str s);
-/* Encodes r (U+FFFD when not a scalar value) at o; returns the length. */
-size_t lp_utf8_put(char *o, uint32_t r);
 
 #endif

@@ -1,9 +1,11 @@
 /* The `| regexp "..."` stage: the named groups of the leftmost match become
- * labels (a group that took no part gives ""); no match adds nothing. */
+ * labels (a group that took no part gives ""); no match adds nothing. Also
+ * the stage's rules (lf_regexp_stage_check), which the parser checks too. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/labels.h"
 #include "lib/mem.h"
 #include "lib/regex.h"
 #include "query/pipeline/linefilter.h"
@@ -102,4 +104,66 @@ int lp_compile_regexp(const logql_stage *s, lp_stage *st, lk_buf *err)
     st->impl = rs;
     st->free_impl = regexp_free;
     return 0;
+}
+
+/* ---- the stage's rules ---------------------------------------------------------- */
+
+typedef struct group_names {
+    lk_str *v;
+    int n;
+} group_names;
+
+static int collect_name(void *ctx, int group, lk_str name)
+{
+    group_names *g = ctx;
+    if (group >= 1 && group <= g->n)
+        g->v[group - 1] = name;
+    return 0;
+}
+
+int lf_regexp_stage_check(lk_str re, lk_buf *err)
+{
+    lk_regex *rx;
+    int rc = lk_regex_compile(re, 0, &rx, err);
+    if (rc)
+        return rc;
+    int n = lk_regex_group_count(rx);
+    if (n == 0) {
+        lk_regex_free(rx);
+        if (err)
+            lk_buf_puts(err, "at least one named capture must be supplied");
+        return LK_EPARSE;
+    }
+    group_names g = { lk_calloc((size_t)n, sizeof(lk_str)), n };
+    lk_regex_named_groups(rx, collect_name, &g);
+    rc = 0;
+    int named = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        if (g.v[i].len == 0)
+            continue; /* unnamed groups extract nothing */
+        named++;
+        if (!labels_valid_name(g.v[i])) {
+            if (err)
+                lk_buf_printf(err, "invalid extracted label name '%.*s'", LK_STR_FMT(g.v[i]));
+            rc = LK_EPARSE;
+            break;
+        }
+        for (int j = 0; j < i; j++) {
+            if (lk_str_eq(g.v[j], g.v[i])) {
+                if (err)
+                    lk_buf_printf(err, "duplicate extracted label name '%.*s'",
+                                  LK_STR_FMT(g.v[i]));
+                rc = LK_EPARSE;
+                break;
+            }
+        }
+    }
+    if (!rc && named == 0) {
+        if (err)
+            lk_buf_puts(err, "at least one named capture must be supplied");
+        rc = LK_EPARSE;
+    }
+    free(g.v);
+    lk_regex_free(rx);
+    return rc;
 }

@@ -112,7 +112,7 @@ TFI(tfi_js)
             }
         } else {
             uint32_t r;
-            size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+            size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
             if (tu_is_print(r))
                 lk_buf_append(b, s.p + i, w);
             else

@@ -2,15 +2,14 @@
  * width, precision, argument indexes, every verb) and the %v text of a value
  * that {{pipeline}} prints, following fmt/print.go and fmt/format.go,
  * including the error forms %!d(string=x), %!s(MISSING), %!(EXTRA ...),
- * %!(NOVERB), %!(BADWIDTH), %!(BADPREC) and %!v(BADINDEX). Floats follow
- * strconv.FormatFloat: shortest digits for %v/%g (found by rounding to
- * 1..17 digits and checking the round trip), C's correctly rounded printf
- * for explicit precisions. strconv.Quote lives here too. */
+ * %!(NOVERB), %!(BADWIDTH), %!(BADPREC) and %!v(BADINDEX). Floats are
+ * strconv.FormatFloat's (lib/gofloat.h). strconv.Quote lives here too. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/gofloat.h"
 #include "query/template/template_int.h"
 
 static const char ldigits[] = "0123456789abcdefx";
@@ -32,7 +31,7 @@ static void escaped_rune(lk_buf *b, uint32_t r, char quote, bool ascii)
         return;
     }
     if (ascii ? (r < 0x80 && tu_is_print(r)) : tu_is_print(r)) {
-        tu_encode(b, r);
+        lk_utf8_put(b, r);
         return;
     }
     switch (r) {
@@ -73,7 +72,7 @@ void tf_quote(lk_buf *b, lk_str s, bool ascii)
             continue;
         }
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (w == 1 && r == 0xFFFD && c >= 0x80) {
             lk_buf_puts(b, "\\x");
             hexn(b, c, 2);
@@ -100,7 +99,7 @@ static bool can_backquote(lk_str s)
     size_t i = 0;
     while (i < s.len) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (w == 1 && r == 0xFFFD && (unsigned char)s.p[i] >= 0x80)
             return false;
         if (w > 1) {
@@ -116,217 +115,6 @@ static bool can_backquote(lk_str s)
         i += w;
     }
     return true;
-}
-
-/* ---- float formatting (strconv) ---------------------------------------------- */
-
-/* Shortest decimal digits of |f| that read back as f: returns the digit
- * count nd (0 for zero); f = 0.d1d2...dnd x 10^dp. */
-int tf_shortest_digits(double f, char *digits, int *dp)
-{
-    f = fabs(f);
-    if (f == 0) {
-        *dp = 0;
-        return 0;
-    }
-    char buf[48];
-    int p;
-    for (p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof buf, "%.*e", p - 1, f);
-        if (strtod(buf, NULL) == f)
-            break;
-        if (p < 17) {
-            /* the neighbours of the rounded value may be in the interval
-             * when it is asymmetric (a power of two) */
-            char *e = strchr(buf, 'e');
-            int ex = atoi(e + 1);
-            uint64_t m = 0;
-            for (char *q = buf; q < e; q++)
-                if (*q >= '0' && *q <= '9')
-                    m = m * 10 + (uint64_t)(*q - '0');
-            char alt[48];
-            bool found = false;
-            for (int dir = -1; dir <= 1 && !found; dir += 2) {
-                uint64_t mm = m + (uint64_t)(int64_t)dir;
-                char ds[24];
-                int len = snprintf(ds, sizeof ds, "%llu", (unsigned long long)mm);
-                int ex2 = ex + (len - p);
-                snprintf(alt, sizeof alt, "%c.%se%d", ds[0], ds + 1, ex2);
-                if (len >= 1 && strtod(alt, NULL) == f && len <= p)
-                    found = true;
-            }
-            if (found) {
-                snprintf(buf, sizeof buf, "%s", alt);
-                break;
-            }
-        }
-    }
-    int nd = 0, ex = 0;
-    char *e = strchr(buf, 'e');
-    for (char *q = buf; q < e; q++)
-        if (*q >= '0' && *q <= '9')
-            digits[nd++] = *q;
-    ex = atoi(e + 1);
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    *dp = ex + 1;
-    digits[nd] = 0;
-    return nd;
-}
-
-static void fmt_e_digits(lk_buf *b, const char *d, int nd, int dp, int prec, char fmtc)
-{
-    lk_buf_putc(b, nd ? d[0] : '0');
-    if (prec > 0) {
-        lk_buf_putc(b, '.');
-        int i = 1;
-        int m = nd < prec + 1 ? nd : prec + 1;
-        for (; i < m; i++)
-            lk_buf_putc(b, d[i]);
-        for (; i <= prec; i++)
-            lk_buf_putc(b, '0');
-    }
-    lk_buf_putc(b, fmtc);
-    int exp = nd == 0 ? 0 : dp - 1;
-    lk_buf_putc(b, exp < 0 ? '-' : '+');
-    if (exp < 0)
-        exp = -exp;
-    if (exp < 10)
-        lk_buf_printf(b, "0%d", exp);
-    else
-        lk_buf_printf(b, "%d", exp);
-}
-
-static void fmt_f_digits(lk_buf *b, const char *d, int nd, int dp, int prec)
-{
-    if (dp > 0) {
-        int m = nd < dp ? nd : dp;
-        lk_buf_append(b, d, (size_t)m);
-        for (; m < dp; m++)
-            lk_buf_putc(b, '0');
-    } else {
-        lk_buf_putc(b, '0');
-    }
-    if (prec > 0) {
-        lk_buf_putc(b, '.');
-        for (int i = 1; i <= prec; i++) {
-            int j = dp + i - 1;
-            lk_buf_putc(b, (j >= 0 && j < nd) ? d[j] : '0');
-        }
-    }
-}
-
-/* strconv 'b': mantissa p exponent */
-static void fmt_b(lk_buf *b, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, 8);
-    int exp = (int)((bits >> 52) & 0x7FF);
-    uint64_t mant = bits & ((UINT64_C(1) << 52) - 1);
-    if (exp == 0)
-        exp++;
-    else
-        mant |= UINT64_C(1) << 52;
-    exp += -1023 - 52;
-    if (bits >> 63)
-        lk_buf_putc(b, '-');
-    lk_buf_printf(b, "%llup%s%d", (unsigned long long)mant, exp >= 0 ? "+" : "", exp);
-}
-
-/* strconv 'x' / 'X' via C's %a, with Go's two-digit exponent and a
- * normalized mantissa for subnormals. */
-static void fmt_x(lk_buf *b, double v, int prec, char fmtc)
-{
-    double a = fabs(v);
-    if (signbit(v))
-        lk_buf_putc(b, '-');
-    int e2 = 0;
-    double m = a == 0 ? 0 : frexp(a, &e2); /* a = m * 2^e2, m in [0.5,1) */
-    if (a != 0) {
-        m *= 2;
-        e2 -= 1;
-    }
-    /* 13 hex digits hold the whole mantissa: more precision is zeros */
-    int zeros = prec > 13 ? prec - 13 : 0;
-    char tmp[64];
-    if (prec < 0)
-        snprintf(tmp, sizeof tmp, "%a", m);
-    else
-        snprintf(tmp, sizeof tmp, "%.*a", prec - zeros, m);
-    /* tmp is 0x1.8p+0 (or 0x2p+0 after rounding up, 0x0p+0 for zero) */
-    char *pp = strchr(tmp, 'p');
-    int pe = atoi(pp + 1);
-    *pp = 0;
-    int exp = e2 + pe;
-    if (tmp[2] == '2') { /* rounding carried into a new leading digit */
-        tmp[2] = '1';
-        exp++;
-    }
-    for (char *q = tmp; *q; q++)
-        lk_buf_putc(b, fmtc == 'X' ? (char)(*q >= 'a' && *q <= 'z' ? *q - 32 : *q) : *q);
-    for (; zeros > 0; zeros--)
-        lk_buf_putc(b, '0');
-    lk_buf_putc(b, fmtc == 'X' ? 'P' : 'p');
-    lk_buf_putc(b, exp < 0 ? '-' : '+');
-    if (exp < 0)
-        exp = -exp;
-    lk_buf_printf(b, "%02d", exp);
-}
-
-/* strconv.AppendFloat(b, v, fmt, prec, 64) */
-static void format_float(lk_buf *b, double v, char fmtc, int prec)
-{
-    if (isnan(v)) {
-        lk_buf_puts(b, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        lk_buf_puts(b, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (fmtc == 'b') {
-        fmt_b(b, v);
-        return;
-    }
-    if (fmtc == 'x' || fmtc == 'X') {
-        fmt_x(b, v, prec, fmtc);
-        return;
-    }
-    if (prec < 0) {
-        char d[32];
-        int dp;
-        int nd = tf_shortest_digits(v, d, &dp);
-        if (signbit(v))
-            lk_buf_putc(b, '-');
-        switch (fmtc) {
-        case 'e':
-        case 'E':
-            fmt_e_digits(b, d, nd, dp, nd > 0 ? nd - 1 : 0, fmtc);
-            return;
-        case 'f':
-            fmt_f_digits(b, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
-            return;
-        default: {
-            int exp = dp - 1;
-            if (nd == 0)
-                exp = -1; /* zero prints as 0 */
-            if (exp < -4 || exp >= 6) {
-                fmt_e_digits(b, d, nd, dp, nd > 0 ? nd - 1 : 0, fmtc == 'G' ? 'E' : 'e');
-                return;
-            }
-            fmt_f_digits(b, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
-            return;
-        }
-        }
-    }
-    char f[8];
-    snprintf(f, sizeof f, "%%.*%c", fmtc);
-    lk_buf_printf(b, f, prec, v);
-}
-
-void tf_format_float_v(lk_buf *b, double f)
-{
-    format_float(b, f, 'g', -1);
 }
 
 /* ---- the printer (fmt.pp) ------------------------------------------------------ */
@@ -383,7 +171,7 @@ static void pad(pp *p, const char *s, size_t n)
         lk_buf_append(p->b, s, n);
         return;
     }
-    int width = p->wid - (int)tu_count(lk_str_n(s, n));
+    int width = p->wid - (int)lk_utf8_count(lk_str_n(s, n));
     if (!p->minus) {
         write_padding(p, width);
         lk_buf_append(p->b, s, n);
@@ -513,7 +301,7 @@ static void fmt_unicode(pp *p, uint64_t u)
     lk_buf_puts(&t, hex);
     if (p->sharp && u <= 0x10FFFF && tu_is_print((uint32_t)u)) {
         lk_buf_puts(&t, " '");
-        tu_encode(&t, (uint32_t)u);
+        lk_utf8_put(&t, (uint32_t)u);
         lk_buf_putc(&t, '\'');
     }
     bool oz = p->zero;
@@ -527,7 +315,7 @@ static void fmt_c(pp *p, uint64_t c)
 {
     uint32_t r = c > 0x10FFFF ? 0xFFFD : (uint32_t)c;
     lk_buf t = { 0 };
-    tu_encode(&t, r);
+    lk_utf8_put(&t, r);
     pad(p, t.p, t.len);
     lk_buf_free(&t);
 }
@@ -550,7 +338,7 @@ static lk_str truncate_str(pp *p, lk_str s)
             if (--n < 0)
                 return lk_str_n(s.p, i);
             uint32_t r;
-            i += tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+            i += lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         }
     }
     return s;
@@ -624,7 +412,7 @@ static void fmt_float(pp *p, double v, int verb, int prec)
         prec = p->prec;
     lk_buf t = { 0 };
     lk_buf_putc(&t, '+');
-    format_float(&t, v, (char)verb, prec);
+    lk_gofloat_append(&t, v, (char)verb, prec);
     char *num = t.p;
     size_t len = t.len;
     if (num[1] == '-' || num[1] == '+') {
@@ -737,7 +525,7 @@ static void bad_verb(pp *p, int verb)
 {
     p->erroring = true;
     lk_buf_puts(p->b, "%!");
-    tu_encode(p->b, (uint32_t)verb);
+    lk_utf8_put(p->b, (uint32_t)verb);
     lk_buf_putc(p->b, '(');
     const tv *a = p->arg;
     if (a && !is_nil(a)) {
@@ -984,7 +772,7 @@ static void print_value(pp *p, const tv *v, int verb, int depth)
             break;
         }
         lk_buf_puts(p->b, "%!");
-        tu_encode(p->b, (uint32_t)verb);
+        lk_utf8_put(p->b, (uint32_t)verb);
         lk_buf_puts(p->b, "(time.Time=");
         lk_buf_put_str(p->b, lk_buf_str(&s));
         lk_buf_putc(p->b, ')');
@@ -1206,17 +994,17 @@ void tf_sprintf(tx *x, lk_buf *b, lk_str f, const tv *a, int n)
         if ((unsigned char)f.p[i] < 0x80)
             verb = (unsigned char)f.p[i];
         else
-            w = tu_decode((const unsigned char *)f.p + i, end - i, &verb);
+            w = lk_utf8_decode((const unsigned char *)f.p + i, end - i, &verb);
         i += w;
         if (verb == '%') {
             lk_buf_putc(b, '%');
         } else if (!p.good_arg_num) {
             lk_buf_puts(b, "%!");
-            tu_encode(b, verb);
+            lk_utf8_put(b, verb);
             lk_buf_puts(b, "(BADINDEX)");
         } else if (argnum >= n) {
             lk_buf_puts(b, "%!");
-            tu_encode(b, verb);
+            lk_utf8_put(b, verb);
             lk_buf_puts(b, "(MISSING)");
         } else {
             if (verb == 'v') {

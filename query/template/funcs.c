@@ -14,9 +14,12 @@
 #include <string.h>
 
 #include "lib/base64.h"
+#include "lib/bytesize.h"
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/mem.h"
 #include "lib/regex.h"
+#include "lib/timeutil.h"
 #include "query/template/template_int.h"
 
 /* ---- string helpers ------------------------------------------------------- */
@@ -65,8 +68,8 @@ static lk_str str_map(tx *x, lk_str s, rune_map f, void *ctx)
     size_t i = 0;
     while (i < s.len) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
-        tu_encode(x->out, f(r, ctx));
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        lk_utf8_put(x->out, f(r, ctx));
         i += w;
     }
     return tx_sb_end(x, m);
@@ -125,7 +128,7 @@ static bool is_separator(uint32_t r)
     }
     if (tu_is_letter_or_digit(r))
         return false;
-    return tu_is_space(r);
+    return lk_unicode_is_space(r);
 }
 
 static uint32_t map_title(uint32_t r, void *ctx)
@@ -149,7 +152,7 @@ static lk_str replace(tx *x, lk_str s, lk_str old, lk_str new_, long n)
         return s;
     long m = 0;
     if (old.len == 0) {
-        m = (long)tu_count(s) + 1;
+        m = (long)lk_utf8_count(s) + 1;
     } else {
         for (long i = str_find(s, old, 0); i >= 0; i = str_find(s, old, (size_t)i + old.len))
             m++;
@@ -165,7 +168,7 @@ static lk_str replace(tx *x, lk_str s, lk_str old, lk_str new_, long n)
         if (old.len == 0) {
             if (i > 0) {
                 uint32_t r;
-                j += tu_decode((const unsigned char *)s.p + start, s.len - start, &r);
+                j += lk_utf8_decode((const unsigned char *)s.p + start, s.len - start, &r);
             }
         } else {
             j = (size_t)str_find(s, old, start);
@@ -185,7 +188,7 @@ static bool in_cutset(lk_str cut, uint32_t r)
     size_t i = 0;
     while (i < cut.len) {
         uint32_t c;
-        i += tu_decode((const unsigned char *)cut.p + i, cut.len - i, &c);
+        i += lk_utf8_decode((const unsigned char *)cut.p + i, cut.len - i, &c);
         if (c == r)
             return true;
     }
@@ -199,7 +202,7 @@ static lk_str trim_left(lk_str s, lk_str cut)
     size_t i = 0;
     while (i < s.len) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (!in_cutset(cut, r))
             break;
         i += w;
@@ -213,47 +216,13 @@ static lk_str trim_right(lk_str s, lk_str cut)
         return s;
     size_t end = s.len;
     while (end > 0) {
-        /* last rune */
-        size_t st = end - 1;
-        size_t lim = end >= 4 ? end - 4 : 0;
-        while (st > lim && ((unsigned char)s.p[st] & 0xC0) == 0x80)
-            st--;
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + st, end - st, &r);
-        if (st + w != end) {
-            st = end - 1;
-            w = 1;
-            r = 0xFFFD;
-        }
+        size_t w = lk_utf8_decode_last(s.p, end, &r);
         if (!in_cutset(cut, r))
             break;
-        end = st;
+        end -= w;
     }
     return lk_str_n(s.p, end);
-}
-
-static lk_str trim_space(lk_str s)
-{
-    size_t i = 0, end = s.len;
-    while (i < end) {
-        uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, end - i, &r);
-        if (!(tu_is_space(r) && !(w == 1 && r == 0xFFFD)))
-            break;
-        i += w;
-    }
-    while (end > i) {
-        size_t st = end - 1;
-        size_t lim = end >= 4 ? end - 4 : 0;
-        while (st > lim && ((unsigned char)s.p[st] & 0xC0) == 0x80)
-            st--;
-        uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + st, end - st, &r);
-        if (st + w != end || !tu_is_space(r))
-            break;
-        end = st;
-    }
-    return lk_str_n(s.p + i, end - i);
 }
 
 static lk_str trim_prefix(lk_str s, lk_str p)
@@ -353,7 +322,7 @@ static TFI(f_trim_space)
     (void)x;
     (void)n;
     (void)cmd;
-    *res = tv_str(trim_space(a[0].u.s));
+    *res = tv_str(lk_unicode_trim_space(a[0].u.s));
 }
 
 /* ---- regular expressions ------------------------------------------------------ */
@@ -477,7 +446,7 @@ static void expand(lk_buf *b, const tx_regex *re, lk_str repl, lk_str src, const
         size_t ns = j;
         while (j < repl.len) {
             uint32_t r;
-            size_t w = tu_decode((const unsigned char *)repl.p + j, repl.len - j, &r);
+            size_t w = lk_utf8_decode((const unsigned char *)repl.p + j, repl.len - j, &r);
             if (!is_name_rune(r) || (w == 1 && r == 0xFFFD && (unsigned char)repl.p[j] >= 0x80))
                 break;
             j += w;
@@ -540,7 +509,7 @@ static lk_str regex_replace(tx *x, const tx_regex *re, lk_str src, lk_str repl, 
         size_t width = 0;
         if (pos < src.len) {
             uint32_t r;
-            width = tu_decode((const unsigned char *)src.p + pos, src.len - pos, &r);
+            width = lk_utf8_decode((const unsigned char *)src.p + pos, src.len - pos, &r);
         }
         if (pos + width > a1)
             pos += width;
@@ -587,7 +556,7 @@ static TFI(f_count)
                 accept = false;
             if (pos < s.len) {
                 uint32_t r;
-                pos += tu_decode((const unsigned char *)s.p + pos, s.len - pos, &r);
+                pos += lk_utf8_decode((const unsigned char *)s.p + pos, s.len - pos, &r);
             } else {
                 pos = s.len + 1;
             }
@@ -631,17 +600,6 @@ static TFI(f_urlencode)
     *res = tv_str(tx_sb_end(x, m));
 }
 
-static int unhex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static TFI(f_urldecode)
 {
     (void)n;
@@ -649,7 +607,7 @@ static TFI(f_urldecode)
     lk_str s = a[0].u.s;
     for (size_t i = 0; i < s.len;) {
         if (s.p[i] == '%') {
-            if (i + 2 >= s.len || unhex(s.p[i + 1]) < 0 || unhex(s.p[i + 2]) < 0) {
+            if (i + 2 >= s.len || lk_hex_val(s.p[i + 1]) < 0 || lk_hex_val(s.p[i + 2]) < 0) {
                 size_t l = s.len - i > 3 ? 3 : s.len - i;
                 size_t m = tx_sb_begin(x);
                 tf_quote(x->out, lk_str_n(s.p + i, l), false);
@@ -664,7 +622,7 @@ static TFI(f_urldecode)
     size_t m = tx_sb_begin(x);
     for (size_t i = 0; i < s.len;) {
         if (s.p[i] == '%') {
-            lk_buf_putc(x->out, (char)(unhex(s.p[i + 1]) * 16 + unhex(s.p[i + 2])));
+            lk_buf_putc(x->out, (char)(lk_hex_val(s.p[i + 1]) * 16 + lk_hex_val(s.p[i + 2])));
             i += 3;
         } else {
             lk_buf_putc(x->out, s.p[i] == '+' ? ' ' : s.p[i]);
@@ -676,150 +634,13 @@ static TFI(f_urldecode)
 
 /* ---- conversions -------------------------------------------------------------------- */
 
-/* time's quote() for duration errors */
-static void time_quote(lk_buf *b, lk_str s)
-{
-    static const char hex[] = "0123456789abcdef";
-    lk_buf_putc(b, '"');
-    size_t i = 0;
-    while (i < s.len) {
-        uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
-        if (r >= 0x80 || r < ' ') {
-            size_t width = w;
-            if (r == 0xFFFD) {
-                width = 1;
-                if (i + 2 < s.len && memcmp(s.p + i, "\xEF\xBF\xBD", 3) == 0)
-                    width = 3;
-            }
-            for (size_t j = 0; j < width && i + j < s.len; j++) {
-                unsigned char c = (unsigned char)s.p[i + j];
-                lk_buf_puts(b, "\\x");
-                lk_buf_putc(b, hex[c >> 4]);
-                lk_buf_putc(b, hex[c & 15]);
-            }
-            i += width;
-            continue;
-        }
-        if (r == '"' || r == '\\')
-            lk_buf_putc(b, '\\');
-        lk_buf_putc(b, (char)r);
-        i += w;
-    }
-    lk_buf_putc(b, '"');
-}
-
-static _Noreturn void duration_err(tx *x, const char *what, lk_str unit, lk_str orig)
-{
-    size_t m = tx_sb_begin(x);
-    lk_buf_puts(x->out, "time: ");
-    lk_buf_puts(x->out, what);
-    if (unit.p) {
-        time_quote(x->out, unit);
-        lk_buf_puts(x->out, " in duration ");
-    }
-    time_quote(x->out, orig);
-    tx_callerr(x, "%.*s", (int)(x->out->len - m), x->out->p ? x->out->p + m : "");
-}
-
-/* time.ParseDuration(...).Seconds() */
+/* time.ParseDuration(...).Seconds(); Go's error text on failure */
 static double parse_duration(tx *x, lk_str orig)
 {
-    lk_str s = orig;
-    uint64_t d = 0;
-    bool neg = false;
-    lk_str none = { NULL, 0 };
-    if (s.len && (s.p[0] == '-' || s.p[0] == '+')) {
-        neg = s.p[0] == '-';
-        s = str_index_after(s, 1);
-    }
-    if (lk_str_eq_c(s, "0"))
-        return 0;
-    if (s.len == 0)
-        duration_err(x, "invalid duration ", none, orig);
-    while (s.len) {
-        uint64_t v = 0, f = 0;
-        double scale = 1;
-        if (!(s.p[0] == '.' || (s.p[0] >= '0' && s.p[0] <= '9')))
-            duration_err(x, "invalid duration ", none, orig);
-        size_t i = 0;
-        for (; i < s.len && s.p[i] >= '0' && s.p[i] <= '9'; i++) {
-            if (v > ((uint64_t)1 << 63) / 10)
-                duration_err(x, "invalid duration ", none, orig);
-            v = v * 10 + (uint64_t)(s.p[i] - '0');
-            if (v > (uint64_t)1 << 63)
-                duration_err(x, "invalid duration ", none, orig);
-        }
-        bool pre = i > 0;
-        s = str_index_after(s, i);
-        bool post = false;
-        if (s.len && s.p[0] == '.') {
-            s = str_index_after(s, 1);
-            size_t k = 0;
-            bool overflow = false;
-            for (; k < s.len && s.p[k] >= '0' && s.p[k] <= '9'; k++) {
-                if (overflow)
-                    continue;
-                if (f > (((uint64_t)1 << 63) - 1) / 10) {
-                    overflow = true;
-                    continue;
-                }
-                uint64_t y = f * 10 + (uint64_t)(s.p[k] - '0');
-                if (y > (uint64_t)1 << 63) {
-                    overflow = true;
-                    continue;
-                }
-                f = y;
-                scale *= 10;
-            }
-            post = k > 0;
-            s = str_index_after(s, k);
-        }
-        if (!pre && !post)
-            duration_err(x, "invalid duration ", none, orig);
-        size_t u = 0;
-        while (u < s.len && s.p[u] != '.' && !(s.p[u] >= '0' && s.p[u] <= '9'))
-            u++;
-        if (u == 0)
-            duration_err(x, "missing unit in duration ", none, orig);
-        lk_str unit = lk_str_n(s.p, u);
-        s = str_index_after(s, u);
-        uint64_t mult;
-        if (lk_str_eq_c(unit, "ns"))
-            mult = 1;
-        else if (lk_str_eq_c(unit, "us") || lk_str_eq_c(unit, "\xC2\xB5s") ||
-                 lk_str_eq_c(unit, "\xCE\xBCs"))
-            mult = 1000;
-        else if (lk_str_eq_c(unit, "ms"))
-            mult = 1000000;
-        else if (lk_str_eq_c(unit, "s"))
-            mult = 1000000000;
-        else if (lk_str_eq_c(unit, "m"))
-            mult = 60000000000ULL;
-        else if (lk_str_eq_c(unit, "h"))
-            mult = 3600000000000ULL;
-        else
-            duration_err(x, "unknown unit ", unit, orig);
-        if (v > ((uint64_t)1 << 63) / mult)
-            duration_err(x, "invalid duration ", none, orig);
-        v *= mult;
-        if (f > 0) {
-            v += (uint64_t)((double)f * ((double)mult / scale));
-            if (v > (uint64_t)1 << 63)
-                duration_err(x, "invalid duration ", none, orig);
-        }
-        d += v;
-        if (d > (uint64_t)1 << 63)
-            duration_err(x, "invalid duration ", none, orig);
-    }
     int64_t dur;
-    if (neg) {
-        dur = (int64_t)(0 - d);
-    } else {
-        if (d > (uint64_t)INT64_MAX)
-            duration_err(x, "invalid duration ", none, orig);
-        dur = (int64_t)d;
-    }
+    size_t m = tx_sb_begin(x);
+    if (lk_parse_go_duration_err(orig, &dur, x->out) != 0)
+        tx_callerr(x, "%.*s", (int)(x->out->len - m), x->out->p + m);
     int64_t sec = dur / 1000000000, nsec = dur % 1000000000;
     return (double)sec + (double)nsec / 1e9;
 }
@@ -837,16 +658,10 @@ static TFI(f_bytes)
     (void)n;
     (void)cmd;
     lk_str s = a[0].u.s;
-    size_t last = 0;
-    bool comma = false;
-    while (last < s.len && ((s.p[last] >= '0' && s.p[last] <= '9') || s.p[last] == '.' ||
-                            s.p[last] == ',')) {
-        comma |= s.p[last] == ',';
-        last++;
-    }
+    size_t last = lk_bytes_number_len(s);
     size_t m = tx_sb_begin(x);
     for (size_t i = 0; i < last; i++)
-        if (!comma || s.p[i] != ',')
+        if (s.p[i] != ',')
             lk_buf_putc(x->out, s.p[i]);
     lk_str num = tx_sb_end(x, m);
     double f;
@@ -858,31 +673,18 @@ static TFI(f_bytes)
         lk_buf_puts(x->out, rc == -1 ? ": invalid syntax" : ": value out of range");
         tx_callerr(x, "%.*s", (int)(x->out->len - m), x->out->p ? x->out->p + m : "");
     }
-    lk_str extra = trim_space(str_index_after(s, last));
-    static const struct {
-        const char *name;
-        double mult;
-    } table[] = {
-        { "b", 1 }, { "kib", 1024.0 }, { "kb", 1e3 }, { "mib", 1048576.0 }, { "mb", 1e6 },
-        { "gib", 1073741824.0 }, { "gb", 1e9 }, { "tib", 1099511627776.0 }, { "tb", 1e12 },
-        { "pib", 1125899906842624.0 }, { "pb", 1e15 }, { "eib", 1152921504606846976.0 },
-        { "eb", 1e18 }, { "", 1 }, { "ki", 1024.0 }, { "k", 1e3 }, { "mi", 1048576.0 },
-        { "m", 1e6 }, { "gi", 1073741824.0 }, { "g", 1e9 }, { "ti", 1099511627776.0 },
-        { "t", 1e12 }, { "pi", 1125899906842624.0 }, { "p", 1e15 },
-        { "ei", 1152921504606846976.0 }, { "e", 1e18 },
-    };
-    lk_str low = to_lower(x, extra);
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        if (lk_str_eq_c(low, table[i].name)) {
-            f *= table[i].mult;
-            if (f >= 18446744073709551615.0)
-                tx_callerr(x, "too large: %.*s", LK_STR_FMT(s));
-            uint64_t u = f > 0 ? (uint64_t)f : 0;
-            if (isnan(f))
-                u = 0x8000000000000000ULL;
-            *res = tv_float((double)u);
-            return;
-        }
+    /* strings.ToLower(strings.TrimSpace(...)): Unicode, unlike lk_parse_bytes */
+    lk_str low = to_lower(x, lk_unicode_trim_space(str_index_after(s, last)));
+    double mult;
+    if (lk_bytes_unit(low, &mult)) {
+        f *= mult;
+        if (f >= 18446744073709551615.0)
+            tx_callerr(x, "too large: %.*s", LK_STR_FMT(s));
+        uint64_t u = f > 0 ? (uint64_t)f : 0;
+        if (isnan(f))
+            u = 0x8000000000000000ULL;
+        *res = tv_float((double)u);
+        return;
     }
     tx_callerr(x, "unhandled size name: %.*s", LK_STR_FMT(low));
 }
@@ -896,9 +698,9 @@ static lk_str runes_slice(tx *x, lk_str s, size_t from, size_t to)
     size_t i = 0, k = 0;
     while (i < s.len && k < to) {
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)s.p + i, s.len - i, &r);
         if (k >= from)
-            tu_encode(x->out, r);
+            lk_utf8_put(x->out, r);
         i += w;
         k++;
     }
@@ -912,7 +714,7 @@ static void align(tx *x, const tv *a, tv *res, bool right)
 {
     int64_t count = a[0].u.i;
     lk_str src = a[1].u.s;
-    int64_t l = (int64_t)tu_count(src);
+    int64_t l = (int64_t)lk_utf8_count(src);
     if (count < 0 || count == l) {
         *res = tv_str(src);
         return;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hex.h"
 #include "query/template/template_int.h"
 
 #define JSON_MAX_DEPTH 1000
@@ -187,10 +188,8 @@ static bool v_value(jp *j, int depth)
 static int hex4(const char *p)
 {
     int v = 0;
-    for (int k = 0; k < 4; k++) {
-        char h = p[k];
-        v = v * 16 + (h >= '0' && h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-    }
+    for (int k = 0; k < 4; k++)
+        v = v * 16 + lk_hex_val(p[k]);
     return v;
 }
 
@@ -208,7 +207,7 @@ static lk_str d_string(jp *j)
         }
         if (c >= 0x80) {
             uint32_t r;
-            size_t w = tu_decode((const unsigned char *)j->p + e, j->n - e, &r);
+            size_t w = lk_utf8_decode((const unsigned char *)j->p + e, j->n - e, &r);
             if (w == 1 && r == 0xFFFD)
                 plain = false;
             e += w;
@@ -251,7 +250,7 @@ static lk_str d_string(jp *j)
                 } else if (r >= 0xDC00 && r < 0xE000) {
                     r = 0xFFFD;
                 }
-                tu_encode(b, r);
+                lk_utf8_put(b, r);
                 break;
             }
             default: lk_buf_putc(b, esc); break;
@@ -264,9 +263,9 @@ static lk_str d_string(jp *j)
             continue;
         }
         uint32_t r;
-        size_t w = tu_decode((const unsigned char *)j->p + i, e - i, &r);
+        size_t w = lk_utf8_decode((const unsigned char *)j->p + i, e - i, &r);
         if (w == 1 && r == 0xFFFD)
-            tu_encode(b, 0xFFFD);
+            lk_utf8_put(b, 0xFFFD);
         else
             lk_buf_append(b, j->p + i, w);
         i += w;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/gofloat.h"
 #include "lib/mem.h"
 #include "query/template/template_int.h"
 
@@ -557,21 +558,19 @@ typedef struct dec {
     int64_t exp;
 } dec;
 
-int tf_shortest_digits(double f, char *digits, int *dp);
-
 static dec dec_from_float(tx *x, double f)
 {
     if (isnan(f) || isinf(f)) {
         lk_buf b = { 0 };
-        tf_format_float_v(&b, f);
+        lk_gofloat_append(&b, f, 'g', -1);
         char msg[16];
         snprintf(msg, sizeof msg, "%s", b.p);
         lk_buf_free(&b);
         tx_panic(x, "Cannot create a Decimal from %s", msg);
     }
-    char digits[32];
+    char digits[LK_GOFLOAT_DIGITS];
     int dp;
-    int nd = tf_shortest_digits(f, digits, &dp);
+    int nd = lk_gofloat_shortest(f, digits, &dp);
     dec d = { f < 0, { NULL, 0 }, (int64_t)dp - nd };
     big m = big_new(x, 0);
     for (int i = 0; i < nd; i++)

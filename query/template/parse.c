@@ -114,32 +114,18 @@ static int32_t l_next(lexer *l)
         return L_EOF;
     }
     uint32_t r;
-    size_t w = tu_decode((const unsigned char *)l->in + l->pos, l->n - l->pos, &r);
+    size_t w = lk_utf8_decode((const unsigned char *)l->in + l->pos, l->n - l->pos, &r);
     l->pos += w;
     if (r == '\n')
         l->line++;
     return (int32_t)r;
 }
 
-/* Go's utf8.DecodeLastRuneInString width. */
-static size_t last_rune_width(const char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    if ((unsigned char)s[n - 1] < 0x80)
-        return 1;
-    size_t lim = n >= 4 ? n - 4 : 0, start = n - 1;
-    while (start > lim && ((unsigned char)s[start] & 0xC0) == 0x80)
-        start--;
-    uint32_t r;
-    size_t w = tu_decode((const unsigned char *)s + start, n - start, &r);
-    return start + w == n ? w : 1;
-}
-
 static void l_backup(lexer *l)
 {
     if (!l->at_eof && l->pos > 0) {
-        size_t w = last_rune_width(l->in, l->pos);
+        uint32_t r;
+        size_t w = lk_utf8_decode_last(l->in, l->pos, &r);
         l->pos -= w;
         if (w == 1 && l->in[l->pos] == '\n')
             l->line--;
@@ -249,7 +235,7 @@ static void fmt_sharp_u(char *out, size_t cap, int32_t r)
     lk_buf_printf(&b, "U+%04X", (unsigned)r);
     if ((uint32_t)r <= 0x10FFFF && tu_is_print((uint32_t)r)) {
         lk_buf_puts(&b, " '");
-        tu_encode(&b, (uint32_t)r);
+        lk_utf8_put(&b, (uint32_t)r);
         lk_buf_putc(&b, '\'');
     }
     snprintf(out, cap, "%s", b.p);
@@ -694,7 +680,7 @@ static void item_write(lk_buf *b, const item *i)
         size_t off = 0;
         for (int k = 0; k < 10 && off < i->val.len; k++) {
             uint32_t r;
-            off += tu_decode((const unsigned char *)i->val.p + off, i->val.len - off, &r);
+            off += lk_utf8_decode((const unsigned char *)i->val.p + off, i->val.len - off, &r);
         }
         tf_quote(b, lk_str_n(i->val.p, off), false);
         lk_buf_puts(b, "...");
@@ -905,7 +891,7 @@ static int unquote_char(lk_str s, uint32_t *out)
     if (q[0] == '\'')
         return false;
     if (q[0] >= 0x80) {
-        i = tu_decode(q, n, &v);
+        i = lk_utf8_decode(q, n, &v);
     } else if (q[0] != '\\') {
         v = q[0];
         i = 1;
@@ -1401,8 +1387,8 @@ static bool is_empty_tree(const tnode *n)
         size_t i = 0;
         while (i < n->u.text.len) {
             uint32_t r;
-            size_t w = tu_decode((const unsigned char *)n->u.text.p + i, n->u.text.len - i, &r);
-            if (!tu_is_space(r))
+            size_t w = lk_utf8_decode((const unsigned char *)n->u.text.p + i, n->u.text.len - i, &r);
+            if (!lk_unicode_is_space(r))
                 return false;
             i += w;
         }

@@ -11,6 +11,7 @@
 
 #include "lib/regex.h"
 #include "lib/str.h"
+#include "lib/utf8.h"
 #include "query/template/template.h"
 
 /* ---- limits (Go has none of these; they keep one execution bounded) ---- */
@@ -387,17 +388,12 @@ void tf_sprintf(tx *x, lk_buf *b, lk_str format, const tv *a, int n);
 /* fmt.Print of one value (the text of a {{pipeline}}); invalid = "<no value>"
  * is handled by the caller. */
 void tf_print_value(tx *x, lk_buf *b, const tv *v);
-/* strconv.FormatFloat(f, 'g', -1, 64) as %v prints it. */
-void tf_format_float_v(lk_buf *b, double f);
 /* strconv.Quote / QuoteToASCII / QuoteRune. */
 void tf_quote(lk_buf *b, lk_str s, bool ascii);
-/* utf8 helpers (Go's DecodeRune: invalid byte = U+FFFD width 1). */
-size_t tu_decode(const unsigned char *p, size_t n, uint32_t *r);
-void tu_encode(lk_buf *b, uint32_t r);
-size_t tu_count(lk_str s);
+/* Unicode classes and case mappings with Go's answers (UTF-8 itself and
+ * unicode.IsSpace: lib/utf8.h). */
 bool tu_is_print(uint32_t r);
 bool tu_is_letter_or_digit(uint32_t r);
-bool tu_is_space(uint32_t r);
 uint32_t tu_to_upper(uint32_t r);
 uint32_t tu_to_lower(uint32_t r);
 uint32_t tu_to_title(uint32_t r);
@@ -434,9 +430,6 @@ void tt_gostring(lk_buf *b, const tv_time *t);
 tv tt_parse_in_zone(tx *x, lk_str layout, lk_str value, lk_str zone);
 /* Converts to Local (t.In(time.Local)). */
 tv_time tt_in_local(const tv_time *t);
-/* Civil date helpers. */
-void tt_civil(int64_t days, int64_t *y, int *m, int *d);
-int64_t tt_days_from_civil(int64_t y, int m, int d);
 
 /* IANA zone lookup (template_tz.c): 0 when found. For a Unix time, the
  * abbreviation/offset in effect; for local wall time, Go's Date() offset. */

@@ -1,7 +1,7 @@
-/* UTF-8 and Unicode helpers for the template engine with Go's semantics:
- * utf8.DecodeRune (an invalid byte is U+FFFD of width 1), unicode.IsPrint,
- * IsLetter/IsDigit, IsSpace and the simple case mappings of unicode.ToUpper,
- * ToLower and ToTitle. Case mapping and the letter/print classes come from
+/* Unicode helpers for the template engine with Go's semantics:
+ * unicode.IsPrint, IsLetter/IsDigit and the simple case mappings of
+ * unicode.ToUpper, ToLower and ToTitle (UTF-8 itself and unicode.IsSpace
+ * are lib/utf8.h's). Case mapping and the letter/print classes come from
  * glibc's C.UTF-8 locale (towupper_l & co, thread-safe with a locale
  * object), corrected where Go's categories differ (spaces and format
  * characters are not printable, private use is not printable, the Georgian
@@ -28,106 +28,6 @@ static locale_t loc(void)
 {
     pthread_once(&utf8_once, utf8_init);
     return utf8_locale;
-}
-
-size_t tu_decode(const unsigned char *p, size_t n, uint32_t *r)
-{
-    if (n == 0) {
-        *r = 0xFFFD;
-        return 0;
-    }
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    }
-    size_t need;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        v = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        v = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        *r = 0xFFFD;
-        return 1;
-    }
-    if (n < need) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            *r = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    *r = v;
-    return need;
-}
-
-void tu_encode(lk_buf *b, uint32_t r)
-{
-    char s[4];
-    if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-        r = 0xFFFD;
-    if (r < 0x80) {
-        lk_buf_putc(b, (char)r);
-    } else if (r < 0x800) {
-        s[0] = (char)(0xC0 | (r >> 6));
-        s[1] = (char)(0x80 | (r & 0x3F));
-        lk_buf_append(b, s, 2);
-    } else if (r < 0x10000) {
-        s[0] = (char)(0xE0 | (r >> 12));
-        s[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-        s[2] = (char)(0x80 | (r & 0x3F));
-        lk_buf_append(b, s, 3);
-    } else {
-        s[0] = (char)(0xF0 | (r >> 18));
-        s[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-        s[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-        s[3] = (char)(0x80 | (r & 0x3F));
-        lk_buf_append(b, s, 4);
-    }
-}
-
-size_t tu_count(lk_str s)
-{
-    size_t n = 0, i = 0;
-    while (i < s.len) {
-        if ((unsigned char)s.p[i] < 0x80) {
-            i++;
-        } else {
-            uint32_t r;
-            i += tu_decode((const unsigned char *)s.p + i, s.len - i, &r);
-        }
-        n++;
-    }
-    return n;
-}
-
-bool tu_is_space(uint32_t r)
-{
-    switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
-    case 0x205F: case 0x3000:
-        return true;
-    default:
-        return r >= 0x2000 && r <= 0x200A;
-    }
 }
 
 /* Unicode format characters (Cf) and space separators, which Go does not

@@ -24,42 +24,6 @@ static const char *const long_days[] = { "Sunday", "Monday", "Tuesday", "Wednesd
 
 /* ---- calendar --------------------------------------------------------------- */
 
-int64_t tt_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void tt_civil(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static bool is_leap(int64_t y)
-{
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
-static int days_in(int m, int64_t y)
-{
-    static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (m == 2 && is_leap(y))
-        return 29;
-    return dm[m - 1];
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
@@ -79,8 +43,8 @@ static civil to_civil(const tv_time *t)
     int64_t local = t->sec + t->off;
     int64_t days = floor_div(local, 86400);
     int64_t sod = local - days * 86400;
-    tt_civil(days, &c.year, &c.month, &c.day);
-    c.yday = (int)(days - tt_days_from_civil(c.year, 1, 1)) + 1;
+    lk_civil_from_days(days, &c.year, &c.month, &c.day);
+    c.yday = (int)(days - lk_days_from_civil(c.year, 1, 1)) + 1;
     c.wday = (int)(((days + 4) % 7 + 7) % 7);
     c.hour = (int)(sod / 3600);
     c.min = (int)(sod % 3600 / 60);
@@ -597,7 +561,7 @@ static void set_loc(tv_time *t, const ploc *l)
 static tv_time make_date(int64_t year, int month, int day, int hour, int min, int sec, int nsec,
                          const ploc *l)
 {
-    int64_t utime = tt_days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec;
+    int64_t utime = lk_days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec;
     int32_t off;
     lk_str name;
     int64_t start, end;
@@ -1041,10 +1005,10 @@ static bool resolve_date(pstate *s)
             s->month = 1;
         if (s->day < 0)
             s->day = 1;
-        return s->day >= 1 && s->day <= days_in(s->month, s->year);
+        return s->day >= 1 && s->day <= lk_days_in_month(s->year, s->month);
     }
     int d = 0, m = 0, yday = s->yday;
-    if (is_leap(s->year)) {
+    if (lk_is_leap_year(s->year)) {
         if (yday == 31 + 29) {
             m = 2;
             d = 29;
@@ -1065,7 +1029,7 @@ static bool resolve_date(pstate *s)
         return false;
     s->month = m;
     s->day = d;
-    return s->day >= 1 && s->day <= days_in(s->month, s->year);
+    return s->day >= 1 && s->day <= lk_days_in_month(s->year, s->month);
 }
 
 static tv_time fixed_zone_time(tv_time t, int offset, lk_str name)

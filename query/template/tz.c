@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "lib/timeutil.h"
 #include "query/template/template_int.h"
 
 #define TZ_ALPHA INT64_MIN
@@ -341,18 +342,13 @@ static bool tz_rule(const char **s, rule *r)
     return true;
 }
 
-static bool leap(int64_t y)
-{
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
 static int64_t rule_time(int64_t year, const rule *r, int off)
 {
     static const int before[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365 };
     int64_t s = 0;
     if (r->kind == 0) {
         s = (int64_t)(r->day - 1) * 86400;
-        if (leap(year) && r->day >= 60)
+        if (lk_is_leap_year(year) && r->day >= 60)
             s += 86400;
     } else if (r->kind == 1) {
         s = (int64_t)r->day * 86400;
@@ -368,14 +364,14 @@ static int64_t rule_time(int64_t year, const rule *r, int off)
         int64_t d = r->day - dow;
         if (d < 0)
             d += 7;
-        int dim = before[r->mon] - before[r->mon - 1] + (r->mon == 2 && leap(year));
+        int dim = before[r->mon] - before[r->mon - 1] + (r->mon == 2 && lk_is_leap_year(year));
         for (int i = 1; i < r->week; i++) {
             if (d + 7 >= dim)
                 break;
             d += 7;
         }
         d += before[r->mon - 1];
-        if (leap(year) && r->mon > 2)
+        if (lk_is_leap_year(year) && r->mon > 2)
             d++;
         s = d * 86400;
     }
@@ -420,8 +416,8 @@ static bool posix_tz(const char *s, int64_t last_tx, int64_t sec, lk_str *name, 
     int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
     int64_t y;
     int m, d;
-    tt_civil(days, &y, &m, &d);
-    int64_t ystart = tt_days_from_civil(y, 1, 1);
+    lk_civil_from_days(days, &y, &m, &d);
+    int64_t ystart = lk_days_from_civil(y, 1, 1);
     int64_t yday = days - ystart + 1;
     int64_t ysec = (yday - 1) * 86400 + sec % 86400;
     int64_t abs = ystart * 86400;

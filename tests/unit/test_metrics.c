@@ -190,6 +190,19 @@ static void test_format_value(void **state)
     fmt_is(0.30000000000000004, "0.30000000000000004");
 }
 
+/* Bug: a power of two has a rounding interval half as wide below as above,
+ * and the shortest decimal can lie in the wider half only; the sample
+ * formatter took the 17-digit form there (2^-24 = 5.9604644775390625e-08,
+ * Go prints 5.960464477539063e-08). */
+static void test_format_value_power_of_two(void **state)
+{
+    (void)state;
+    fmt_is(0x1p-24, "5.960464477539063e-08");
+    fmt_is(0x1p-44, "5.684341886080802e-14");
+    fmt_is(0x1p89, "6.189700196426902e+26");
+    fmt_is(0x1p-23, "1.1920928955078125e-07"); /* needs all 17 digits */
+}
+
 static void test_process_metrics(void **state)
 {
     (void)state;
@@ -304,6 +317,7 @@ int main(void)
         cmocka_unit_test_teardown(test_func_metrics, teardown),
         cmocka_unit_test_teardown(test_reregister, teardown),
         cmocka_unit_test_teardown(test_format_value, teardown),
+        cmocka_unit_test_teardown(test_format_value_power_of_two, teardown),
         cmocka_unit_test_teardown(test_process_metrics, teardown),
         cmocka_unit_test_teardown(test_concurrency, teardown),
     };

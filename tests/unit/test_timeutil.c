@@ -186,6 +186,72 @@ static void test_go_duration(void **state)
         BAD(lk_parse_go_duration, bad[i], LK_EPARSE);
 }
 
+static void go_duration_error_is(const char *in, int want_rc, const char *want)
+{
+    int64_t got = 0x5555;
+    lk_buf err = { 0 };
+    int rc = lk_parse_go_duration_err(lk_str_c(in), &got, &err);
+    if (rc != want_rc || !err.p || strcmp(err.p, want) != 0)
+        fail_msg("ParseDuration(\"%s\") = rc %d \"%s\", want rc %d \"%s\"", in, rc,
+                 err.p ? err.p : "", want_rc, want);
+    assert_int_equal(got, 0x5555);
+    lk_buf_free(&err);
+}
+
+/* time.ParseDuration's error texts, byte for byte (quote() writes each byte
+ * of a control or non-ASCII rune as \xNN). */
+static void test_go_duration_errors(void **state)
+{
+    (void)state;
+    go_duration_error_is("", LK_EPARSE, "time: invalid duration \"\"");
+    go_duration_error_is("-", LK_EPARSE, "time: invalid duration \"-\"");
+    go_duration_error_is(".s", LK_EPARSE, "time: invalid duration \".s\"");
+    go_duration_error_is("1", LK_EPARSE, "time: missing unit in duration \"1\"");
+    go_duration_error_is("1h2", LK_EPARSE, "time: missing unit in duration \"1h2\"");
+    go_duration_error_is("1d", LK_EPARSE, "time: unknown unit \"d\" in duration \"1d\"");
+    go_duration_error_is("1\xc2\xb5x\t\"", LK_EPARSE,
+                         "time: unknown unit \"\\xc2\\xb5x\\x09\\\"\" in duration "
+                         "\"1\\xc2\\xb5x\\x09\\\"\"");
+    go_duration_error_is("9223372036854775808ns", LK_ERANGE,
+                         "time: invalid duration \"9223372036854775808ns\"");
+    go_duration_error_is("99999999999999999999h", LK_ERANGE,
+                         "time: invalid duration \"99999999999999999999h\"");
+    int64_t got = 0;
+    lk_buf err = { 0 };
+    assert_int_equal(lk_parse_go_duration_err(LK_STR("-1.5h"), &got, &err), 0);
+    assert_int_equal(got, -90 * MIN);
+    assert_int_equal(err.len, 0);
+}
+
+/* Days from 1970-01-01 and back, leap years, month lengths. */
+static void test_calendar(void **state)
+{
+    (void)state;
+    assert_int_equal(lk_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(lk_days_from_civil(1969, 12, 31), -1);
+    assert_int_equal(lk_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(lk_days_from_civil(2024, 2, 29), 19782);
+    assert_int_equal(lk_days_from_civil(1, 1, 1), -719162); /* Go's zero Time */
+    assert_int_equal(lk_days_from_civil(0, 1, 1), -719528);  /* year 0 is a leap year */
+    for (int64_t days = -1000000; days <= 1000000; days += 997) {
+        int64_t y;
+        int m, d;
+        lk_civil_from_days(days, &y, &m, &d);
+        assert_true(m >= 1 && m <= 12 && d >= 1 && d <= lk_days_in_month(y, m));
+        assert_int_equal(lk_days_from_civil(y, m, d), days);
+    }
+    int64_t y;
+    int m, d;
+    lk_civil_from_days(19782, &y, &m, &d);
+    assert_true(y == 2024 && m == 2 && d == 29);
+    assert_true(lk_is_leap_year(2000) && lk_is_leap_year(2024) && lk_is_leap_year(-4));
+    assert_false(lk_is_leap_year(1900) || lk_is_leap_year(2023) || lk_is_leap_year(2100));
+    assert_int_equal(lk_days_in_month(2024, 2), 29);
+    assert_int_equal(lk_days_in_month(2023, 2), 28);
+    assert_int_equal(lk_days_in_month(2023, 4), 30);
+    assert_int_equal(lk_days_in_month(2023, 12), 31);
+}
+
 static void test_duration_either(void **state)
 {
     (void)state;
@@ -350,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_time_param_rfc3339),
         cmocka_unit_test(test_prom_duration),
         cmocka_unit_test(test_go_duration),
+        cmocka_unit_test(test_go_duration_errors),
+        cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_duration_either),
         cmocka_unit_test(test_step),
         cmocka_unit_test(test_format_times),
