@@ -541,6 +541,8 @@ static void warn_bad(sel *s, const char *db)
 {
     if (s->warned++ < 5)
         log_warn("skipping a malformed index entry", "db=%s", db);
+    if (s->out->skipped++ == 0)
+        s->out->skipped_db = db;
 }
 
 /* Keys, and a key's duplicates, come out of LMDB in strictly increasing

@@ -61,12 +61,15 @@ typedef struct idx_result {
     size_t *slots;         /* sid hash -> index + 1 (internal) */
     size_t n_slots;
     lk_arena arena;
+    size_t skipped;        /* index entries skipped as malformed or corrupt */
+    const char *skipped_db; /* the database of the first ("postings", ...) */
 } idx_result;
 
 /* The streams of tenant that match every matcher (nm may be 0) and have a
  * chunk overlapping [from, through] (inclusive), looked up in every period
  * the range touches. With with_chunks each carries those chunks. Index
- * entries that do not parse are skipped with a warning. *out is replaced
+ * entries that do not parse, and the rest of a scan that meets a corrupt
+ * page, are skipped with a warning and counted in out->skipped. *out is replaced
  * (free it with idx_result_free, also after an error). */
 int idx_select(idx *x, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                int64_t through, bool with_chunks, idx_result *out, lk_buf *err);

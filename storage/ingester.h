@@ -167,6 +167,12 @@ typedef struct st_view st_view;
  * (cheap: for labels/series). *out is a malloc'd array of n views. */
 int ing_select(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                int64_t through, bool with_data, st_view ***out, size_t *n);
+/* ing_select for a query: what it could not read (index entries skipped as
+ * corrupt, a failed index read, answered from memory) is recorded in
+ * stats->read_errors (stats may be NULL: only the metric counts it). */
+int ing_select_stats(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                     int64_t through, bool with_data, sto_stats *stats, st_view ***out,
+                     size_t *n);
 void st_views_free(st_view **v, size_t n);
 
 const lk_labels *st_view_labels(const st_view *v);
@@ -179,7 +185,8 @@ uint64_t st_view_fp(const st_view *v);
  * (may be NULL; not thread-safe: one stats per thread). Flushed chunks are
  * read from disk lazily, when the merge reaches their time; a chunk file
  * or block that is missing or corrupt is skipped with a warning (counted in
- * stats->corrupt_blocks). */
+ * stats->corrupt_blocks, and recorded with its reason in
+ * stats->read_errors). */
 sto_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
                       sto_stats *stats);
 

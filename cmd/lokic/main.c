@@ -20,6 +20,7 @@
 #include "lib/metrics.h"
 #include "lokic_version.h"
 #include "storage/ingester.h"
+#include "storage/readerr.h"
 
 /* Snappy-compress WAL record bodies (less disk, some CPU). */
 #ifndef LOKIC_WAL_COMPRESS
@@ -168,6 +169,7 @@ static int run(const lk_config *cfg)
         goto out;
     }
     lk_metrics_register_process();
+    sto_read_errors_register_metric();
     lk_metric_gauge_func("loki_ingester_memory_streams",
                          "The total number of streams in memory.", memory_streams, g);
     lk_metric_gauge_func("loki_ingester_memory_chunks", "The total number of chunks in memory.",
