@@ -50,6 +50,17 @@ lk_str lk_str_trim(lk_str s)
     return s;
 }
 
+int lk_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void lk_buf_reserve(lk_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;

@@ -46,6 +46,8 @@ bool lk_str_has_prefix(lk_str s, lk_str prefix);
 /* Case-insensitive ASCII equality. */
 bool lk_str_eq_nocase(lk_str a, const char *b);
 lk_str lk_str_trim(lk_str s);
+/* The value of a hex digit (either case), -1 for any other character. */
+int lk_hex_digit(char c);
 
 /* A growable byte buffer. Always kept NUL-terminated past len (when p is
  * non-NULL), so p can be handed to C APIs. A zeroed lk_buf is empty. */

@@ -79,6 +79,13 @@ void idx_result_free(idx_result *r);
  * `period`. *deleted (may be NULL) receives the number of keys removed. */
 int idx_drop_before(idx *x, int32_t period, size_t *deleted, lk_buf *err);
 
+/* A cheap consistency check: the first and the last key of each database
+ * are read (under the fault guard, storage/faultguard.h), and *chunk_keys
+ * receives the number of keys of the chunks database (a chunk has one per
+ * period it overlaps, so at least as many as there are chunk files).
+ * LK_ECORRUPT with the database named when a read meets a corrupt page. */
+int idx_check(idx *x, size_t *chunk_keys, lk_buf *err);
+
 /* Keys of one tenant and period in each database (tests, diagnostics). */
 typedef struct idx_counts {
     size_t postings, series, chunks;

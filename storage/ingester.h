@@ -36,7 +36,10 @@ typedef struct ing_opts {
     /* Durable storage; all optional (NULL/0: memory only, no flushing). */
     const char *wal_dir;           /* write-ahead log (NULL: none) */
     const char *chunk_dir;         /* flushed chunk files (NULL: never flush) */
-    const char *index_dir;         /* LMDB index (required with chunk_dir) */
+    const char *index_dir;         /* LMDB index (required with chunk_dir); checked at
+                                      open and rebuilt from the chunk files when missing
+                                      or damaged (storage/reindex.h) */
+    bool rebuild_index;            /* rebuild it at open whatever the check says */
     int64_t chunk_idle_period_ns;  /* idle stream's chunk is flushed (0: 30m) */
     int64_t chunk_retain_period_ns;/* flushed chunks stay in memory this long */
     int64_t retention_period_ns;   /* periods older than this are deleted (0: keep) */

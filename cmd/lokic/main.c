@@ -1,8 +1,9 @@
 /* lokic: flags and config, then create, start, wait for a signal, stop,
  * destroy. Everything else lives in the libraries.
  *
- * Start: open the storage (chunk directory, LMDB index), start the HTTP
- * server (/ready answers 503), replay the WAL, then /ready answers 200.
+ * Start: open the storage (chunk directory, LMDB index, rebuilt from the
+ * chunk files when missing or damaged, or with -index.rebuild), start the
+ * HTTP server (/ready answers 503), replay the WAL, then /ready answers 200.
  * SIGTERM/SIGINT: stop the HTTP server (no new pushes; in-flight ones
  * finish), flush every chunk in memory, delete the WAL, close the index,
  * exit 0 (1 when something could not be flushed: the WAL keeps it). */
@@ -143,7 +144,7 @@ static int load_config(int argc, char **argv, lk_config *cfg, lk_flags *fl)
     return rc;
 }
 
-static int run(const lk_config *cfg)
+static int run(const lk_config *cfg, const lk_flags *fl)
 {
     int rc;
     ing *g = NULL;
@@ -157,6 +158,7 @@ static int run(const lk_config *cfg)
         .wal_dir = cfg->wal_enabled ? cfg->wal_dir : NULL,
         .chunk_dir = cfg->filesystem_directory,
         .index_dir = cfg->active_index_directory,
+        .rebuild_index = fl->index_rebuild,
         .chunk_idle_period_ns = cfg->chunk_idle_period_ns,
         .chunk_retain_period_ns = cfg->chunk_retain_period_ns,
         .retention_period_ns = retention_of(cfg),
@@ -250,7 +252,7 @@ int main(int argc, char **argv)
         fputs(y.p ? y.p : "", stderr);
         lk_buf_free(&y);
     }
-    int rc = run(&cfg);
+    int rc = run(&cfg, &fl);
     config_free(&cfg);
     return rc == LK_OK ? 0 : 1;
 }

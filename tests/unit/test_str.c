@@ -20,6 +20,9 @@ static void test_str_cmp(void **state)
     lk_str t = lk_str_trim(LK_STR("  x y\t\n"));
     assert_int_equal(t.len, 3);
     assert_true(lk_str_has_prefix(LK_STR("application/json; charset"), LK_STR("application/json")));
+    assert_int_equal(lk_hex_digit('0') + lk_hex_digit('a') + lk_hex_digit('F'), 0 + 10 + 15);
+    assert_int_equal(lk_hex_digit('g'), -1);
+    assert_int_equal(lk_hex_digit('/'), -1);
 }
 
 static void test_buf(void **state)
