@@ -4,7 +4,9 @@
  *   instant:      "vector", [{"metric":{...},"value":[<sec>,"<v>"]}], or
  *                 "scalar", [<sec>,"<v>"]
  * Times are model.Time.String() (seconds, up to 3 decimals), values Go's
- * strconv.FormatFloat(v, 'f', -1, 64) ("NaN", "+Inf", "-Inf"). */
+ * strconv.FormatFloat(v, 'f', -1, 64) ("NaN", "+Inf", "-Inf"). A query that
+ * could not read everything answers with Loki 3's "warnings" beside "status". */
+
 #include "api/query_exec.h"
 #include "api/resp.h"
 #include "api/state.h"
@@ -91,6 +93,7 @@ static void write_response(lk_buf *out, const lm_result *r, bool instant, int64_
     jw_obj_open(&w);
     jw_key(&w, "status");
     jw_cstr(&w, "success");
+    api_write_warnings(&w, &r->stats);
     jw_key(&w, "data");
     jw_obj_open(&w);
     jw_key(&w, "resultType");

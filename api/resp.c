@@ -1,4 +1,5 @@
-/* Loki's JSON response shapes for query results. */
+/* Loki's JSON response shapes for query results (with Loki 3's "warnings"
+ * when a query could not read everything it should have). */
 #include "api/resp.h"
 
 #include "lib/timeutil.h"
@@ -108,6 +109,22 @@ void api_write_stats(jw *w, const api_query_stats *s)
     jw_obj_close(w);
 }
 
+void api_write_warnings(jw *w, const sto_stats *s)
+{
+    if (!s || !sto_read_errors_any(&s->read_errors))
+        return;
+    lk_buf msg = { 0 };
+    jw_key(w, "warnings");
+    jw_arr_open(w);
+    for (int r = 0; r < STO_READ_N; r++) {
+        lk_buf_reset(&msg);
+        if (sto_read_warning(&s->read_errors, (sto_read_reason)r, &msg))
+            jw_str(w, lk_buf_str(&msg));
+    }
+    jw_arr_close(w);
+    lk_buf_free(&msg);
+}
+
 void api_write_labels(jw *w, const lk_labels *l)
 {
     jw_obj_open(w);
@@ -166,6 +183,7 @@ void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exe
     jw_obj_open(&w);
     jw_key(&w, "status");
     jw_cstr(&w, "success");
+    api_write_warnings(&w, &r->stats);
     jw_key(&w, "data");
     jw_obj_open(&w);
     jw_key(&w, "resultType");

@@ -18,9 +18,14 @@ typedef struct api_query_stats {
 /* "stats": {...} with every key Loki 2.9 sends (summary, querier, ingester,
  * cache, index). */
 void api_write_stats(jw *w, const api_query_stats *s);
+/* "warnings": ["..."] — one message per reason something the query should
+ * have read was skipped (storage/readerr.h) — as Loki 3 places it, between
+ * "status" and "data" of a v1 query answer; nothing when all was read. */
+void api_write_warnings(jw *w, const sto_stats *s);
 /* {"name":"value",...} */
 void api_write_labels(jw *w, const lk_labels *l);
-/* {"status":"success","data":{"resultType":"streams","result":[...],"stats":{...}}};
+/* {"status":"success","data":{"resultType":"streams","result":[...],"stats":{...}}}
+ * ("warnings" after "status" when the query could not read everything);
  * a categorized result (categorize-labels) adds "encodingFlags" and writes
  * each value as a 3-tuple with its structured metadata and parsed labels. */
 void api_write_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns);

@@ -99,14 +99,16 @@ int config_load_file(lk_config *c, const char *path, bool expand_env, lk_buf *er
 extern const char config_embedded_default[];
 /* Command-line parsing: -config.file=F / -config.file F, -config.expand-env,
  * -server.http-listen-port, -server.http-listen-address, -log.level,
- * -print-config-stderr, -version, -help (and -h, --flag forms). Flags
- * override the file. Returns LK_OK, or LK_EINVAL with a message. */
+ * -index.rebuild, -print-config-stderr, -version, -help (and -h, --flag
+ * forms). Flags override the file. Returns LK_OK, or LK_EINVAL with a
+ * message. */
 typedef struct lk_flags {
     const char *config_file;
     bool expand_env;
     bool print_config_stderr;
     bool version;
     bool help;
+    bool index_rebuild;     /* rebuild the index from the chunk files at start */
     /* overrides; <0 / NULL when not given */
     int http_listen_port;
     const char *http_listen_address;

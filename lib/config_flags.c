@@ -30,6 +30,9 @@ static const flag_def flag_defs[] = {
     { "config.file", FLAG_STRING, FO(config_file), NULL,
       "yaml file to load (default: the built-in configuration)" },
     { "help", FLAG_BOOL, FO(help), NULL, "Print basic help." },
+    { "index.rebuild", FLAG_BOOL, FO(index_rebuild), NULL,
+      "Rebuild the index from the chunk files at start, before becoming ready (it is rebuilt "
+      "without the flag when missing or damaged)." },
     { "log.level", FLAG_STRING, FO(log_level), "info",
       "Only log messages with the given severity or above. Valid levels: [debug, info, warn, "
       "error]" },

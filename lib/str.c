@@ -50,6 +50,7 @@ lk_str lk_str_trim(lk_str s)
     return s;
 }
 
+
 void lk_buf_reserve(lk_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;

@@ -271,8 +271,9 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
     logql_streams r = { .categorized = q->categorize };
     st_view **views = NULL;
     size_t n_views = 0;
-    int rc = ing_select(g, q->tenant, q->matchers, q->n_matchers, q->start,
-                        q->end > q->start ? q->end - 1 : q->start, true, &views, &n_views);
+    int rc = ing_select_stats(g, q->tenant, q->matchers, q->n_matchers, q->start,
+                              q->end > q->start ? q->end - 1 : q->start, true, &r.stats, &views,
+                              &n_views);
     if (rc)
         return rc;
     if (n_views > 1)

@@ -188,6 +188,24 @@ typedef void (*chk_release_fn)(void *ctx, const void *p, size_t n);
 int chk_file_decode(const void *p, size_t n, chk_release_fn release, void *ctx,
                     chk_chunk **out, lk_buf *canonical, uint64_t *fp, lk_buf *err);
 
+/* What a chunk file's header says, for indexing it without decoding it. */
+typedef struct chk_file_info {
+    uint64_t fp;
+    int64_t mint, maxt;
+    uint32_t entries;
+    uint32_t crc;          /* the footer CRC (chk_file_crc) */
+    lk_str canonical;      /* the stream's labels, into the file's bytes */
+} chk_file_info;
+
+/* The header of a valid chunk file: the checks of chk_file_decode (header,
+ * block index and footer; the payloads are not read), with its errors. */
+int chk_file_info_get(const void *p, size_t n, chk_file_info *out, lk_buf *err);
+/* The header of a file that fails those checks, read as far as it can be:
+ * the magic and the labels' bounds only, so every field may be wrong (the
+ * caller checks the labels against what else it knows). LK_ECORRUPT when
+ * not even that much is there. */
+int chk_file_info_peek(const void *p, size_t n, chk_file_info *out);
+
 /* Verifies every block's CRC. LK_ECORRUPT naming each bad block
  * ("block 2 of 5: checksum mismatch") in *err; *n_bad (may be NULL) counts
  * them. */

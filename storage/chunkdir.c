@@ -1,5 +1,6 @@
 /* The chunk directory (storage/chunkdir.h): paths, durable writes, mapped
- * reads and retention by period directory. */
+ * reads, scanning (names parsed back into references) and retention by
+ * period directory. */
 #define _GNU_SOURCE
 #include "storage/chunkdir.h"
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "storage/fsutil.h"
@@ -213,7 +215,53 @@ out:
     return rc;
 }
 
-/* ---- retention */
+int cdir_read_info(const cdir_entry *e, chk_file_info *info, lk_buf *canonical, uint64_t *size,
+                   bool *damaged, lk_buf *err)
+{
+    int rc = 0;
+    void *m = MAP_FAILED;
+    size_t n = 0;
+    int fd = open(e->path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        rc = errno == ENOENT ? LK_ENOTFOUND : LK_EIO;
+        if (err)
+            lk_buf_printf(err, "%s(\"%s\") failed: %s", fd < 0 ? "open" : "fstat", e->path,
+                          strerror(errno));
+        goto out;
+    }
+    n = (size_t)sb.st_size;
+    if (n && (m = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        rc = LK_EIO;
+        if (err)
+            lk_buf_printf(err, "mmap(\"%s\") failed: %s", e->path, strerror(errno));
+        goto out;
+    }
+    chk_file_info fi;
+    bool bad = n == 0 || chk_file_info_get(m, n, &fi, err) != 0;
+    if (bad && (n == 0 || chk_file_info_peek(m, n, &fi) != 0)) {
+        rc = LK_ECORRUPT;
+        if (err && n == 0)
+            lk_buf_printf(err, "chunk file \"%s\" is empty", e->path);
+        else if (err)
+            lk_buf_printf(err, " (file \"%s\")", e->path);
+        goto out;
+    }
+    lk_buf_reset(canonical);
+    lk_buf_put_str(canonical, fi.canonical);
+    fi.canonical = lk_buf_str(canonical);
+    *info = fi;
+    *size = n;
+    *damaged = bad;
+out:
+    if (m != MAP_FAILED)
+        munmap(m, n);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* ---- names */
 
 static bool parse_period(const char *s, int32_t *out)
 {
@@ -225,6 +273,154 @@ static bool parse_period(const char *s, int32_t *out)
     *out = (int32_t)v;
     return true;
 }
+
+/* n hex digits at s (lowercase only when lower) into *v. */
+static bool parse_hex(const char *s, int n, bool lower, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < n; i++) {
+        int d = lk_hex_val((unsigned char)s[i]);
+        if (d < 0 || (lower && s[i] >= 'A' && s[i] <= 'F'))
+            return false;
+        x = x << 4 | (uint64_t)d;
+    }
+    *v = x;
+    return true;
+}
+
+/* The tenant a directory name encodes (put_tenant's inverse); false for a
+ * name put_tenant does not write. */
+static bool parse_tenant(const char *name, lk_buf *out)
+{
+    lk_buf_reset(out);
+    if (strcmp(name, "%00") == 0) /* the empty tenant */
+        return true;
+    for (const char *p = name; *p; p++) {
+        uint64_t c;
+        if (*p != '%') {
+            if (!plain_byte((unsigned char)*p))
+                return false;
+            lk_buf_putc(out, *p);
+        } else if (p[1] && p[2] && parse_hex(p + 1, 2, false, &c)) {
+            lk_buf_putc(out, (char)c);
+            p += 2;
+        } else {
+            return false;
+        }
+    }
+    lk_buf reenc = { 0 }; /* one spelling per tenant: "%2e" is not "." */
+    put_tenant(&reenc, lk_buf_str(out));
+    bool same = strcmp(reenc.p ? reenc.p : "", name) == 0;
+    lk_buf_free(&reenc);
+    return same;
+}
+
+/* A chunk file name (put_name's format) into the reference's sid, from,
+ * through and crc. */
+static bool parse_name(const char *name, chk_ref *r)
+{
+    static const int widths[5] = { 16, 16, 16, 16, 8 };
+    uint64_t v[5];
+    const char *p = name;
+    for (int i = 0; i < 5; i++) {
+        if (!parse_hex(p, widths[i], true, &v[i]))
+            return false;
+        p += widths[i];
+        if (*p++ != (i < 4 ? '-' : '.'))
+            return false;
+    }
+    if (strcmp(p, "lkc") != 0)
+        return false;
+    *r = (chk_ref){ .sid = { v[0], v[1] }, .from = (int64_t)v[2], .through = (int64_t)v[3],
+                    .crc = (uint32_t)v[4] };
+    return true;
+}
+
+/* ---- scanning */
+
+typedef struct scan {
+    const cdir *d;
+    cdir_scan_fn fn;
+    void *ctx;
+    cdir_entry e;
+    lk_buf tenant, dir, path;
+    size_t foreign;
+} scan;
+
+/* The chunk files of one period directory (s->dir). */
+static int scan_period(scan *s, int32_t period)
+{
+    fs_names files;
+    int rc = fs_list(s->dir.p, &files, NULL);
+    if (rc != 0) {
+        s->foreign++; /* not a directory */
+        return 0;
+    }
+    for (size_t i = 0; rc == 0 && i < files.n; i++) {
+        if (!parse_name(files.v[i], &s->e.ref)) {
+            s->foreign++;
+            continue;
+        }
+        lk_buf_reset(&s->path);
+        lk_buf_printf(&s->path, "%s/%s", s->dir.p, files.v[i]);
+        s->e.period = period;
+        s->e.path = s->path.p;
+        rc = s->fn(s->ctx, &s->e);
+    }
+    fs_names_free(&files);
+    return rc;
+}
+
+static int scan_tenant(scan *s, const char *name)
+{
+    fs_names periods;
+    lk_buf tdir = { 0 };
+    lk_buf_printf(&tdir, "%s/%s", s->d->root, name);
+    int rc = fs_list(tdir.p, &periods, NULL);
+    if (rc != 0) {
+        s->foreign++;
+        rc = 0;
+    }
+    s->e.tenant = lk_buf_str(&s->tenant);
+    for (size_t j = 0; rc == 0 && j < periods.n; j++) {
+        int32_t p;
+        if (!parse_period(periods.v[j], &p)) {
+            s->foreign++;
+            continue;
+        }
+        lk_buf_reset(&s->dir);
+        lk_buf_printf(&s->dir, "%s/%s", tdir.p, periods.v[j]);
+        rc = scan_period(s, p);
+    }
+    fs_names_free(&periods);
+    lk_buf_free(&tdir);
+    return rc;
+}
+
+int cdir_scan(const cdir *d, cdir_scan_fn fn, void *ctx, size_t *foreign, lk_buf *err)
+{
+    scan s = { .d = d, .fn = fn, .ctx = ctx };
+    fs_names tenants;
+    int rc = fs_list(d->root, &tenants, err);
+    for (size_t i = 0; rc == 0 && i < tenants.n; i++) {
+        if (strcmp(tenants.v[i], STAGING) == 0)
+            continue;
+        if (!parse_tenant(tenants.v[i], &s.tenant)) {
+            s.foreign++;
+            continue;
+        }
+        rc = scan_tenant(&s, tenants.v[i]);
+    }
+    if (rc == 0 && foreign)
+        *foreign = s.foreign;
+    fs_names_free(&tenants);
+    lk_buf_free(&s.tenant);
+    lk_buf_free(&s.dir);
+    lk_buf_free(&s.path);
+    return rc;
+}
+
+/* ---- retention */
 
 int cdir_drop_before(cdir *d, int32_t period, size_t *removed, lk_buf *err)
 {

@@ -62,6 +62,33 @@ int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err);
 int cdir_read(const cdir *d, lk_str tenant, const chk_ref *r, lk_str canonical, chk_chunk **out,
               lk_buf *err);
 
+/* A chunk file found by cdir_scan. */
+typedef struct cdir_entry {
+    lk_str tenant;   /* decoded from its directory name */
+    int32_t period;  /* of its directory */
+    chk_ref ref;     /* sid, from, through and crc from its name; size and
+                        entries 0 */
+    const char *path;
+} cdir_entry;
+/* Called for each chunk file; a non-zero return stops the scan with it. */
+typedef int (*cdir_scan_fn)(void *ctx, const cdir_entry *e);
+
+/* Calls fn for every chunk file (directory listings only: no file is
+ * opened). Names that are not a tenant, a period or a chunk file name in
+ * their place (temporary files, anything else) are left alone and counted
+ * in *foreign (may be NULL); the staging directory is not visited. LK_EIO
+ * when the root cannot be listed, else what fn returned. */
+int cdir_scan(const cdir *d, cdir_scan_fn fn, void *ctx, size_t *foreign, lk_buf *err);
+
+/* What indexing the chunk file e needs without decoding it: its header
+ * (chk_file_info_get), and its size. A file that fails the header, index
+ * or footer checks is still read as far as chk_file_info_peek can: *damaged
+ * is then set and *err says why. info->canonical is copied into
+ * *canonical (replaced). LK_ENOTFOUND or LK_EIO when it cannot be opened
+ * or mapped; LK_ECORRUPT when not even its header can be read. */
+int cdir_read_info(const cdir_entry *e, chk_file_info *info, lk_buf *canonical, uint64_t *size,
+                   bool *damaged, lk_buf *err);
+
 /* Retention: removes every tenant's period directories below `period`.
  * *removed (may be NULL) counts the directories removed. */
 int cdir_drop_before(cdir *d, int32_t period, size_t *removed, lk_buf *err);

@@ -56,6 +56,7 @@
 #include "lib/mem.h"
 #include "storage/chunk.h"
 #include "storage/chunk_int.h"
+#include "storage/chunkref.h"
 #include "storage/codec.h"
 
 #define FILE_MAGIC "LKCH"
@@ -303,6 +304,39 @@ int chk_file_decode(const void *p, size_t n, chk_release_fn release, void *ctx,
     if (fp)
         *fp = codec_get_le64(v.p + 8);
     *out = c;
+    return 0;
+}
+
+/* The fixed header fields and labels (in bounds, nothing else checked). */
+static void get_info(const file_view *v, chk_file_info *out)
+{
+    const uint8_t *p = v->p;
+    out->fp = codec_get_le64(p + 8);
+    out->mint = (int64_t)codec_get_le64(p + 16);
+    out->maxt = (int64_t)codec_get_le64(p + 24);
+    out->entries = codec_get_le32(p + 32);
+    out->canonical = lk_str_n((const char *)p + HDR_FIXED, v->hdr_len - HDR_FIXED);
+    out->crc = chk_file_crc(lk_str_n((const char *)p, v->n));
+}
+
+int chk_file_info_get(const void *p, size_t n, chk_file_info *out, lk_buf *err)
+{
+    file_view v = { .p = p, .n = n };
+    int rc = validate(&v, err);
+    if (rc == 0)
+        get_info(&v, out);
+    return rc;
+}
+
+int chk_file_info_peek(const void *p, size_t n, chk_file_info *out)
+{
+    file_view v = { .p = p, .n = n };
+    if (n < HDR_FIXED || memcmp(p, FILE_MAGIC, 4) != 0)
+        return LK_ECORRUPT;
+    v.hdr_len = HDR_FIXED + (size_t)codec_get_le32(v.p + 40);
+    if (v.hdr_len > n)
+        return LK_ECORRUPT;
+    get_info(&v, out);
     return 0;
 }
 

@@ -541,6 +541,8 @@ static void warn_bad(sel *s, const char *db)
 {
     if (s->warned++ < 5)
         log_warn("skipping a malformed index entry", "db=%s", db);
+    if (s->out->skipped++ == 0)
+        s->out->skipped_db = db;
 }
 
 /* Keys, and a key's duplicates, come out of LMDB in strictly increasing
@@ -1037,6 +1039,53 @@ int idx_drop_before(idx *x, int32_t period, size_t *deleted, lk_buf *err)
         *deleted = n;
     if (m != 0)
         return lmdb_fail(err, "deleting old periods", m);
+    return 0;
+}
+
+/* ---- checking */
+
+/* Reads the first and the last key of db (guarded). */
+static int check_ends(MDB_txn *txn, MDB_dbi db, mapb b)
+{
+    MDB_cursor *c = NULL;
+    int m = mdb_cursor_open(txn, db, &c);
+    static const MDB_cursor_op ops[2] = { MDB_FIRST, MDB_LAST };
+    for (int i = 0; m == 0 && i < 2; i++) {
+        MDB_val key = { 0, NULL }, data;
+        m = cursor_get(b, c, &key, &data, ops[i]);
+        if (m == MDB_NOTFOUND)
+            m = 0;
+    }
+    if (c)
+        mdb_cursor_close(c);
+    return m;
+}
+
+int idx_check(idx *x, size_t *chunk_keys, lk_buf *err)
+{
+    MDB_txn *txn;
+    int m = mdb_txn_begin(x->env, NULL, MDB_RDONLY, &txn);
+    if (m != 0)
+        return lmdb_fail(err, "starting a read transaction", m);
+    mapb b = map_bounds(x);
+    const MDB_dbi dbs[3] = { x->postings, x->series, x->chunks };
+    static const char *const names[3] = { "postings", "series", "chunks" };
+    int i = 0;
+    for (; m == 0 && i < 3; i++)
+        m = check_ends(txn, dbs[i], b);
+    MDB_stat st;
+    if (m == 0)
+        m = mdb_stat(txn, x->chunks, &st);
+    mdb_txn_abort(txn);
+    if (m == MDB_CORRUPTED || m == MDB_PAGE_NOTFOUND) {
+        if (err)
+            lk_buf_printf(err, "index: the %s database is corrupt: %s", names[i - 1],
+                          mdb_strerror(m));
+        return LK_ECORRUPT;
+    }
+    if (m != 0)
+        return lmdb_fail(err, "checking", m);
+    *chunk_keys = st.ms_entries;
     return 0;
 }
 

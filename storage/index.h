@@ -61,12 +61,15 @@ typedef struct idx_result {
     size_t *slots;         /* sid hash -> index + 1 (internal) */
     size_t n_slots;
     lk_arena arena;
+    size_t skipped;        /* index entries skipped as malformed or corrupt */
+    const char *skipped_db; /* the database of the first ("postings", ...) */
 } idx_result;
 
 /* The streams of tenant that match every matcher (nm may be 0) and have a
  * chunk overlapping [from, through] (inclusive), looked up in every period
  * the range touches. With with_chunks each carries those chunks. Index
- * entries that do not parse are skipped with a warning. *out is replaced
+ * entries that do not parse, and the rest of a scan that meets a corrupt
+ * page, are skipped with a warning and counted in out->skipped. *out is replaced
  * (free it with idx_result_free, also after an error). */
 int idx_select(idx *x, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                int64_t through, bool with_chunks, idx_result *out, lk_buf *err);
@@ -75,6 +78,13 @@ void idx_result_free(idx_result *r);
 /* Retention: deletes every key, of every tenant, in periods below
  * `period`. *deleted (may be NULL) receives the number of keys removed. */
 int idx_drop_before(idx *x, int32_t period, size_t *deleted, lk_buf *err);
+
+/* A cheap consistency check: the first and the last key of each database
+ * are read (under the fault guard, storage/faultguard.h), and *chunk_keys
+ * receives the number of keys of the chunks database (a chunk has one per
+ * period it overlaps, so at least as many as there are chunk files).
+ * LK_ECORRUPT with the database named when a read meets a corrupt page. */
+int idx_check(idx *x, size_t *chunk_keys, lk_buf *err);
 
 /* Keys of one tenant and period in each database (tests, diagnostics). */
 typedef struct idx_counts {

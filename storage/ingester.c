@@ -27,6 +27,7 @@
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 #include "storage/ing_int.h"
+#include "storage/reindex.h"
 #include "storage/stream.h"
 
 #define DEFAULT_BLOCK_SIZE (256 * 1024)
@@ -68,7 +69,8 @@ static int open_storage(ing *g, const ing_opts *o, lk_buf *err)
             return LK_EINVAL;
         }
         if ((rc = cdir_open(o->chunk_dir, &g->dir, err)) != 0 ||
-            (rc = idx_open(o->index_dir, &g->index, err)) != 0)
+            (rc = idx_open_checked(o->index_dir, g->dir, o->rebuild_index, &g->index,
+                                   err)) != 0)
             return rc;
     }
     if (o->wal_dir)

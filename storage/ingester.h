@@ -36,7 +36,10 @@ typedef struct ing_opts {
     /* Durable storage; all optional (NULL/0: memory only, no flushing). */
     const char *wal_dir;           /* write-ahead log (NULL: none) */
     const char *chunk_dir;         /* flushed chunk files (NULL: never flush) */
-    const char *index_dir;         /* LMDB index (required with chunk_dir) */
+    const char *index_dir;         /* LMDB index (required with chunk_dir); checked at
+                                      open and rebuilt from the chunk files when missing
+                                      or damaged (storage/reindex.h) */
+    bool rebuild_index;            /* rebuild it at open whatever the check says */
     int64_t chunk_idle_period_ns;  /* idle stream's chunk is flushed (0: 30m) */
     int64_t chunk_retain_period_ns;/* flushed chunks stay in memory this long */
     int64_t retention_period_ns;   /* periods older than this are deleted (0: keep) */
@@ -167,6 +170,12 @@ typedef struct st_view st_view;
  * (cheap: for labels/series). *out is a malloc'd array of n views. */
 int ing_select(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                int64_t through, bool with_data, st_view ***out, size_t *n);
+/* ing_select for a query: what it could not read (index entries skipped as
+ * corrupt, a failed index read, answered from memory) is recorded in
+ * stats->read_errors (stats may be NULL: only the metric counts it). */
+int ing_select_stats(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                     int64_t through, bool with_data, sto_stats *stats, st_view ***out,
+                     size_t *n);
 void st_views_free(st_view **v, size_t n);
 
 const lk_labels *st_view_labels(const st_view *v);
@@ -179,7 +188,8 @@ uint64_t st_view_fp(const st_view *v);
  * (may be NULL; not thread-safe: one stats per thread). Flushed chunks are
  * read from disk lazily, when the merge reaches their time; a chunk file
  * or block that is missing or corrupt is skipped with a warning (counted in
- * stats->corrupt_blocks). */
+ * stats->corrupt_blocks, and recorded with its reason in
+ * stats->read_errors). */
 sto_iter *st_view_iter(const st_view *v, int64_t from, int64_t through, bool backward,
                       sto_stats *stats);
 

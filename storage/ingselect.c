@@ -8,7 +8,8 @@
  * it was flushed after the snapshot, read twice, in which case the view
  * iterator merges the identical entries. Read the other way round, a chunk
  * could be missed by both. A failing index read is logged and the answer
- * comes from memory. */
+ * comes from memory; it and the index entries skipped as corrupt are
+ * recorded in the caller's read errors (storage/readerr.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "storage/ing_int.h"
+#include "storage/readerr.h"
 
 typedef struct mem_match {
     st_stream *s;
@@ -99,21 +101,40 @@ static mem_match *select_memory(ing *g, lk_str tenant, const lk_matcher *ms, siz
     return m;
 }
 
+/* The index's streams, with what it could not read recorded in *re. */
+static void select_index(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                         int64_t through, bool with_data, idx_result *res, sto_read_errors *re)
+{
+    lk_buf err = { 0 };
+    if (idx_select(g->index, tenant, ms, nm, from, through, with_data, res, &err) != 0) {
+        log_warn("reading the index failed; answering from memory", "err=\"%s\"",
+                 err.p ? err.p : "");
+        sto_read_error(re, STO_READ_INDEX_FAILED, 1, "%s; answered from memory only",
+                       err.p ? err.p : "index read failed");
+    }
+    sto_read_error(re, STO_READ_INDEX_CORRUPT, (int64_t)res->skipped,
+                   "a malformed entry in the index's %s database",
+                   res->skipped_db ? res->skipped_db : "");
+    lk_buf_free(&err);
+}
+
 int ing_select(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                int64_t through, bool with_data, st_view ***out, size_t *n)
+{
+    return ing_select_stats(g, tenant, ms, nm, from, through, with_data, NULL, out, n);
+}
+
+int ing_select_stats(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                     int64_t through, bool with_data, sto_stats *stats, st_view ***out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     size_t nmem;
     mem_match *mem = select_memory(g, tenant, ms, nm, from, through, with_data, &nmem);
     idx_result res = { 0 };
-    if (g->index && from <= through) {
-        lk_buf err = { 0 };
-        if (idx_select(g->index, tenant, ms, nm, from, through, with_data, &res, &err) != 0)
-            log_warn("reading the index failed; answering from memory", "err=\"%s\"",
-                     err.p ? err.p : "");
-        lk_buf_free(&err);
-    }
+    if (g->index && from <= through)
+        select_index(g, tenant, ms, nm, from, through, with_data, &res,
+                     stats ? &stats->read_errors : NULL);
     if (nmem > 1)
         qsort(mem, nmem, sizeof(*mem), match_cmp);
     st_view **views = lk_malloc((nmem + res.n + 1) * sizeof(*views));

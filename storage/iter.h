@@ -9,6 +9,7 @@
 
 #include "lib/labels.h"
 #include "lib/str.h"
+#include "storage/readerr.h"
 
 typedef struct lk_entry {
     int64_t ts;           /* Unix ns */
@@ -27,6 +28,7 @@ typedef struct sto_stats {
     int64_t blocks_skipped;                           /* blocks never decompressed */
     int64_t duplicates;                               /* identical entries merged */
     int64_t corrupt_blocks;                           /* blocks skipped as corrupt */
+    sto_read_errors read_errors;                      /* what could not be read, why */
 } sto_stats;
 
 typedef struct sto_iter sto_iter;

@@ -19,8 +19,9 @@
  * sequentially (a heap of one); overlapping ones (out-of-order writes) are
  * merged through the heap. Blocks outside [from, through), and blocks whose
  * token filter proves a required substring absent, are never decompressed
- * (stats->blocks_skipped); a corrupt block or chunk file is skipped with a
- * warning.
+ * (stats->blocks_skipped); a corrupt block or a chunk file that is missing
+ * or does not open is skipped with a warning in the log and in the query's
+ * read errors (storage/readerr.h).
  *
  * Duplicates: no source holds two identical entries (the head refuses
  * them), so only entries with the same timestamp from different sources can
@@ -45,6 +46,7 @@
 #include "storage/chunk.h"
 #include "storage/chunkdir.h"
 #include "storage/ingester.h"
+#include "storage/readerr.h"
 #include "storage/stream.h"
 
 static atomic_llong blocks_filtered_total, chunks_read_total;
@@ -261,6 +263,26 @@ static void release_retired(view_iter *it)
     it->retired.n = 0;
 }
 
+/* Records a block that does not decode (it->err says why) in the query's
+ * read errors, naming the chunk file it came from. */
+static void note_bad_block(view_iter *it, const vsrc *s)
+{
+    const st_view *v = it->view;
+    size_t k = (size_t)(s->idx >> 32);
+    const char *why = it->err.p ? it->err.p : "corrupt block";
+    if (k >= v->n_disk) {
+        sto_read_error(&it->stats->read_errors, STO_READ_BLOCK_CORRUPT, 1,
+                       "%s (a block in memory of stream %.*s)", why,
+                       LK_STR_FMT(st_view_canonical(v)));
+        return;
+    }
+    lk_buf path = { 0 };
+    cdir_path(v->dir, lk_str_n(v->tenant, v->tenant_len), &v->disk[k], &path);
+    sto_read_error(&it->stats->read_errors, STO_READ_BLOCK_CORRUPT, 1,
+                   "%s (file \"%s\", block %u)", why, path.p, (unsigned)(s->idx & UINT32_MAX));
+    lk_buf_free(&path);
+}
+
 static bool decode_block(view_iter *it, vsrc *s)
 {
     chk_decoded *d = pool_get(it);
@@ -268,6 +290,7 @@ static bool decode_block(view_iter *it, vsrc *s)
     if (chk_block_decode(s->blk, d, &it->err) != 0) {
         pool_put(it, d);
         it->stats->corrupt_blocks++;
+        note_bad_block(it, s);
         if (chk_block_first_warning(s->blk))
             log_warn("skipping corrupt block", "fp=%016llx mint=%lld maxt=%lld err=\"%s\"",
                      (unsigned long long)st_view_fp(it->view), (long long)s->mint,
@@ -282,6 +305,20 @@ static bool decode_block(view_iter *it, vsrc *s)
     return true;
 }
 
+/* Why a chunk file could not be opened, from cdir_read's answer. */
+static sto_read_reason unreadable_reason(int rc)
+{
+    switch (rc) {
+    case LK_ENOTFOUND:
+        return STO_READ_CHUNK_MISSING;
+    case LK_ECORRUPT:
+    case LK_EUNSUPPORTED:
+        return STO_READ_CHUNK_CORRUPT;
+    default:
+        return STO_READ_CHUNK_UNREADABLE;
+    }
+}
+
 /* Opens an on-disk chunk and queues its blocks. */
 static void open_disk(view_iter *it, vsrc *s)
 {
@@ -293,6 +330,8 @@ static void open_disk(view_iter *it, vsrc *s)
                        &it->err);
     if (rc != 0) {
         it->stats->corrupt_blocks++;
+        sto_read_error(&it->stats->read_errors, unreadable_reason(rc), 1, "%s",
+                       it->err.p ? it->err.p : lk_strerror(rc));
         log_warn("skipping an unreadable chunk file", "fp=%016llx from=%lld through=%lld "
                  "err=\"%s\"",
                  (unsigned long long)r->sid.fp, (long long)r->from, (long long)r->through,

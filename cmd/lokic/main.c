@@ -1,8 +1,9 @@
 /* lokic: flags and config, then create, start, wait for a signal, stop,
  * destroy. Everything else lives in the libraries.
  *
- * Start: open the storage (chunk directory, LMDB index), start the HTTP
- * server (/ready answers 503), replay the WAL, then /ready answers 200.
+ * Start: open the storage (chunk directory, LMDB index, rebuilt from the
+ * chunk files when missing or damaged, or with -index.rebuild), start the
+ * HTTP server (/ready answers 503), replay the WAL, then /ready answers 200.
  * SIGTERM/SIGINT: stop the HTTP server (new connections refused; requests
  * in flight answered within server.graceful_shutdown_timeout), flush every
  * chunk in memory, delete the WAL, close the index, exit 0 (1 when
@@ -21,6 +22,7 @@
 #include "lib/metrics.h"
 #include "lokic_version.h"
 #include "storage/ingester.h"
+#include "storage/readerr.h"
 
 /* Snappy-compress WAL record bodies (less disk, some CPU). */
 #ifndef LOKIC_WAL_COMPRESS
@@ -143,7 +145,7 @@ static int load_config(int argc, char **argv, lk_config *cfg, lk_flags *fl)
     return rc;
 }
 
-static int run(const lk_config *cfg)
+static int run(const lk_config *cfg, const lk_flags *fl)
 {
     int rc;
     ing *g = NULL;
@@ -157,6 +159,7 @@ static int run(const lk_config *cfg)
         .wal_dir = cfg->wal_enabled ? cfg->wal_dir : NULL,
         .chunk_dir = cfg->filesystem_directory,
         .index_dir = cfg->active_index_directory,
+        .rebuild_index = fl->index_rebuild,
         .chunk_idle_period_ns = cfg->chunk_idle_period_ns,
         .chunk_retain_period_ns = cfg->chunk_retain_period_ns,
         .retention_period_ns = retention_of(cfg),
@@ -169,6 +172,7 @@ static int run(const lk_config *cfg)
         goto out;
     }
     lk_metrics_register_process();
+    sto_read_errors_register_metric();
     lk_metric_gauge_func("loki_ingester_memory_streams",
                          "The total number of streams in memory.", memory_streams, g);
     lk_metric_gauge_func("loki_ingester_memory_chunks", "The total number of chunks in memory.",
@@ -249,7 +253,7 @@ int main(int argc, char **argv)
         fputs(y.p ? y.p : "", stderr);
         lk_buf_free(&y);
     }
-    int rc = run(&cfg);
+    int rc = run(&cfg, &fl);
     config_free(&cfg);
     return rc == LK_OK ? 0 : 1;
 }

@@ -270,6 +270,7 @@ static void stats_add(sto_stats *d, const sto_stats *s)
     d->blocks_skipped += s->blocks_skipped;
     d->duplicates += s->duplicates;
     d->corrupt_blocks += s->corrupt_blocks;
+    sto_read_errors_add(&d->read_errors, &s->read_errors);
 }
 
 /* Folds every worker's table into the first one. */
@@ -503,8 +504,8 @@ int lm_eval_range(lm_ctx *c, const logql_range_agg *ra, const logql_grouping *pu
     table t = { 0 };
     int rc = compile(ra, push, &sh, &x, &chain, &pl, c->err);
     if (rc == LK_OK)
-        rc = ing_select(c->q->g, c->q->tenant, ra->sel.matchers, ra->sel.n_matchers, p.from,
-                        p.through - 1, true, &sh.views, &sh.n_views);
+        rc = ing_select_stats(c->q->g, c->q->tenant, ra->sel.matchers, ra->sel.n_matchers,
+                              p.from, p.through - 1, true, &c->stats, &sh.views, &sh.n_views);
     if (rc == LK_OK) {
         rc = run_workers(c, &sh, &t);
         st_views_free(sh.views, sh.n_views);

@@ -7,6 +7,8 @@ With --restart the server is stopped with SIGTERM after the push (it
 flushes every chunk to the chunk directory and the LMDB index), the data
 directory is checked to hold chunk files and the index and no WAL segment,
 and a new server on the same data answers the checks without a re-push.
+--rebuild deletes the index (data.mdb, lock.mdb) before that restart: the
+new server rebuilds it from the chunk files before it is ready.
 
 Exit 77 (CTest: skipped) when the suite is not present."""
 import argparse
@@ -22,8 +24,9 @@ from harness import Lokic  # noqa: E402
 DEFAULT_ONLY = ""
 
 
-def restart(srv):
-    """SIGTERM, check what is on disk, start again on the same data."""
+def restart(srv, rebuild):
+    """SIGTERM, check what is on disk, start again on the same data (without
+    the index when rebuild)."""
     srv.stop()
     data = os.path.join(srv.tmp, "data")
     chunks = glob.glob(os.path.join(data, "chunks", "*", "*", "*.lkc"))
@@ -34,7 +37,14 @@ def restart(srv):
     if not chunks or not index or wal:
         print("FAIL: the data directory should hold chunk files and the index, and no WAL")
         return False
+    if rebuild:
+        for name in ("data.mdb", "lock.mdb"):
+            os.unlink(os.path.join(data, "index", name))
     srv.start()
+    if rebuild:
+        done = [line for line in srv.log().splitlines() if "index rebuilt" in line]
+        print(done[-1] if done else "FAIL: the index was not rebuilt")
+        return bool(done)
     return True
 
 
@@ -46,6 +56,8 @@ def main():
     ap.add_argument("--only", default=os.environ.get("LOKIC_CONFORMANCE_ONLY", DEFAULT_ONLY))
     ap.add_argument("--restart", action="store_true",
                     help="SIGTERM and restart between the push and the checks")
+    ap.add_argument("--rebuild", action="store_true",
+                    help="with --restart: delete the index before the restart")
     a = ap.parse_args()
     tool = os.path.join(a.suite, "lokiconf.py")
     if not os.path.exists(tool):
@@ -60,7 +72,7 @@ def main():
         subprocess.run([sys.executable, tool, "push", "--url", srv.url, "--data",
                         os.path.join(a.suite, "dataset.jsonl.gz"), "--format", a.format],
                        check=True)
-        if a.restart and not restart(srv):
+        if a.restart and not restart(srv, a.rebuild):
             return 1
         cmd = [sys.executable, tool, "check", "--url", srv.url,
                "--queries", os.path.join(a.suite, "queries.jsonl"),

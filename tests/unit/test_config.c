@@ -867,7 +867,7 @@ static void test_flags(void **state)
     assert_int_equal(f.http_listen_port, -1);
     assert_null(f.http_listen_address);
     assert_null(f.log_level);
-    assert_false(f.help || f.version || f.print_config_stderr);
+    assert_false(f.help || f.version || f.print_config_stderr || f.index_rebuild);
 
     assert_int_equal(parse(&f, &err, 3, "-config.file", "/etc/loki/loki.yaml"), LK_OK);
     assert_string_equal(f.config_file, "/etc/loki/loki.yaml");
@@ -886,6 +886,8 @@ static void test_flags(void **state)
     assert_string_equal(f.log_level, "debug");
     assert_int_equal(parse(&f, &err, 2, "-version"), LK_OK);
     assert_true(f.version);
+    assert_int_equal(parse(&f, &err, 2, "-index.rebuild"), LK_OK);
+    assert_true(f.index_rebuild);
     assert_int_equal(parse(&f, &err, 2, "-h"), LK_OK);
     assert_true(f.help);
     assert_int_equal(parse(&f, &err, 2, "--help"), LK_OK);
