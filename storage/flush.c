@@ -299,14 +299,21 @@ static void *bg_main(void *arg)
     return NULL;
 }
 
-void ing_bg_start(ing *g)
+int ing_bg_start(ing *g, lk_buf *err)
 {
     if (g->bg_started || (!g->dir && g->retention_ns <= 0))
-        return;
+        return 0;
     g->bg_stop = false;
     g->next_retention_ns = lk_now_ns(); /* retention once at start */
-    pthread_create(&g->bg, NULL, bg_main, g);
+    int e = pthread_create(&g->bg, NULL, bg_main, g);
+    if (e != 0) { /* no thread: nothing to join later */
+        if (err)
+            lk_buf_printf(err, "starting the flusher thread failed: pthread_create: %s",
+                          strerror(e));
+        return LK_EIO;
+    }
     g->bg_started = true;
+    return 0;
 }
 
 void ing_bg_stop(ing *g)

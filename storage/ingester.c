@@ -620,14 +620,9 @@ static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
     return 0;
 }
 
-int ing_recover(ing *g, lk_buf *err)
+/* Replays the WAL into memory and opens it for appending. */
+static int replay_wal(ing *g, lk_buf *err)
 {
-    if (atomic_load(&g->ready) && !g->wal_dir) {
-        ing_bg_start(g);
-        return 0;
-    }
-    if (g->wal)
-        return 0; /* already done */
     int64_t t0 = lk_now_ns();
     wal_replay_stats st;
     replay_state rs = { g, 0 };
@@ -645,9 +640,19 @@ int ing_recover(ing *g, lk_buf *err)
              st.segments, st.records, st.entries + rs.push_entries, st.bad_segments,
              (unsigned long long)st.bytes_dropped, (long long)atomic_load(&g->streams),
              (double)(lk_now_ns() - t0) / 1e9);
-    atomic_store(&g->ready, true);
-    ing_bg_start(g);
     return 0;
+}
+
+int ing_recover(ing *g, lk_buf *err)
+{
+    int rc = 0;
+    if (g->wal_dir && !g->wal)
+        rc = replay_wal(g, err);
+    if (rc == 0)
+        rc = ing_bg_start(g, err);
+    if (rc == 0)
+        atomic_store(&g->ready, true);
+    return rc;
 }
 
 bool ing_ready(ing *g)

@@ -70,8 +70,9 @@ int ing_create(const ing_opts *opts, ing **out);
 int ing_open(const ing_opts *opts, ing **out, lk_buf *err);
 /* Startup of a durable ingester, before it is ready: replays the WAL into
  * memory (a torn or corrupt tail is cut and logged), opens a new WAL
- * segment, and starts the flusher and retention threads. Without storage
- * it does nothing. LK_EIO with the reason when the WAL cannot be read. */
+ * segment, and starts the flusher and retention thread. Without storage
+ * it does nothing. LK_EIO with the reason when the WAL cannot be read or
+ * the thread cannot be started (the ingester is then not ready). */
 int ing_recover(ing *g, lk_buf *err);
 /* Has ing_recover finished (always true without a WAL)? */
 bool ing_ready(ing *g);
