@@ -182,7 +182,7 @@ int ing_flush_cycle(ing *g, bool force, size_t *unflushed, lk_buf *err)
     cy.sw = (st_sweep){ .now_ns = lk_now_ns(), .idle_ns = g->idle_ns,
                         .retain_ns = g->retain_ns, .force = force, .flush = g->dir != NULL,
                         .min_seg = ST_NO_SEG };
-    uint32_t active = g->wal ? wal_active_segment(g->wal) : ST_NO_SEG;
+    uint64_t active = g->wal ? wal_active_segment(g->wal) : ST_NO_SEG;
     size_t nt;
     ing_tenant **ts = ing_all_tenants(g, &nt);
     for (size_t i = 0; i < nt; i++)

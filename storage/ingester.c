@@ -16,6 +16,7 @@
  * segments they no longer need. */
 #include "storage/ingester.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -556,7 +557,7 @@ int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, u
 
 typedef struct replay_ctx {
     ing *g;
-    uint32_t seg;
+    uint64_t seg;
     ing_tenant *t;
     size_t *entries;       /* counts the entries of push records */
 } replay_ctx;
@@ -583,7 +584,7 @@ typedef struct replay_state {
     size_t push_entries;
 } replay_state;
 
-static int replay_push(replay_state *rs, uint32_t seg, const wal_rec *r)
+static int replay_push(replay_state *rs, uint64_t seg, const wal_rec *r)
 {
     ing *g = rs->g;
     lk_buf err = { 0 };
@@ -592,13 +593,13 @@ static int replay_push(replay_state *rs, uint32_t seg, const wal_rec *r)
                  ? g->opts.push_decoder->decode(r->format, r->push, replay_stream, &c, &err)
                  : LK_EINVAL;
     if (rc != 0)
-        log_error("skipping a WAL push record that does not decode", "segment=%u err=\"%s\"",
-                  seg, err.p ? err.p : "no push decoder");
+        log_error("skipping a WAL push record that does not decode",
+                  "segment=%" PRIu64 " err=\"%s\"", seg, err.p ? err.p : "no push decoder");
     lk_buf_free(&err);
     return 0;
 }
 
-static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
+static int replay_record(void *ctx, uint64_t seg, const wal_rec *r)
 {
     replay_state *rs = ctx;
     ing *g = rs->g;
@@ -607,8 +608,8 @@ static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
     lk_labels labels;
     lk_buf canon = { 0 };
     if (labels_parse(r->canonical, &labels, NULL) != 0) {
-        log_warn("skipping a WAL record with unparsable labels", "segment=%u labels=\"%.*s\"",
-                 seg, LK_STR_FMT(r->canonical));
+        log_warn("skipping a WAL record with unparsable labels",
+                 "segment=%" PRIu64 " labels=\"%.*s\"", seg, LK_STR_FMT(r->canonical));
         return 0;
     }
     labels_canonical(&labels, &canon);

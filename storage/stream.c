@@ -42,7 +42,7 @@ enum { CH_UNFLUSHED, CH_FLUSHING, CH_FLUSHED };
 
 typedef struct st_chunk {
     chk_chunk *c;
-    uint32_t wal_seg;      /* lowest WAL segment that may hold its entries */
+    uint64_t wal_seg;      /* lowest WAL segment that may hold its entries */
     uint8_t state;
     int64_t flushed_at;
     chk_ref ref;           /* once flushed */

@@ -19,7 +19,7 @@ typedef struct st_stream st_stream;
 struct cdir;
 
 /* No WAL segment (memory-only ingester, or nothing logged). */
-#define ST_NO_SEG UINT32_MAX
+#define ST_NO_SEG WAL_NO_SEGMENT
 
 /* Copies labels and canonical; refcount 1. */
 st_stream *st_stream_new(const lk_labels *labels, lk_str canonical, uint64_t fp);
@@ -55,7 +55,7 @@ typedef struct st_push_acc {
 typedef struct st_push_opts {
     const chk_limits *lim;
     bool replay;         /* WAL replay: no entry is refused for its age */
-    uint32_t wal_seg;    /* a lower bound of the WAL segment that will hold
+    uint64_t wal_seg;    /* a lower bound of the WAL segment that will hold
                             these entries (ST_NO_SEG: no WAL) */
     int64_t now_ns;      /* wall clock, for the idle period */
     /* Logging under the stream lock (so the WAL's order is the memory's):
@@ -94,7 +94,7 @@ typedef struct st_sweep {
     /* out */
     st_flush_item *items;
     size_t n_items, cap_items;
-    uint32_t min_seg;    /* lowest WAL segment an unflushed chunk pins */
+    uint64_t min_seg;    /* lowest WAL segment an unflushed chunk pins */
     size_t unflushed;    /* chunks not on disk (after this sweep) */
     int64_t d_chunks, d_blocks, d_head_bytes, d_comp_bytes;
 } st_sweep;
