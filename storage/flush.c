@@ -13,10 +13,11 @@
  * sweeping, the lowest segment pinned by a chunk that stays unflushed (min:
  * the chunks this cycle flushes count only if their flush fails); after
  * the flush it deletes the segments below min(A, min). A record in a
- * segment below A was logged before the sweep began, under its stream's
- * lock, so the sweep sees the chunk holding its entries (or that chunk is
- * already on disk); a chunk created after the sweep began pins A or a
- * later segment.
+ * segment below A was logged before the sweep began, and a push logs its
+ * records only after its entries reached memory, so the sweep sees the
+ * chunk holding them (or that chunk is already on disk); a chunk created
+ * after the sweep began pins A or a later segment (the segment a push
+ * notes is read before it stores anything).
  *
  * Retention runs every retention interval: periods that ended more than
  * retention_period ago are deleted from the index, then from the chunk
