@@ -135,9 +135,9 @@ static void push(api_req *rq, api_resp *rs, bool legacy)
     };
     push_request req = { 0 };
     push_ctx c = { .st = st, .tenant = rq->tenant };
-    int status = 400;
-    if (push_decode(&in, &req, &status, &c.err) != LK_OK) {
-        api_reply_error(rs, status, "%s", c.err.p ? c.err.p : "bad push request");
+    int rc = push_decode(&in, &req, &c.err);
+    if (rc != LK_OK) {
+        api_reply_error(rs, push_decode_status(rc), "%s", c.err.p ? c.err.p : "bad push request");
         goto out;
     }
     char tenant[160];

@@ -116,30 +116,30 @@ static void b_finish(push_priv *pv, push_request *out)
 
 /* ------------------------------------------------------------ entry points */
 
-int push_decode(const push_input *in, push_request *out, int *http_status, lk_buf *err)
+int push_decode_status(int rc)
+{
+    return rc == LK_ETOOLARGE ? 413 : rc == LK_EUNSUPPORTED ? 415 : 400;
+}
+
+int push_decode(const push_input *in, push_request *out, lk_buf *err)
 {
     memset(out, 0, sizeof *out);
     push_priv *pv = lk_calloc(1, sizeof *pv);
     out->priv = pv;
     size_t max = in->max_decompressed ? in->max_decompressed : SIZE_MAX;
-    int status = 400;
     int enc = ENC_NONE;
     bool json = false;
     lk_str body = lk_str_n(in->body, in->len);
 
     int rc = push_parse_encoding(in->content_encoding, &enc, err);
-    if (rc == LK_OK) {
-        rc = push_parse_content_type(in->content_type, &json, err);
-        if (rc == LK_EUNSUPPORTED)
-            status = 415;
-    }
-    if (rc == LK_OK && enc != ENC_NONE)
-        rc = push_inflate(body, enc == ENC_GZIP, max, pv, &body, &status, err);
     if (rc == LK_OK)
-        rc = json ? push_decode_json(pv, body, in->legacy, max, &status, err)
-                  : push_decode_proto(pv, body, max, &status, err);
+        rc = push_parse_content_type(in->content_type, &json, err);
+    if (rc == LK_OK && enc != ENC_NONE)
+        rc = push_inflate(body, enc == ENC_GZIP, max, pv, &body, err);
+    if (rc == LK_OK)
+        rc = json ? push_decode_json(pv, body, in->legacy, max, err)
+                  : push_decode_proto(pv, body, max, err);
     if (rc != LK_OK) {
-        *http_status = status;
         push_request_free(out);
         return rc;
     }

@@ -43,9 +43,13 @@ typedef struct push_input {
     size_t max_decompressed; /* limit on the decoded body; over it: 413 */
 } push_input;
 
-/* On failure returns <0, sets *http_status (400, 413, 415) and appends
- * Loki's message to *err. */
-int push_decode(const push_input *in, push_request *out, int *http_status, lk_buf *err);
+/* On failure returns <0 with Loki's message appended to *err; the answer's
+ * status is push_decode_status of the result. */
+int push_decode(const push_input *in, push_request *out, lk_buf *err);
+/* The HTTP status of a push_decode failure: 413 for LK_ETOOLARGE (a body
+ * over max_decompressed), 415 for LK_EUNSUPPORTED (a Content-Type that is
+ * neither JSON nor protobuf), 400 for anything else. */
+int push_decode_status(int rc);
 void push_request_free(push_request *r);
 
 #endif

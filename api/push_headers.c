@@ -28,7 +28,7 @@ int push_parse_encoding(lk_str v, int *enc, lk_buf *err)
     else if (lk_str_eq_c(v, "deflate"))
         *enc = ENC_DEFLATE;
     else
-        return push_fail(err, LK_EUNSUPPORTED, "Content-Encoding \"%.*s\" not supported",
+        return push_fail(err, LK_EINVAL, "Content-Encoding \"%.*s\" not supported",
                          LK_STR_FMT(v));
     return LK_OK;
 }

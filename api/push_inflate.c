@@ -35,9 +35,7 @@ static int inflate_error(const z_stream *zs, bool gzip, bool zlib_hdr, lk_buf *e
                      (unsigned long)zs->total_in);
 }
 
-/* Inflates in into pv->inflated, at most max bytes (else 413). */
-int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, int *status,
-                        lk_buf *err)
+int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, lk_buf *err)
 {
     const unsigned char *src = (const unsigned char *)in.p;
     if (in.len == 0)
@@ -65,7 +63,6 @@ int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, i
         if (used == cap) {
             if (cap >= limit) {
                 rc = push_fail_too_large(err, used, max);
-                *status = 413;
                 break;
             }
             size_t ncap = cap <= limit / 2 ? cap * 2 : limit;
@@ -97,10 +94,8 @@ int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, i
         break;
     }
     inflateEnd(&zs);
-    if (rc == LK_OK && used > max) {
+    if (rc == LK_OK && used > max)
         rc = push_fail_too_large(err, used, max);
-        *status = 413;
-    }
     if (rc != LK_OK) {
         free(buf);
         return rc;

@@ -50,22 +50,24 @@ lk_label *push_add_pair(push_priv *pv, push_stream *s);
 
 /* push_headers.c */
 enum { ENC_NONE, ENC_GZIP, ENC_DEFLATE };
-/* Content-Encoding: "", "snappy" (no-op), "gzip", "deflate". */
+/* Content-Encoding: "", "snappy" (no-op), "gzip", "deflate"; LK_EINVAL for
+ * another. */
 int push_parse_encoding(lk_str v, int *enc, lk_buf *err);
 /* Content-Type, as Go's mime.ParseMediaType reads it: *json for
  * application/json, else protobuf. LK_EUNSUPPORTED for another type. */
 int push_parse_content_type(lk_str v, bool *json, lk_buf *err);
 
+/* The decoders' results are push_decode's (push.h): LK_ETOOLARGE over
+ * max, LK_EUNSUPPORTED for a Content-Type, other errors a bad request. */
+
 /* push_inflate.c: inflates in (gzip, or raw/zlib deflate) into
- * pv->inflated, at most max bytes (else 413). */
-int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, int *status,
-                 lk_buf *err);
+ * pv->inflated, at most max bytes. */
+int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, lk_buf *err);
 
 /* push_proto.c: block-format snappy, then the PushRequest protobuf. */
-int push_decode_proto(push_priv *pv, lk_str body, size_t max, int *status, lk_buf *err);
+int push_decode_proto(push_priv *pv, lk_str body, size_t max, lk_buf *err);
 
 /* push_json.c: v1 JSON, or v0 (legacy) JSON. */
-int push_decode_json(push_priv *pv, lk_str body, bool legacy, size_t max, int *status,
-                     lk_buf *err);
+int push_decode_json(push_priv *pv, lk_str body, bool legacy, size_t max, lk_buf *err);
 
 #endif

@@ -361,13 +361,10 @@ static bool all_space(lk_str s)
     return true;
 }
 
-int push_decode_json(push_priv *pv, lk_str body, bool legacy, size_t max, int *status,
-                       lk_buf *err)
+int push_decode_json(push_priv *pv, lk_str body, bool legacy, size_t max, lk_buf *err)
 {
-    if (body.len > max) {
-        *status = 413;
+    if (body.len > max)
         return push_fail_too_large(err, body.len, max);
-    }
     if (all_space(body))
         return push_fail(err, LK_EPARSE, "EOF");
     size_t clean_len;

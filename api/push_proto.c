@@ -285,15 +285,13 @@ static int pb_push_request(push_priv *pv, lk_str body, lk_buf *err)
 }
 
 /* Block-format snappy, then the protobuf. */
-int push_decode_proto(push_priv *pv, lk_str body, size_t max, int *status, lk_buf *err)
+int push_decode_proto(push_priv *pv, lk_str body, size_t max, lk_buf *err)
 {
     size_t n;
     if (snappy_uncompressed_length(body.p, body.len, &n) != SNAPPY_OK)
         return push_fail(err, LK_EPARSE, "snappy: corrupt input");
-    if (n > max) {
-        *status = 413;
+    if (n > max)
         return push_fail_too_large(err, n, max);
-    }
     pv->pb = lk_malloc(n ? n : 1);
     size_t got = n;
     if (snappy_uncompress(body.p, body.len, pv->pb, &got) != SNAPPY_OK || got != n)
