@@ -22,9 +22,6 @@
 #include "lib/timeutil.h"
 #include "storage/wal.h"
 
-/* A request decodes to at most this many times the body limit. */
-#define PUSH_MAX_INFLATE 10
-
 typedef struct push_ctx {
     api_state *st;
     lk_str tenant;
@@ -131,7 +128,8 @@ static void push(api_req *rq, api_resp *rs, bool legacy)
         .body = rq->body.p,
         .len = rq->body.len,
         .legacy = legacy,
-        .max_decompressed = (size_t)st->cfg->max_recv_msg_size * PUSH_MAX_INFLATE,
+        .max_decompressed = (size_t)st->cfg->max_recv_msg_size,
+        .hold = &rq->hold,
     };
     push_request req = { 0 };
     push_ctx c = { .st = st, .tenant = rq->tenant };

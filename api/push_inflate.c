@@ -3,7 +3,10 @@
  * "deflate" as raw DEFLATE, as Go's flate reads it (a zlib-wrapped stream,
  * what HTTP's "deflate" formally is, is recognised by its header and
  * accepted too). Errors carry Go's messages (gzip: invalid header, flate:
- * corrupt input before offset N, unexpected EOF). */
+ * corrupt input before offset N, unexpected EOF). Inflating stops as soon
+ * as the output passes the limit (a body of a few MB can inflate to GBs),
+ * and the output buffer's growth is taken from the request's in-flight
+ * budget before it is allocated. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +53,10 @@ int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, l
     size_t cap = in.len < (SIZE_MAX - 4096) / 4 ? in.len * 4 + 4096 : SIZE_MAX;
     if (cap > limit)
         cap = limit;
+    if (!push_take(pv, cap)) {
+        inflateEnd(&zs);
+        return push_fail_budget(err);
+    }
     unsigned char *buf = lk_malloc(cap ? cap : 1);
     size_t used = 0, fed = 0;
     int rc = LK_OK;
@@ -61,11 +68,15 @@ int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, l
             fed += n;
         }
         if (used == cap) {
-            if (cap >= limit) {
-                rc = push_fail_too_large(err, used, max);
+            if (cap >= limit) { /* past max: stop here */
+                rc = push_fail_too_large(err, used, max, true);
                 break;
             }
             size_t ncap = cap <= limit / 2 ? cap * 2 : limit;
+            if (!push_take(pv, ncap - cap)) {
+                rc = push_fail_budget(err);
+                break;
+            }
             buf = lk_realloc(buf, ncap);
             cap = ncap;
         }
@@ -95,7 +106,7 @@ int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, l
     }
     inflateEnd(&zs);
     if (rc == LK_OK && used > max)
-        rc = push_fail_too_large(err, used, max);
+        rc = push_fail_too_large(err, used, max, true);
     if (rc != LK_OK) {
         free(buf);
         return rc;

@@ -32,17 +32,24 @@ typedef struct push_priv {
     char *sanitized;         /* JSON body with invalid UTF-8 replaced */
     json_t *json;
     lk_arena arena;          /* strings made while decoding (number label values) */
+    api_hold *hold;          /* the in-flight budget share (NULL: unbounded) */
 } push_priv;
 
 /* push.c: appends Loki's message (printf-formatted) to *err (may be NULL);
  * returns rc. */
 int push_fail(lk_buf *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* push.c: LK_ETOOLARGE with Loki's "received message larger than max". */
-int push_fail_too_large(lk_buf *err, size_t size, size_t max);
+/* push.c: LK_ETOOLARGE with Loki's "request body too large: [decompressed ]
+ * message size too large than max (N vs MAX)". */
+int push_fail_too_large(lk_buf *err, size_t size, size_t max, bool decompressed);
+/* push.c: takes n bytes the request is about to hold from its in-flight
+ * budget share; false when refused (then: push_fail_budget, LK_ELIMIT). */
+bool push_take(push_priv *pv, size_t n);
+int push_fail_budget(lk_buf *err);
 
 /* push.c: the builder. Each appends a zeroed element and counts it in its
  * owner (an entry in s->n_entries, metadata in e->n_meta, a pair in
- * s->n_pairs); elements of one owner must be added contiguously. */
+ * s->n_pairs); elements of one owner must be added contiguously. NULL when
+ * the in-flight budget refused the array's growth (nothing added). */
 push_stream *push_add_stream(push_priv *pv);
 lk_entry *push_add_entry(push_priv *pv, push_stream *s);
 lk_label *push_add_meta(push_priv *pv, lk_entry *e);

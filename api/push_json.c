@@ -197,6 +197,8 @@ static int json_v1_labels(push_priv *pv, push_stream *st, json_t *obj, lk_buf *e
         if (rc == 0)
             continue;
         lk_label *l = push_add_pair(pv, st);
+        if (!l)
+            return push_fail_budget(err);
         l->name = lk_str_n(k, klen);
         l->value = val;
     }
@@ -209,6 +211,8 @@ static int json_v1_entry(push_priv *pv, push_stream *st, json_t *arr, lk_buf *er
     if (!json_is_array(arr))
         return push_fail(err, LK_EPARSE, JP_MALFORMED_ARRAY);
     lk_entry *e = push_add_entry(pv, st);
+    if (!e)
+        return push_fail_budget(err);
     size_t n = json_array_size(arr);
     if (n > 0) {
         json_t *ts = json_array_get(arr, 0);
@@ -237,6 +241,8 @@ static int json_v1_entry(push_priv *pv, push_stream *st, json_t *arr, lk_buf *er
         if (!json_is_string(v))
             return push_fail(err, LK_EPARSE, JP_MALFORMED_STRING);
         lk_label *l = push_add_meta(pv, e);
+        if (!l)
+            return push_fail_budget(err);
         l->name = lk_str_n(k, klen);
         l->value = jstr(v);
     }
@@ -248,6 +254,8 @@ static int json_v1_stream(push_priv *pv, json_t *obj, lk_buf *err)
     if (!json_is_object(obj))
         return push_fail(err, LK_EPARSE, JP_MALFORMED_OBJECT);
     push_stream *st = push_add_stream(pv);
+    if (!st)
+        return push_fail_budget(err);
     st->has_pairs = true;
     int rc = json_v1_labels(pv, st, json_object_get(obj, "stream"), err);
     if (rc)
@@ -285,6 +293,8 @@ static int json_v0_entry(push_priv *pv, push_stream *st, json_t *obj, lk_buf *er
     if (!json_is_object(obj))
         return push_fail(err, LK_EPARSE, "invalid push request: an entry must be an object");
     lk_entry *e = push_add_entry(pv, st);
+    if (!e)
+        return push_fail_budget(err);
     json_t *ts = jget(obj, "ts", true);
     if (ts && !json_is_null(ts)) {
         if (!json_is_string(ts))
@@ -321,6 +331,8 @@ static int json_v0_entry(push_priv *pv, push_stream *st, json_t *obj, lk_buf *er
                              "invalid push request: structured metadata must be "
                              "{\"name\", \"value\"} objects");
         lk_label *l = push_add_meta(pv, e);
+        if (!l)
+            return push_fail_budget(err);
         if ((rc = json_v0_string(jget(p, "name", true), "name", &l->name, err)) ||
             (rc = json_v0_string(jget(p, "value", true), "value", &l->value, err)))
             return rc;
@@ -333,6 +345,8 @@ static int json_v0_stream(push_priv *pv, json_t *obj, lk_buf *err)
     if (!json_is_object(obj))
         return push_fail(err, LK_EPARSE, "invalid push request: a stream must be an object");
     push_stream *st = push_add_stream(pv);
+    if (!st)
+        return push_fail_budget(err);
     int rc = json_v0_string(jget(obj, "labels", true), "labels", &st->labels_text, err);
     if (rc)
         return rc;
@@ -364,10 +378,12 @@ static bool all_space(lk_str s)
 int push_decode_json(push_priv *pv, lk_str body, bool legacy, size_t max, lk_buf *err)
 {
     if (body.len > max)
-        return push_fail_too_large(err, body.len, max);
+        return push_fail_too_large(err, body.len, max, false);
     if (all_space(body))
         return push_fail(err, LK_EPARSE, "EOF");
     size_t clean_len;
+    if (!push_take(pv, body.len)) /* jansson's tree: at least as large (the copy below too) */
+        return push_fail_budget(err);
     pv->sanitized = utf8_sanitize(body, &clean_len);
     if (pv->sanitized)
         body = lk_str_n(pv->sanitized, clean_len);

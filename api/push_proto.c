@@ -202,9 +202,12 @@ static int pb_label_pair(pb_rd r, lk_label *l, lk_buf *err)
 static int pb_entry(push_priv *pv, push_stream *st, pb_rd r, lk_buf *err)
 {
     lk_entry *e = push_add_entry(pv, st);
+    if (!e)
+        return push_fail_budget(err);
     while (r.p < r.end) {
         int field = 0, wire = 0, rc;
         pb_rd s = { 0 };
+        lk_label *meta;
         if ((rc = pb_tag(&r, "EntryAdapter", &field, &wire, err)))
             return rc;
         if (field < 1 || field > 3) {
@@ -221,8 +224,10 @@ static int pb_entry(push_priv *pv, push_stream *st, pb_rd r, lk_buf *err)
             rc = pb_timestamp(s, &e->ts, err);
         else if (field == 2)
             e->line = pb_str(&s);
+        else if ((meta = push_add_meta(pv, e)) == NULL)
+            rc = push_fail_budget(err);
         else
-            rc = pb_label_pair(s, push_add_meta(pv, e), err);
+            rc = pb_label_pair(s, meta, err);
         if (rc)
             return rc;
     }
@@ -232,6 +237,8 @@ static int pb_entry(push_priv *pv, push_stream *st, pb_rd r, lk_buf *err)
 static int pb_stream(push_priv *pv, pb_rd r, lk_buf *err)
 {
     push_stream *st = push_add_stream(pv);
+    if (!st)
+        return push_fail_budget(err);
     while (r.p < r.end) {
         int field = 0, wire = 0, rc;
         pb_rd s = { 0 };
@@ -291,7 +298,9 @@ int push_decode_proto(push_priv *pv, lk_str body, size_t max, lk_buf *err)
     if (snappy_uncompressed_length(body.p, body.len, &n) != SNAPPY_OK)
         return push_fail(err, LK_EPARSE, "snappy: corrupt input");
     if (n > max)
-        return push_fail_too_large(err, n, max);
+        return push_fail_too_large(err, n, max, true);
+    if (!push_take(pv, n))
+        return push_fail_budget(err);
     pv->pb = lk_malloc(n ? n : 1);
     size_t got = n;
     if (snappy_uncompress(body.p, body.len, pv->pb, &got) != SNAPPY_OK || got != n)
