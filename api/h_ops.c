@@ -77,7 +77,8 @@ void api_h_log_level(api_req *rq, api_resp *rs)
 {
     const char *lvl = api_param_cstr(rq, "log_level");
     if (!lvl || (rq->method[0] == 'G' && !*lvl)) {
-        lk_buf_printf(&rs->body, "Current log level is %s\n", lk_log_level_name(lk_log_min_level));
+        lk_buf_printf(&rs->body, "Current log level is %s\n",
+                      lk_log_level_name(atomic_load(&lk_log_min_level)));
         rs->status = 200;
         rs->content_type = "text/plain; charset=utf-8";
         return;
@@ -87,8 +88,8 @@ void api_h_log_level(api_req *rq, api_resp *rs)
         api_reply_error(rs, 400, "unrecognized log level \"%s\"", lvl);
         return;
     }
-    lk_log_min_level = (lk_log_level)l;
-    lk_buf_printf(&rs->body, "Log level set to %s\n", lk_log_level_name(lk_log_min_level));
+    atomic_store(&lk_log_min_level, (lk_log_level)l); /* read by every thread that logs */
+    lk_buf_printf(&rs->body, "Log level set to %s\n", lk_log_level_name((lk_log_level)l));
     rs->status = 200;
     rs->content_type = "text/plain; charset=utf-8";
 }

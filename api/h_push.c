@@ -1,9 +1,9 @@
 /* POST /loki/api/v1/push and /api/prom/push: decode, validate every stream
  * (keeping the good entries of bad streams), check the tenant's ingestion
- * rate, append to the ingester, log the request to the write-ahead log (as
- * it arrived when it is snappy protobuf stored whole, else the entries
- * kept, per stream), wait until the log is on disk (one group-commit wait
- * for the whole request), answer 204 or
+ * rate, hand what was kept to the ingester (ing_push_request: it stores,
+ * logs to the write-ahead log and waits until that is on disk; the
+ * request's bytes go along when validation kept all of a snappy protobuf
+ * request, so that the WAL can keep it as it arrived), and answer 204 or
  * Loki's error with every rejected stream named; 500 when the WAL write
  * failed (nothing was acknowledged; a retry is safe), 503 while the WAL is
  * being replayed at startup. */
@@ -21,9 +21,6 @@
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
 #include "storage/wal.h"
-
-/* A request decodes to at most this many times the body limit. */
-#define PUSH_MAX_INFLATE 10
 
 typedef struct push_ctx {
     api_state *st;
@@ -71,34 +68,6 @@ static void validate_all(push_ctx *c, const push_request *req)
     }
 }
 
-static void wal_failed(push_ctx *c, lk_buf *msg)
-{
-    set_status(c, 500);
-    push_err_join(&c->err, lk_buf_str(msg));
-    lk_buf_reset(msg);
-}
-
-/* Deferred logging (ing_ticket.defer): the request as it arrived when
- * every entry of it was stored unchanged, else the streams the ingester
- * left to us (pushed[i]: stored with nothing refused). */
-static void log_request(push_ctx *c, const push_request *req, lk_str body, const bool *pushed,
-                        bool whole, ing_ticket *t)
-{
-    ing *g = c->st->ingester;
-    lk_buf msg = { 0 };
-    if (whole && ing_log_push(g, c->tenant, WAL_PUSH_SNAPPY_PROTO, body, t, &msg) == LK_OK)
-        goto out;
-    lk_buf_reset(&msg); /* too large as one record: per stream */
-    for (size_t i = 0; i < req->n_streams; i++) {
-        push_valid_stream *v = &c->v[i];
-        if (pushed[i] && ing_log_entries(g, c->tenant, lk_buf_str(&v->canonical), v->entries,
-                                         v->n_entries, t, &msg) != LK_OK)
-            wal_failed(c, &msg);
-    }
-out:
-    lk_buf_free(&msg);
-}
-
 /* Whole: every stream of the request passed validation unchanged. */
 static bool validated_whole(const push_ctx *c, const push_request *req)
 {
@@ -110,42 +79,44 @@ static bool validated_whole(const push_ctx *c, const push_request *req)
     return true;
 }
 
-static void append_all(push_ctx *c, const push_request *req, lk_str body)
+static int status_of(int rc)
 {
+    return rc == LK_ELIMIT ? 429 : rc == LK_EINVAL ? 400 : 500;
+}
+
+/* Hands what validation kept to the ingester, which stores it, logs it and
+ * waits until it is durable; the request's bytes go along when the WAL
+ * may keep them as they are. */
+static void store(push_ctx *c, const push_request *req, lk_str body)
+{
+    ing_stream_in *in = lk_calloc(c->n ? c->n : 1, sizeof *in);
+    for (size_t i = 0; i < c->n; i++) {
+        const push_valid_stream *v = &c->v[i];
+        in[i] = (ing_stream_in){ &v->labels, lk_buf_str(&v->canonical), v->fingerprint,
+                                 v->entries, v->n_entries };
+    }
+    ing_request r = { .tenant = c->tenant, .streams = in, .n_streams = c->n };
+    if (req->snappy_proto && validated_whole(c, req)) {
+        r.format = WAL_PUSH_SNAPPY_PROTO;
+        r.raw = body;
+    }
+    ing_push_result *res = lk_calloc(c->n ? c->n : 1, sizeof *res);
+    lk_buf msg = { 0 };
+    int rc = ing_push_request(c->st->ingester, &r, res, &msg);
+    if (rc != LK_OK) {
+        set_status(c, status_of(rc));
+        push_err_join(&c->err, lk_buf_str(&msg));
+    }
     char tenant[160];
     snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));
     const char *tv[1] = { tenant };
-    ing_ticket ticket = { .defer = req->snappy_proto };
-    bool whole = ticket.defer && validated_whole(c, req), any = false;
-    bool *pushed = lk_calloc(c->n ? c->n : 1, sizeof *pushed);
     for (size_t i = 0; i < c->n; i++) {
-        push_valid_stream *v = &c->v[i];
-        if (!v->n_entries)
-            continue;
-        ing_push_result res = { 0 };
-        lk_buf msg = { 0 };
-        int rc = ing_push_begin(c->st->ingester, c->tenant, &v->labels,
-                                lk_buf_str(&v->canonical), v->fingerprint, v->entries,
-                                v->n_entries, &res, &ticket, &msg);
-        if (res.created)
+        if (res[i].created)
             lk_counter_add(c->st->m_streams_created, tv, 1);
-        pushed[i] = rc == LK_OK;
-        any |= pushed[i];
-        if (rc != LK_OK) {
-            whole = false;
-            set_status(c, rc == LK_ELIMIT ? 429 : rc == LK_EINVAL ? 400 : 500);
-            push_err_join(&c->err, lk_buf_str(&msg));
-        }
-        lk_buf_free(&msg);
     }
-    if (ticket.defer && any)
-        log_request(c, req, body, pushed, whole, &ticket);
-    free(pushed);
-    /* acknowledged only once on disk (the WAL logs its failures) */
-    lk_buf msg = { 0 };
-    if (ing_wait_durable(c->st->ingester, &ticket, &msg) != LK_OK)
-        wal_failed(c, &msg);
     lk_buf_free(&msg);
+    free(res);
+    free(in);
 }
 
 static void push(api_req *rq, api_resp *rs, bool legacy)
@@ -157,13 +128,14 @@ static void push(api_req *rq, api_resp *rs, bool legacy)
         .body = rq->body.p,
         .len = rq->body.len,
         .legacy = legacy,
-        .max_decompressed = (size_t)st->cfg->max_recv_msg_size * PUSH_MAX_INFLATE,
+        .max_decompressed = (size_t)st->cfg->max_recv_msg_size,
+        .hold = &rq->hold,
     };
     push_request req = { 0 };
     push_ctx c = { .st = st, .tenant = rq->tenant };
-    int status = 400;
-    if (push_decode(&in, &req, &status, &c.err) != LK_OK) {
-        api_reply_error(rs, status, "%s", c.err.p ? c.err.p : "bad push request");
+    int rc = push_decode(&in, &req, &c.err);
+    if (rc != LK_OK) {
+        api_reply_error(rs, push_decode_status(rc), "%s", c.err.p ? c.err.p : "bad push request");
         goto out;
     }
     char tenant[160];
@@ -187,7 +159,7 @@ static void push(api_req *rq, api_resp *rs, bool legacy)
         lk_buf_free(&msg);
         goto out;
     }
-    append_all(&c, &req, lk_str_n(rq->body.p, rq->body.len));
+    store(&c, &req, lk_str_n(rq->body.p, rq->body.len));
     if (c.status)
         api_reply_error(rs, c.status, "%s", c.err.p ? c.err.p : "push rejected");
     else

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/inflight.h"
 #include "lib/config.h"
 #include "lib/str.h"
 #include "storage/ingester.h"
@@ -29,6 +30,8 @@ typedef struct api_req {
     struct MHD_Connection *conn;
     api_state *st;
     lk_arena arena;
+    api_hold hold;          /* the request's bytes in the in-flight budget, given
+                               back when the response is sent */
 } api_req;
 
 /* A WebSocket upgrade a handler asks for: the server answers 101 with

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/inflight.h"
 #include "lib/labels.h"
 #include "lib/str.h"
 #include "storage/iter.h"
@@ -40,12 +41,25 @@ typedef struct push_input {
     const void *body;
     size_t len;
     bool legacy;             /* /api/prom/push: JSON is the v0 shape */
-    size_t max_decompressed; /* limit on the decoded body; over it: 413 */
+    /* Limit on the body after Content-Encoding and on the protobuf after
+     * snappy (0: none): inflating stops as soon as it is passed, and a
+     * snappy length header over it is refused before anything is
+     * allocated. Over it: LK_ETOOLARGE. */
+    size_t max_decompressed;
+    /* The request's share of the in-flight budget (NULL: unbounded): the
+     * decompressed body, the snappy output and the decoded arrays are
+     * taken from it as they grow. Refused: LK_ELIMIT. */
+    api_hold *hold;
 } push_input;
 
-/* On failure returns <0, sets *http_status (400, 413, 415) and appends
- * Loki's message to *err. */
-int push_decode(const push_input *in, push_request *out, int *http_status, lk_buf *err);
+/* On failure returns <0 with Loki's message appended to *err; the answer's
+ * status is push_decode_status of the result. */
+int push_decode(const push_input *in, push_request *out, lk_buf *err);
+/* The HTTP status of a push_decode failure: 413 for LK_ETOOLARGE (a body
+ * over max_decompressed), 415 for LK_EUNSUPPORTED (a Content-Type that is
+ * neither JSON nor protobuf), 503 for LK_ELIMIT (the in-flight budget;
+ * clients retry), 400 for anything else. */
+int push_decode_status(int rc);
 void push_request_free(push_request *r);
 
 #endif

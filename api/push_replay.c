@@ -37,8 +37,7 @@ static int decode(uint8_t format, lk_str body, ing_emit_fn emit, void *ctx, lk_b
         .len = body.len, /* no size limit: it was accepted under the limit of its day */
     };
     push_request req = { 0 };
-    int status = 0;
-    int rc = push_decode(&in, &req, &status, err);
+    int rc = push_decode(&in, &req, err);
     /* every stream was accepted whole when it was logged; one whose labels
      * no longer parse (a decoder change) is reported, the others kept */
     for (size_t i = 0; i < req.n_streams; i++) { /* none when it did not decode */

@@ -218,9 +218,9 @@ static int64_t meta_bytes(const lk_entry *e)
     return n;
 }
 
-/* Loki's ValidateEntry: -1 when e passes, else the reason, with the message
- * appended to msg when msg is not NULL. */
-static int check_entry(const entry_ctx *c, const lk_entry *e, lk_buf *msg)
+/* Loki's ValidateEntry: true when e passes; else false with the reason in
+ * *why and the message appended to msg when msg is not NULL. */
+static bool entry_ok(const entry_ctx *c, const lk_entry *e, push_reason *why, lk_buf *msg)
 {
     const lk_config *cfg = c->cfg;
     if (cfg->reject_old_samples && e->ts < c->oldest) {
@@ -231,7 +231,8 @@ static int check_entry(const entry_ctx *c, const lk_entry *e, lk_buf *msg)
             lk_buf_puts(msg, ", oldest acceptable timestamp is: ");
             fmt_rfc3339(c->oldest, msg);
         }
-        return PUSH_R_TOO_OLD;
+        *why = PUSH_R_TOO_OLD;
+        return false;
     }
     if (e->ts > c->newest) {
         if (msg) {
@@ -239,7 +240,8 @@ static int check_entry(const entry_ctx *c, const lk_entry *e, lk_buf *msg)
                           LK_STR_FMT(c->stream));
             fmt_rfc3339(e->ts, msg);
         }
-        return PUSH_R_TOO_NEW;
+        *why = PUSH_R_TOO_NEW;
+        return false;
     }
     if (cfg->max_line_size > 0 && e->line.len > (uint64_t)cfg->max_line_size) {
         if (msg)
@@ -247,10 +249,11 @@ static int check_entry(const entry_ctx *c, const lk_entry *e, lk_buf *msg)
                           "max entry size '%lld' bytes exceeded for stream '%.*s' while adding "
                           "an entry with length '%zu' bytes",
                           (long long)cfg->max_line_size, LK_STR_FMT(c->stream), e->line.len);
-        return PUSH_R_LINE_TOO_LONG;
+        *why = PUSH_R_LINE_TOO_LONG;
+        return false;
     }
     if (e->n_meta == 0)
-        return -1;
+        return true;
     if (!cfg->allow_structured_metadata) {
         if (msg)
             lk_buf_printf(msg,
@@ -258,7 +261,8 @@ static int check_entry(const entry_ctx *c, const lk_entry *e, lk_buf *msg)
                           "disallowed. Please see `limits_config.allow_structured_metadata` or "
                           "contact your Loki administrator to enable it.",
                           LK_STR_FMT(c->stream));
-        return PUSH_R_SM_DISALLOWED;
+        *why = PUSH_R_SM_DISALLOWED;
+        return false;
     }
     int64_t size = meta_bytes(e);
     if (cfg->max_structured_metadata_size > 0 && size > cfg->max_structured_metadata_size) {
@@ -269,7 +273,8 @@ static int check_entry(const entry_ctx *c, const lk_entry *e, lk_buf *msg)
                           "or contact your Loki administrator to increase it.",
                           LK_STR_FMT(c->stream), (long long)size,
                           (long long)cfg->max_structured_metadata_size);
-        return PUSH_R_SM_TOO_LARGE;
+        *why = PUSH_R_SM_TOO_LARGE;
+        return false;
     }
     if (cfg->max_structured_metadata_entries_count > 0 &&
         e->n_meta > (size_t)cfg->max_structured_metadata_entries_count) {
@@ -280,9 +285,10 @@ static int check_entry(const entry_ctx *c, const lk_entry *e, lk_buf *msg)
                           "or contact your Loki administrator to increase it.",
                           LK_STR_FMT(c->stream), e->n_meta,
                           cfg->max_structured_metadata_entries_count);
-        return PUSH_R_SM_TOO_MANY;
+        *why = PUSH_R_SM_TOO_MANY;
+        return false;
     }
-    return -1;
+    return true;
 }
 
 /* ------------------------------------------------------------ the stream */
@@ -349,8 +355,8 @@ static void validate_entries(const lk_config *cfg, lk_str tenant, const push_str
     for (size_t i = 0; i < s->n_entries; i++) {
         lk_entry e = s->entries[i];
         e.line = effective_line(cfg, &e, &out->n_truncated);
-        int why = check_entry(&c, &e, NULL);
-        if (why < 0) {
+        push_reason why;
+        if (entry_ok(&c, &e, &why, NULL)) {
             out->entries[out->n_entries++] = e;
             out->accepted_bytes += (int64_t)e.line.len;
             out->accepted_meta_bytes += meta_bytes(&e);
@@ -359,7 +365,7 @@ static void validate_entries(const lk_config *cfg, lk_str tenant, const push_str
         if (err && listed < PUSH_MAX_STREAM_ERRORS) { /* the message, for the first few */
             if (err->len)
                 lk_buf_putc(err, '\n');
-            check_entry(&c, &e, err);
+            entry_ok(&c, &e, &why, err);
             listed++;
         }
         out->n_rejected++;

@@ -52,7 +52,8 @@ typedef struct conn_state {
     const api_route *route;
     int64_t start_ns;
     bool too_large;
-    api_conn *watched; /* the connection's entry in the watchdog */
+    api_conn *watched;      /* the connection's entry in the watchdog */
+    bool over_budget;       /* the in-flight budget refused the body */
     _Atomic(api_upgrade *) upgrade; /* queued, not yet run */
 } conn_state;
 
@@ -293,6 +294,10 @@ static void run_handler(conn_state *cs, api_resp *rs)
                         (long long)rq->st->cfg->max_recv_msg_size);
         return;
     }
+    if (cs->over_budget) {
+        api_reply_error(rs, 503, API_INFLIGHT_REFUSED);
+        return;
+    }
     rq->body = lk_buf_str(&cs->body);
     if (r->methods & API_GET) /* query endpoints also take form bodies */
         collect_form(rq);
@@ -344,6 +349,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cs->start_ns = lk_now_ns();
         cs->rq.conn = conn;
         cs->rq.st = &s->st;
+        cs->rq.hold.b = &s->st.inflight;
         cs->rq.method = method;
         cs->rq.path = lk_arena_str(&cs->rq.arena, lk_str_c(url));
         cs->route = api_route_find(cs->rq.path, &cs->rq.path_arg);
@@ -356,7 +362,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if ((int64_t)(cs->body.len + *upload_data_size) > s->st.cfg->max_recv_msg_size) {
                 cs->too_large = true;
                 lk_buf_free(&cs->body);
-            } else {
+            } else if (!cs->over_budget && !api_hold_take(&cs->rq.hold, *upload_data_size)) {
+                cs->over_budget = true; /* read on, keep nothing */
+                lk_buf_free(&cs->body);
+                api_hold_release(&cs->rq.hold);
+            } else if (!cs->over_budget) {
                 lk_buf_append(&cs->body, upload_data, *upload_data_size);
             }
         }
@@ -367,6 +377,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_NO; /* past its read deadline: closed unanswered */
     api_resp rs = { .status = 200 };
     run_handler(cs, &rs);
+    /* the body (and what decoding it took) is done with: its bytes go back
+     * to the in-flight budget before the answer, which a client may follow
+     * with its next push at once */
+    lk_buf_free(&cs->body);
+    cs->rq.body = (lk_str){ 0 };
+    api_hold_release(&cs->rq.hold);
     return respond(s, conn, cs, &rs);
 }
 
@@ -381,6 +397,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     upgrade_free(atomic_exchange(&cs->upgrade, NULL)); /* queued but never run */
     lk_buf_free(&cs->body);
+    api_hold_release(&cs->rq.hold);
     free(cs->rq.params);
     lk_arena_free(&cs->rq.arena);
     free(cs);
@@ -445,6 +462,7 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     atomic_init(&s->st.ready, false);
     atomic_init(&s->st.stopping, false);
     pthread_mutex_init(&s->st.tails_mu, NULL);
+    s->st.inflight.limit = cfg->max_inflight_bytes;
     (void)err;
     s->st.rate = push_ratelimiter_create_cfg(cfg);
     register_metrics(&s->st);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "api/inflight.h"
 #include "api/ratelimit.h"
 #include "lib/config.h"
 #include "lib/metrics.h"
@@ -16,6 +17,7 @@ struct api_state {
     const lk_config *cfg;
     ing *ingester;
     push_ratelimiter *rate;
+    api_inflight inflight;           /* bytes requests hold while received and decoded */
     atomic_bool ready;
     atomic_bool stopping;
     int64_t start_ns;

@@ -85,7 +85,11 @@ const cfg_opt cfg_opts[] = {
       "Chunk directory, when storage_config.filesystem.directory is not set." },
 
     { "distributor.max_recv_msg_size", CFG_BYTES, 0, "100MB", 1, MAXSIZE, F(max_recv_msg_size),
-      NULL, "Largest push request body accepted, in bytes after decompression." },
+      NULL, "Largest push request body accepted, in bytes, before and after decompression." },
+    { "distributor.max_inflight_bytes", CFG_BYTES, 0, "512MB", 0, MAXSIZE,
+      F(max_inflight_bytes), NULL,
+      "Bytes that requests being received and decoded may hold together (0: no limit); "
+      "a push past it gets 503 (Loki's default is 0)." },
 
     { "ingester.chunk_block_size", CFG_BYTES, 0, "262144", 1, INT64_C(1) << 30,
       F(chunk_block_size), NULL, "Uncompressed size at which a head block is compressed." },

@@ -32,6 +32,7 @@ typedef struct lk_config {
 
     /* distributor */
     int64_t max_recv_msg_size;       /* distributor.max_recv_msg_size (100 MiB) */
+    int64_t max_inflight_bytes;      /* distributor.max_inflight_bytes (512 MiB; 0: none) */
 
     /* ingester */
     int64_t chunk_block_size;        /* ingester.chunk_block_size (262144) */

@@ -9,7 +9,7 @@
 
 #include "lib/str.h"
 
-lk_log_level lk_log_min_level = LK_LOG_INFO;
+_Atomic lk_log_level lk_log_min_level = LK_LOG_INFO;
 
 static const char *const names[] = { "debug", "info", "warn", "error" };
 

@@ -16,7 +16,10 @@ typedef enum lk_log_level {
     LK_LOG_ERROR = 3,
 } lk_log_level;
 
-extern lk_log_level lk_log_min_level;
+/* The level below which nothing is logged. Atomic: /log_level changes it
+ * while other threads read it (plain reads and assignments of it are
+ * atomic accesses). */
+extern _Atomic lk_log_level lk_log_min_level;
 
 /* "debug", "info", "warn", "error" -> level; -1 when unknown. */
 int lk_log_parse_level(const char *s);

@@ -2,6 +2,7 @@
 #include "lib/mem.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,12 @@ void *lk_grow(void *p, size_t *cap, size_t min_cap, size_t elem)
 {
     if (*cap >= min_cap)
         return p;
-    size_t c = *cap ? *cap : 8;
+    size_t c = *cap ? *cap : 8, bytes;
     while (c < min_cap)
-        c *= 2;
-    p = lk_realloc(p, c * elem);
+        c = c <= SIZE_MAX / 2 ? c * 2 : min_cap; /* doubling would wrap: just enough */
+    if (__builtin_mul_overflow(c, elem ? elem : 1, &bytes))
+        oom(SIZE_MAX); /* no array that large can exist */
+    p = lk_realloc(p, bytes);
     *cap = c;
     return p;
 }

@@ -8,7 +8,8 @@
 void *lk_malloc(size_t n);
 void *lk_calloc(size_t nmemb, size_t size);
 void *lk_realloc(void *p, size_t n);
-/* Growth for arrays: at least min_cap elements of size elem; doubles. */
+/* Growth for arrays: at least min_cap elements of size elem; doubles.
+ * A size that does not fit size_t is fatal, as out-of-memory is. */
 void *lk_grow(void *p, size_t *cap, size_t min_cap, size_t elem);
 char *lk_strdup(const char *s);
 char *lk_strndup(const char *s, size_t n);

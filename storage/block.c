@@ -12,10 +12,11 @@
  *   M times: uvarint name length, name bytes, uvarint value length, value
  *
  * Varints are Go's encoding/binary (7 bits per byte, low first, at most 10
- * bytes). DESIGN.md describes metadata as interned per chunk; it is instead
- * kept inline per entry and left to snappy, which removes the repetition of
- * a block's recurring names and values just as well, and keeps a block
- * decodable on its own.
+ * bytes). WAL record bodies use the same entry layout, and one function
+ * decodes both (codec_entries_decode, storage/codec.h). DESIGN.md describes
+ * metadata as interned per chunk; it is instead kept inline per entry and
+ * left to snappy, which removes the repetition of a block's recurring names
+ * and values just as well, and keeps a block decodable on its own.
  *
  * Outside the payload, a block carries (chk_block_info): mint, maxt, entry
  * count, raw (uncompressed) length, compressed length, CRC32C of the
@@ -234,75 +235,28 @@ static int corrupt(chk_decoded *d, lk_buf *err, const char *why)
     return LK_ECORRUPT;
 }
 
-/* Reads a length-prefixed string; NULL when it does not fit. */
-static const uint8_t *get_str(const uint8_t **pp, const uint8_t *end, uint64_t *len)
-{
-    if (codec_get_uvarint(pp, end, len) < 0 || *len > (uint64_t)(end - *pp))
-        return NULL;
-    const uint8_t *s = *pp;
-    *pp += *len;
-    return s;
-}
-
-static int parse_meta(chk_decoded *d, const uint8_t **pp, const uint8_t *end, uint64_t count)
-{
-    d->meta = lk_grow(d->meta, &d->meta_cap, d->n_meta + count, sizeof(*d->meta));
-    for (uint64_t k = 0; k < count; k++) {
-        uint64_t nl, vl;
-        const uint8_t *name = get_str(pp, end, &nl);
-        if (!name)
-            return -1;
-        const uint8_t *value = get_str(pp, end, &vl);
-        if (!value)
-            return -1;
-        d->meta[d->n_meta++] = (lk_label){ lk_str_n((const char *)name, nl),
-                                           lk_str_n((const char *)value, vl) };
-        d->bytes += (int64_t)(nl + vl);
-    }
-    return 0;
-}
-
 int chk_parse_payload(chk_decoded *d, uint32_t entries, int64_t mint, int64_t maxt, lk_buf *err)
 {
-    const uint8_t *p = (const uint8_t *)d->raw, *end = p + d->raw_len;
+    const uint8_t *p = (const uint8_t *)d->raw;
     d->n = 0;
     d->n_meta = 0;
     d->bytes = 0;
-    /* an entry takes at least 3 bytes: delta, line length, pair count */
+    /* an entry takes at least 3 bytes (before the array is sized by it) */
     if (entries == 0 || entries > d->raw_len / 3 || mint > maxt)
         return corrupt(d, err, "bad entry count or time range");
     d->e = lk_grow(d->e, &d->e_cap, entries, sizeof(*d->e));
-
-    int64_t prev = mint;
-    for (uint32_t i = 0; i < entries; i++) {
-        uint64_t zz, line_len, count;
-        if (codec_get_uvarint(&p, end, &zz) < 0)
-            return corrupt(d, err, "truncated timestamp");
-        int64_t ts = codec_ts_add(prev, codec_unzigzag(zz));
-        if (ts < prev || ts > maxt || (i == 0 && ts != mint))
-            return corrupt(d, err, "timestamp out of order or outside the block's range");
-        prev = ts;
-        const uint8_t *line = get_str(&p, end, &line_len);
-        if (!line)
-            return corrupt(d, err, "line length past the end");
-        if (codec_get_uvarint(&p, end, &count) < 0 || count > (uint64_t)(end - p) / 2)
-            return corrupt(d, err, "bad metadata count");
-        if (count && parse_meta(d, &p, end, count) < 0)
-            return corrupt(d, err, "metadata length past the end");
-        /* meta holds an index until the array stops moving (below) */
-        d->e[d->n++] = (lk_entry){ .ts = ts, .line = lk_str_n((const char *)line, line_len),
-                                   .n_meta = count };
-        d->bytes += (int64_t)line_len;
-    }
-    if (p != end)
-        return corrupt(d, err, "bytes after the last entry");
-    if (prev != maxt)
+    codec_run run;
+    const char *why = codec_entries_decode(p, p + d->raw_len, mint, entries, d->e, &d->meta,
+                                           &d->meta_cap, &run);
+    if (why)
+        return corrupt(d, err, why);
+    if (!run.ordered || run.first_ts != mint)
+        return corrupt(d, err, "timestamp out of order or outside the block's range");
+    if (run.last_ts != maxt)
         return corrupt(d, err, "last timestamp is not the block's maxt");
-    size_t k = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        d->e[i].meta = d->e[i].n_meta ? &d->meta[k] : NULL;
-        k += d->e[i].n_meta;
-    }
+    d->n = entries;
+    d->n_meta = run.n_meta;
+    d->bytes = run.bytes;
     return 0;
 }
 

@@ -1,7 +1,9 @@
 /* Byte-level helpers shared by the chunk codec files (head.c, block.c,
- * filter.c, chunkfile.c): varints (Go's encoding/binary uvarint and zigzag
- * varint), little-endian fixed-width integers, and the inline encoding of an
- * entry's structured metadata. Private to storage/. */
+ * filter.c, chunkfile.c) and the WAL's records (walrec.c): varints (Go's
+ * encoding/binary uvarint and zigzag varint), little-endian fixed-width
+ * integers, the inline encoding of an entry's structured metadata, and the
+ * entry layout of block payloads and WAL record bodies. Private to
+ * storage/. */
 #ifndef LOKIC_STORAGE_CODEC_H
 #define LOKIC_STORAGE_CODEC_H
 
@@ -12,6 +14,7 @@
 
 #include "lib/labels.h"
 #include "lib/str.h"
+#include "storage/iter.h"
 
 #define CODEC_MAX_VARINT 10
 
@@ -116,5 +119,27 @@ size_t codec_meta_encode(uint8_t *p, const lk_label *m, size_t n);
 bool codec_meta_eq(const lk_label *m, size_t n, const uint8_t *enc, size_t enc_len);
 /* Sum of name and value lengths: what metadata adds to an entry's size. */
 size_t codec_meta_bytes(const lk_label *m, size_t n);
+
+/* The entry layout of block payloads (block.c) and WAL record bodies
+ * (walrec.c), entries back to back, each:
+ *   varint   zigzag(ts - previous ts), modulo 2^64
+ *   uvarint  L, then L bytes: the line
+ *   the metadata, as codec_meta_encode writes it
+ * What codec_entries_decode found besides the entries. */
+typedef struct codec_run {
+    size_t n_meta;       /* metadata pairs decoded into *meta */
+    int64_t bytes;       /* line and metadata name/value bytes */
+    int64_t first_ts, last_ts;
+    bool ordered;        /* no timestamp is below the one before it */
+} codec_run;
+
+/* Decodes exactly n entries (n >= 1) from [p, end), the first one's
+ * previous ts being base, into e[0..n) (the caller's, room for n) and their
+ * metadata pairs into *meta (grown with lk_grow, *meta_cap; reused from
+ * index 0), each entry's meta pointing into it. Lines and pairs point into
+ * [p, end). NULL when the bytes hold exactly n entries with every length
+ * inside them and nothing after the last; else what is wrong. */
+const char *codec_entries_decode(const uint8_t *p, const uint8_t *end, int64_t base, size_t n,
+                                 lk_entry *e, lk_label **meta, size_t *meta_cap, codec_run *out);
 
 #endif

@@ -13,10 +13,11 @@
  * sweeping, the lowest segment pinned by a chunk that stays unflushed (min:
  * the chunks this cycle flushes count only if their flush fails); after
  * the flush it deletes the segments below min(A, min). A record in a
- * segment below A was logged before the sweep began, under its stream's
- * lock, so the sweep sees the chunk holding its entries (or that chunk is
- * already on disk); a chunk created after the sweep began pins A or a
- * later segment.
+ * segment below A was logged before the sweep began, and a push logs its
+ * records only after its entries reached memory, so the sweep sees the
+ * chunk holding them (or that chunk is already on disk); a chunk created
+ * after the sweep began pins A or a later segment (the segment a push
+ * notes is read before it stores anything).
  *
  * Retention runs every retention interval: periods that ended more than
  * retention_period ago are deleted from the index, then from the chunk
@@ -182,7 +183,7 @@ int ing_flush_cycle(ing *g, bool force, size_t *unflushed, lk_buf *err)
     cy.sw = (st_sweep){ .now_ns = lk_now_ns(), .idle_ns = g->idle_ns,
                         .retain_ns = g->retain_ns, .force = force, .flush = g->dir != NULL,
                         .min_seg = ST_NO_SEG };
-    uint32_t active = g->wal ? wal_active_segment(g->wal) : ST_NO_SEG;
+    uint64_t active = g->wal ? wal_active_segment(g->wal) : ST_NO_SEG;
     size_t nt;
     ing_tenant **ts = ing_all_tenants(g, &nt);
     for (size_t i = 0; i < nt; i++)
@@ -299,14 +300,21 @@ static void *bg_main(void *arg)
     return NULL;
 }
 
-void ing_bg_start(ing *g)
+int ing_bg_start(ing *g, lk_buf *err)
 {
     if (g->bg_started || (!g->dir && g->retention_ns <= 0))
-        return;
+        return 0;
     g->bg_stop = false;
     g->next_retention_ns = lk_now_ns(); /* retention once at start */
-    pthread_create(&g->bg, NULL, bg_main, g);
+    int e = pthread_create(&g->bg, NULL, bg_main, g);
+    if (e != 0) { /* no thread: nothing to join later */
+        if (err)
+            lk_buf_printf(err, "starting the flusher thread failed: pthread_create: %s",
+                          strerror(e));
+        return LK_EIO;
+    }
     g->bg_started = true;
+    return 0;
 }
 
 void ing_bg_stop(ing *g)

@@ -85,7 +85,10 @@ void ing_add_deltas(ing *g, int64_t chunks, int64_t blocks, int64_t head_bytes,
 int ing_flush_cycle(ing *g, bool force, size_t *unflushed, lk_buf *err);
 /* One retention pass (nothing without a retention period). */
 int ing_retention_cycle(ing *g, lk_buf *err);
-void ing_bg_start(ing *g);
+/* Starts the background thread (when there is anything to flush or
+ * retain, and it is not running). LK_EIO when the thread cannot be
+ * created. */
+int ing_bg_start(ing *g, lk_buf *err);
 void ing_bg_stop(ing *g);
 /* Wakes the background thread: a chunk was closed. */
 void ing_bg_kick(ing *g);

@@ -8,14 +8,20 @@
  * lookups take another; the flusher removes streams that hold no chunk and
  * have been idle (a push that finds its stream removed looks it up again).
  *
- * Durability: a push logs the entries it keeps to the WAL while it holds
- * the stream lock (stream.c) and, before it is acknowledged, waits for the
- * group commit that puts them on disk (ing_wait_durable). At startup
+ * Durability (ing_push_request): a push request is stored stream by stream
+ * (each under its stream's lock, stream.c), then logged to the WAL (the
+ * request's bytes as one record when it arrived as snappy protobuf and
+ * every entry was kept unchanged, else each stream's kept entries), then
+ * it waits for the group commit that puts its records on disk; only then
+ * may it be acknowledged. A record is appended after its entries are in
+ * memory, and each chunk notes the active segment read before the push
+ * (the flusher's checkpoint rule relies on both). At startup
  * ing_recover replays the WAL into memory before the server is ready; the
  * flusher (flush.c) then writes chunks to disk and deletes the WAL
  * segments they no longer need. */
 #include "storage/ingester.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -320,6 +326,13 @@ ing_tenant **ing_all_tenants(ing *g, size_t *n)
     return v;
 }
 
+/* Messages of one request go one per line. */
+static void message_start(lk_buf *err)
+{
+    if (err && err->len)
+        lk_buf_putc(err, '\n');
+}
+
 static void limit_message(lk_buf *err, lk_str canonical, lk_str tenant)
 {
     if (!err)
@@ -416,18 +429,6 @@ static void add_deltas(ing *g, const st_push_acc *a)
     ing_add_deltas(g, a->d_chunks, a->d_blocks, a->d_head_bytes, a->d_comp_bytes);
 }
 
-typedef struct log_ctx {
-    ing *g;
-    lk_str tenant;
-    ing_ticket *t;
-} log_ctx;
-
-static int log_entries(void *ctx, const st_stream *s, uint32_t n, lk_buf *body)
-{
-    log_ctx *c = ctx;
-    return wal_append(c->g->wal, c->tenant, st_stream_canonical(s), n, lk_buf_str(body), &c->t->w);
-}
-
 /* Pushes into the stream, looking it up again when the flusher removed it
  * in between. */
 static int push_stream(ing *g, ing_tenant *t, const lk_labels *labels, lk_str canonical,
@@ -442,8 +443,6 @@ static int push_stream(ing *g, ing_tenant *t, const lk_labels *labels, lk_str ca
         if (rc != 0)
             return rc;
         memset(a, 0, sizeof(*a));
-        if (o->body)
-            lk_buf_reset(o->body);
         st_stream_push(s, o, entries, n, a);
         st_stream_unref(s);
         if (!a->removed)
@@ -451,114 +450,181 @@ static int push_stream(ing *g, ing_tenant *t, const lk_labels *labels, lk_str ca
     }
 }
 
-int ing_push_begin(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
-                   const lk_entry *entries, size_t n, ing_push_result *res, ing_ticket *tk,
-                   lk_buf *err)
+/* One stream of a request: stored (or refused) into memory, then logged. */
+typedef struct stored {
+    const ing_stream_in *in;
+    st_push_acc acc;
+    ing_push_result r;
+} stored;
+
+/* Stores one stream of a request; its result in st->r, the message of a
+ * refusal appended to *err. */
+static void store_stream(ing *g, ing_tenant *t, lk_str tenant, const st_push_opts *o,
+                         stored *st, lk_buf *err)
 {
-    ing_push_result r = { 0 };
-    if (res)
-        *res = r;
+    const ing_stream_in *in = st->in;
+    ing_push_result *r = &st->r;
+    int rc = push_stream(g, t, in->labels, in->canonical, in->fp, o, in->entries, in->n,
+                         &r->created, &st->acc);
+    if (rc == LK_ELIMIT) {
+        message_start(err);
+        limit_message(err, in->canonical, tenant);
+        r->rejected = in->n;
+        r->rc = rc;
+        return;
+    }
+    const st_push_acc *a = &st->acc;
+    add_deltas(g, a);
+    if (a->closed)
+        ing_bg_kick(g);
+    r->accepted = a->accepted;
+    r->duplicates = a->duplicates;
+    r->rejected = a->rejected;
+    r->bytes = a->bytes;
+    if (a->rejected) {
+        message_start(err);
+        reject_message(a, tenant, in->canonical, in->entries, in->n, err);
+        r->rc = LK_EINVAL;
+    }
+}
+
+/* Logs what a stream kept (stored or duplicate) as one record. */
+static int log_stream(ing *g, lk_str tenant, const stored *st, lk_buf *body, wal_ticket *t)
+{
+    const ing_stream_in *in = st->in;
+    const uint8_t *refused = st->acc.refused;
+    int64_t prev_ts = 0;
+    uint32_t n = 0;
+    lk_buf_reset(body);
+    for (size_t i = 0; i < in->n; i++) {
+        if (refused && refused[i])
+            continue;
+        wal_body_put_entry(body, &in->entries[i], &prev_ts);
+        n++;
+    }
+    return n ? wal_append(g->wal, tenant, in->canonical, n, lk_buf_str(body), t) : 0;
+}
+
+/* The request's records: its raw bytes as one record when it has them and
+ * every entry was kept; otherwise (or when that record is too large) each
+ * stream's kept entries. */
+static int log_request(ing *g, const ing_request *rq, const stored *sts, wal_ticket *t)
+{
+    bool whole = rq->raw.len > 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < rq->n_streams; i++) {
+        whole &= sts[i].r.rc == 0;
+        kept += sts[i].r.accepted + sts[i].r.duplicates;
+    }
+    if (kept == 0)
+        return 0;
+    if (whole && wal_append_push(g->wal, rq->tenant, rq->format, rq->raw, t) == 0)
+        return 0;
+    lk_buf body = { 0 };
+    int rc = 0;
+    for (size_t i = 0; i < rq->n_streams && rc == 0; i++) {
+        if (sts[i].r.rc != LK_ELIMIT)
+            rc = log_stream(g, rq->tenant, &sts[i], &body, t);
+    }
+    lk_buf_free(&body);
+    return rc;
+}
+
+/* Logs the request and waits until it is on disk. */
+static int make_durable(ing *g, const ing_request *rq, const stored *sts, lk_buf *err)
+{
+    wal_ticket t = { 0 };
+    int rc = log_request(g, rq, sts, &t);
+    if (rc != 0) {
+        message_start(err);
+        if (err)
+            lk_buf_printf(err, "failed to write to the WAL: %s", lk_strerror(rc));
+        rc = LK_EIO;
+    }
+    /* whatever was appended before a failure is waited for (the ticket) */
+    lk_buf msg = { 0 };
+    if (wal_wait(g->wal, &t, &msg) != 0 && rc == 0) {
+        message_start(err);
+        if (err)
+            lk_buf_put_str(err, lk_buf_str(&msg));
+        rc = LK_EIO;
+    }
+    lk_buf_free(&msg);
+    return rc;
+}
+
+/* The worse of two results: LK_EIO, then LK_ELIMIT, then LK_EINVAL. */
+static int severity(int rc)
+{
+    return rc == LK_EIO ? 3 : rc == LK_ELIMIT ? 2 : rc == LK_EINVAL ? 1 : 0;
+}
+
+static int worse(int a, int b)
+{
+    return severity(b) > severity(a) ? b : a;
+}
+
+/* Refuses the request before anything is stored: LK_EIO or LK_EINVAL with
+ * the reason, or 0. */
+static int check_request(ing *g, const ing_request *rq, lk_buf *err)
+{
     if (!atomic_load(&g->ready)) {
+        message_start(err);
         if (err)
             lk_buf_puts(err, "ingester not ready: replaying the write-ahead log");
         return LK_EIO;
     }
-    if (g->index && tenant.len > IDX_MAX_TENANT) {
+    if (g->index && rq->tenant.len > IDX_MAX_TENANT) {
+        message_start(err);
         if (err)
             lk_buf_printf(err, "tenant ID longer than %d characters", IDX_MAX_TENANT);
         return LK_EINVAL;
     }
-    ing_tenant *t = ing_tenant_get(g, tenant, true);
-    lk_buf body = { 0 };
-    log_ctx lc = { g, tenant, tk };
-    st_push_opts o = { .lim = &g->lim, .wal_seg = ST_NO_SEG, .now_ns = lk_now_ns() };
-    if (g->wal) {
-        o.wal_seg = wal_active_segment(g->wal);
-        o.defer = tk->defer;
-        o.body = &body;
-        o.log = log_entries;
-        o.log_ctx = &lc;
-    }
-    st_push_acc a;
-    int rc = push_stream(g, t, labels, canonical, fp, &o, entries, n, &r.created, &a);
-    lk_buf_free(&body);
-    if (rc == LK_ELIMIT) {
-        limit_message(err, canonical, tenant);
-        r.rejected = n;
-        if (res)
-            *res = r;
+    return 0;
+}
+
+int ing_push_request(ing *g, const ing_request *rq, ing_push_result *res, lk_buf *err)
+{
+    int rc = check_request(g, rq, err);
+    if (rc != 0) {
+        for (size_t i = 0; res && i < rq->n_streams; i++)
+            res[i] = (ing_push_result){ .rejected = rq->streams[i].n, .rc = rc };
         return rc;
     }
-    add_deltas(g, &a);
-    if (a.closed)
-        ing_bg_kick(g);
-    r.accepted = a.accepted;
-    r.duplicates = a.duplicates;
-    r.rejected = a.rejected;
-    r.bytes = a.bytes;
-    if (res)
-        *res = r;
-    if (a.log_rc != 0) {
-        if (err)
-            lk_buf_printf(err, "failed to write to the WAL: %s", lk_strerror(a.log_rc));
-        return LK_EIO;
+    ing_tenant *t = ing_tenant_get(g, rq->tenant, true);
+    st_push_opts o = { .lim = &g->lim, .wal_seg = g->wal ? wal_active_segment(g->wal) : ST_NO_SEG,
+                       .now_ns = lk_now_ns() };
+    stored *sts = lk_calloc(rq->n_streams ? rq->n_streams : 1, sizeof(*sts));
+    for (size_t i = 0; i < rq->n_streams; i++) {
+        sts[i].in = &rq->streams[i];
+        if (sts[i].in->n)
+            store_stream(g, t, rq->tenant, &o, &sts[i], err);
+        rc = worse(rc, sts[i].r.rc);
     }
-    if (a.rejected == 0)
-        return 0;
-    reject_message(&a, tenant, canonical, entries, n, err);
-    return LK_EINVAL;
-}
-
-static int log_failed(int rc, lk_buf *err)
-{
-    if (err)
-        lk_buf_printf(err, "failed to write to the WAL: %s", lk_strerror(rc));
-    return LK_EIO;
-}
-
-int ing_log_push(ing *g, lk_str tenant, uint8_t format, lk_str body, ing_ticket *t, lk_buf *err)
-{
-    if (!g->wal)
-        return 0;
-    int rc = wal_append_push(g->wal, tenant, format, body, &t->w);
-    return rc == 0 ? 0 : log_failed(rc, err);
-}
-
-int ing_log_entries(ing *g, lk_str tenant, lk_str canonical, const lk_entry *entries, size_t n,
-                    ing_ticket *t, lk_buf *err)
-{
-    if (!g->wal || n == 0)
-        return 0;
-    lk_buf body = { 0 };
-    int64_t prev_ts = 0;
-    for (size_t i = 0; i < n; i++)
-        wal_body_put_entry(&body, &entries[i], &prev_ts);
-    int rc = wal_append(g->wal, tenant, canonical, (uint32_t)n, lk_buf_str(&body), &t->w);
-    lk_buf_free(&body);
-    return rc == 0 ? 0 : log_failed(rc, err);
-}
-
-int ing_wait_durable(ing *g, ing_ticket *t, lk_buf *err)
-{
-    if (!g->wal)
-        return 0;
-    return wal_wait(g->wal, &t->w, err);
+    if (g->wal)
+        rc = worse(rc, make_durable(g, rq, sts, err));
+    for (size_t i = 0; i < rq->n_streams; i++) {
+        if (res)
+            res[i] = sts[i].r;
+        st_push_acc_free(&sts[i].acc);
+    }
+    free(sts);
+    return rc;
 }
 
 int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
              const lk_entry *entries, size_t n, ing_push_result *res, lk_buf *err)
 {
-    ing_ticket t = { 0 };
-    int rc = ing_push_begin(g, tenant, labels, canonical, fp, entries, n, res, &t, err);
-    int w = ing_wait_durable(g, &t, err);
-    return w != 0 && (rc == 0 || rc == LK_EINVAL) ? w : rc;
+    ing_stream_in in = { labels, canonical, fp, entries, n };
+    ing_request rq = { .tenant = tenant, .streams = &in, .n_streams = 1 };
+    return ing_push_request(g, &rq, res, err);
 }
 
 /* ---- recovery */
 
 typedef struct replay_ctx {
     ing *g;
-    uint32_t seg;
+    uint64_t seg;
     ing_tenant *t;
     size_t *entries;       /* counts the entries of push records */
 } replay_ctx;
@@ -572,10 +638,11 @@ static int replay_stream(void *ctx, const lk_labels *labels, lk_str canonical, u
         *rc->entries += n;
     st_push_opts o = { .lim = &g->lim, .replay = true, .wal_seg = rc->seg,
                        .now_ns = lk_now_ns() };
-    st_push_acc a;
+    st_push_acc a = { 0 };
     bool created = false;
     if (push_stream(g, rc->t, labels, canonical, fp, &o, entries, n, &created, &a) == 0)
         add_deltas(g, &a);
+    st_push_acc_free(&a);
     return 0;
 }
 
@@ -585,7 +652,7 @@ typedef struct replay_state {
     size_t push_entries;
 } replay_state;
 
-static int replay_push(replay_state *rs, uint32_t seg, const wal_rec *r)
+static int replay_push(replay_state *rs, uint64_t seg, const wal_rec *r)
 {
     ing *g = rs->g;
     lk_buf err = { 0 };
@@ -594,13 +661,13 @@ static int replay_push(replay_state *rs, uint32_t seg, const wal_rec *r)
                  ? g->opts.push_decoder->decode(r->format, r->push, replay_stream, &c, &err)
                  : LK_EINVAL;
     if (rc != 0)
-        log_error("skipping a WAL push record that does not decode", "segment=%u err=\"%s\"",
-                  seg, err.p ? err.p : "no push decoder");
+        log_error("skipping a WAL push record that does not decode",
+                  "segment=%" PRIu64 " err=\"%s\"", seg, err.p ? err.p : "no push decoder");
     lk_buf_free(&err);
     return 0;
 }
 
-static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
+static int replay_record(void *ctx, uint64_t seg, const wal_rec *r)
 {
     replay_state *rs = ctx;
     ing *g = rs->g;
@@ -609,8 +676,8 @@ static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
     lk_labels labels;
     lk_buf canon = { 0 };
     if (labels_parse(r->canonical, &labels, NULL) != 0) {
-        log_warn("skipping a WAL record with unparsable labels", "segment=%u labels=\"%.*s\"",
-                 seg, LK_STR_FMT(r->canonical));
+        log_warn("skipping a WAL record with unparsable labels",
+                 "segment=%" PRIu64 " labels=\"%.*s\"", seg, LK_STR_FMT(r->canonical));
         return 0;
     }
     labels_canonical(&labels, &canon);
@@ -622,14 +689,9 @@ static int replay_record(void *ctx, uint32_t seg, const wal_rec *r)
     return 0;
 }
 
-int ing_recover(ing *g, lk_buf *err)
+/* Replays the WAL into memory and opens it for appending. */
+static int replay_wal(ing *g, lk_buf *err)
 {
-    if (atomic_load(&g->ready) && !g->wal_dir) {
-        ing_bg_start(g);
-        return 0;
-    }
-    if (g->wal)
-        return 0; /* already done */
     int64_t t0 = lk_now_ns();
     wal_replay_stats st;
     replay_state rs = { g, 0 };
@@ -647,9 +709,19 @@ int ing_recover(ing *g, lk_buf *err)
              st.segments, st.records, st.entries + rs.push_entries, st.bad_segments,
              (unsigned long long)st.bytes_dropped, (long long)atomic_load(&g->streams),
              (double)(lk_now_ns() - t0) / 1e9);
-    atomic_store(&g->ready, true);
-    ing_bg_start(g);
     return 0;
+}
+
+int ing_recover(ing *g, lk_buf *err)
+{
+    int rc = 0;
+    if (g->wal_dir && !g->wal)
+        rc = replay_wal(g, err);
+    if (rc == 0)
+        rc = ing_bg_start(g, err);
+    if (rc == 0)
+        atomic_store(&g->ready, true);
+    return rc;
 }
 
 bool ing_ready(ing *g)

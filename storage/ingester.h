@@ -6,7 +6,7 @@
  *
  * With durable storage configured (ing_opts.wal_dir, chunk_dir, index_dir)
  * the ingester also logs every accepted entry to the write-ahead log
- * before a push is acknowledged (storage/wal.h), flushes closed chunks to
+ * before a push returns (ing_push_request, storage/wal.h), flushes closed chunks to
  * the chunk directory and the LMDB index in the background
  * (storage/chunkdir.h, storage/index.h), drops flushed chunks from memory
  * after chunk_retain_period, deletes periods past the retention, and reads
@@ -49,8 +49,8 @@ typedef struct ing_opts {
                                       while flushing (0: 4 MiB) */
     int64_t wal_segment_size;      /* 0: 128 MiB */
     bool wal_compress;             /* snappy-compress WAL record bodies */
-    /* Decodes the push requests the WAL keeps whole (ing_log_push) when it
-     * is replayed; without it such a record is skipped with an error. */
+    /* Decodes the push requests the WAL keeps whole (ing_request.raw) when
+     * it is replayed; without it such a record is skipped with an error. */
     const struct ing_push_decoder *push_decoder;
 } ing_opts;
 
@@ -73,8 +73,9 @@ int ing_create(const ing_opts *opts, ing **out);
 int ing_open(const ing_opts *opts, ing **out, lk_buf *err);
 /* Startup of a durable ingester, before it is ready: replays the WAL into
  * memory (a torn or corrupt tail is cut and logged), opens a new WAL
- * segment, and starts the flusher and retention threads. Without storage
- * it does nothing. LK_EIO with the reason when the WAL cannot be read. */
+ * segment, and starts the flusher and retention thread. Without storage
+ * it does nothing. LK_EIO with the reason when the WAL cannot be read or
+ * the thread cannot be started (the ingester is then not ready). */
 int ing_recover(ing *g, lk_buf *err);
 /* Has ing_recover finished (always true without a WAL)? */
 bool ing_ready(ing *g);
@@ -102,64 +103,76 @@ void ing_destroy(ing *g);
 typedef struct ing_push_result {
     size_t accepted;       /* entries stored */
     size_t duplicates;     /* identical (ts, line, metadata) dropped silently */
-    size_t rejected;       /* entries refused (too far behind) */
+    size_t rejected;       /* entries refused (too far behind, too large) */
     int64_t bytes;         /* line bytes stored */
     bool created;          /* the stream was created by this push */
+    int rc;                /* 0, or why entries were refused: LK_EINVAL (too
+                              far behind, too large, tenant ID too long),
+                              LK_ELIMIT (stream limit), LK_EIO (not ready) */
 } ing_push_result;
 
-/* Appends entries (any order) to the stream `labels` (sorted, validated) of
- * `tenant`; canonical/fp are labels_canonical()/labels_hash() of it. With a
- * WAL it returns once the kept entries are on disk (see ing_push_begin for
- * a push of several streams); a failed WAL write is LK_EIO with
- * "failed to write to the WAL: <reason>". Before ing_recover of an
- * ingester with a WAL: LK_EIO "ingester not ready".
- * Entries older than (newest in stream - max_chunk_age/2) are refused:
- * returns LK_EINVAL and appends Loki's message to *err:
- *   entry with timestamp <Go time> ignored, reason: 'entry too far behind,
- *   entry timestamp is: <RFC3339>, oldest acceptable timestamp is: <RFC3339>',\n
- *   ... (at most 10 lines) ...
- *   user '<tenant>', total ignored: N out of M for stream: <canonical>
- * while still storing the acceptable ones. A new stream over
- * max_streams_per_user: LK_ELIMIT, nothing stored, message
- *   maximum active stream limit exceeded when trying to create stream
- *   <canonical>, reduce the number of active streams (reduce labels or reduce
- *   label values), or contact your Loki administrator to see if the limit
- *   can be increased, user: '<tenant>'
- */
+/* One stream of a push request: labels validated and sorted as the push
+ * handler stores them, canonical/fp their labels_canonical()/labels_hash(),
+ * and the entries to store, in any order (a stream without any is
+ * skipped). */
+typedef struct ing_stream_in {
+    const lk_labels *labels;
+    lk_str canonical;
+    uint64_t fp;
+    const lk_entry *entries;
+    size_t n;
+} ing_stream_in;
+
+/* A push request of one tenant. */
+typedef struct ing_request {
+    lk_str tenant;
+    const ing_stream_in *streams;
+    size_t n_streams;
+    /* The request's bytes as they arrived, in `format` (WAL_PUSH_*): given
+     * only when the streams hold every entry of those bytes unchanged
+     * (nothing dropped or shortened by validation); else empty. */
+    uint8_t format;
+    lk_str raw;
+} ing_request;
+
+/* Stores a push request and makes it durable, in one call:
+ *  1. appends each stream's entries to memory (any order; Loki's rules,
+ *     below), visible to queries at once;
+ *  2. with a WAL, logs what was kept (stored or found duplicate): the raw
+ *     bytes as one record when they were given and no entry was refused
+ *     (a copy and a CRC: the request is already compressed); otherwise
+ *     each stream's kept entries as a record (snappy-compressed);
+ *  3. waits until those records are on disk (group commit: concurrent
+ *     pushes share each fdatasync).
+ * res (may be NULL) gets one result per stream. Returns 0 when every entry
+ * was stored and is durable; otherwise the worst of these, with every
+ * message appended to *err, one per line:
+ *  - LK_EIO: the WAL write failed ("failed to write to the WAL: <reason>"):
+ *    nothing may be acknowledged; what was stored stays in memory (a
+ *    retried push finds it duplicate and logs it again). Also before
+ *    ing_recover of an ingester with a WAL ("ingester not ready"), with
+ *    nothing stored.
+ *  - LK_ELIMIT: a new stream over max_streams_per_user, nothing of it
+ *    stored:
+ *      maximum active stream limit exceeded when trying to create stream
+ *      <canonical>, reduce the number of active streams (reduce labels or
+ *      reduce label values), or contact your Loki administrator to see if
+ *      the limit can be increased, user: '<tenant>'
+ *  - LK_EINVAL: entries older than (newest in stream - max_chunk_age/2)
+ *    or too large for a block refused, the others stored:
+ *      entry with timestamp <Go time> ignored, reason: 'entry too far
+ *      behind, entry timestamp is: <RFC3339>, oldest acceptable timestamp
+ *      is: <RFC3339>',\n
+ *      ... (at most 10 lines) ...
+ *      user '<tenant>', total ignored: N out of M for stream: <canonical>
+ *    or a tenant ID longer than the index allows (nothing stored).
+ * The entries of the other streams are stored and durable whatever the
+ * result (with LK_EIO: stored, not durable). */
+int ing_push_request(ing *g, const ing_request *rq, ing_push_result *res, lk_buf *err);
+
+/* ing_push_request of one stream (no raw bytes: logged as entries). */
 int ing_push(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
              const lk_entry *entries, size_t n, ing_push_result *res, lk_buf *err);
-
-/* A push that spans several streams waits for the WAL once: ing_push_begin
- * for each stream (same results as ing_push, without waiting), then
- * ing_wait_durable for the ticket. The entries are visible to queries at
- * once; they are durable (and may be acknowledged) only when
- * ing_wait_durable returned 0. A failed WAL write gives LK_EIO with
- * "failed to write to the WAL: <reason>" in *err; the entries stay in
- * memory (a retried push finds them as duplicates and logs them again).
- * Zero the ticket before the first ing_push_begin; call ing_wait_durable
- * exactly once afterwards, whatever the pushes returned. */
-typedef struct ing_ticket {
-    wal_ticket w;
-    /* Deferred logging, for a request the WAL can keep as it arrived
-     * (WAL_PUSH_*): set before the first ing_push_begin. A stream push that
-     * returns LK_OK (nothing refused) has then logged nothing, and the
-     * caller logs it: the whole request with ing_log_push when every one of
-     * its entries was stored unchanged, else each such stream with
-     * ing_log_entries. A push that returned an error has logged what it
-     * kept. Both before ing_wait_durable. */
-    bool defer;
-} ing_ticket;
-
-int ing_push_begin(ing *g, lk_str tenant, const lk_labels *labels, lk_str canonical, uint64_t fp,
-                   const lk_entry *entries, size_t n, ing_push_result *res, ing_ticket *t,
-                   lk_buf *err);
-/* Deferred logging (above). Without a WAL they do nothing. LK_EIO with
- * "failed to write to the WAL: <reason>" when the record cannot be
- * appended (too large: the caller falls back to ing_log_entries). */
-int ing_log_push(ing *g, lk_str tenant, uint8_t format, lk_str body, ing_ticket *t, lk_buf *err);
-int ing_log_entries(ing *g, lk_str tenant, lk_str canonical, const lk_entry *entries, size_t n,
-                    ing_ticket *t, lk_buf *err);
-int ing_wait_durable(ing *g, ing_ticket *t, lk_buf *err);
 
 /* A consistent snapshot of one stream. */
 typedef struct st_view st_view;

@@ -15,12 +15,12 @@
  * chunk_retain_period later.
  *
  * WAL bookkeeping: each chunk remembers the lowest WAL segment that may
- * hold its entries (a lower bound read before the push logs them); a
- * segment can be deleted once no unflushed chunk pins it. A push logs its
- * entries (all but the refused ones: duplicates too, so that a retried push
- * whose first attempt failed to reach the WAL is logged again) while it
- * holds the stream lock, so a stream's entries are in the WAL in the order
- * they reached memory.
+ * hold its entries (a lower bound read before the push, which the
+ * ingester logs once the entries are in memory); a segment can be deleted
+ * once no unflushed chunk pins it. A push marks the entries it refused
+ * (acc->refused), so that the ingester logs all the others: duplicates
+ * too, so that a retried push whose first attempt failed to reach the WAL
+ * is logged again.
  *
  * Locking: s->mu guards everything mutable; labels, canonical and fp never
  * change. Readers copy what they need under the lock (st_stream_view) and
@@ -36,13 +36,12 @@
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 #include "storage/codec.h"
-#include "storage/wal.h"
 
 enum { CH_UNFLUSHED, CH_FLUSHING, CH_FLUSHED };
 
 typedef struct st_chunk {
     chk_chunk *c;
-    uint32_t wal_seg;      /* lowest WAL segment that may hold its entries */
+    uint64_t wal_seg;      /* lowest WAL segment that may hold its entries */
     uint8_t state;
     int64_t flushed_at;
     chk_ref ref;           /* once flushed */
@@ -212,8 +211,11 @@ static int64_t cutoff_of(int64_t newest, int64_t half)
     return newest < INT64_MIN + half ? INT64_MIN : newest - half;
 }
 
-static void reject(st_push_acc *a, size_t idx, int64_t cutoff, bool too_large)
+static void reject(st_push_acc *a, size_t n, size_t idx, int64_t cutoff, bool too_large)
 {
+    if (!a->refused)
+        a->refused = lk_calloc(n, 1);
+    a->refused[idx] = 1;
     a->rejected++;
     if (a->n_listed < ST_MAX_LISTED_REJECTS) {
         a->listed[a->n_listed].idx = idx;
@@ -223,26 +225,27 @@ static void reject(st_push_acc *a, size_t idx, int64_t cutoff, bool too_large)
     }
 }
 
-/* Returns whether the entry was refused. */
-static bool push_one(st_stream *s, const st_push_opts *o, const lk_entry *e, size_t idx,
-                     st_push_acc *a)
+/* Stores entries[idx] of n (or refuses it, or finds it duplicate). */
+static void push_one(st_stream *s, const st_push_opts *o, const lk_entry *entries, size_t n,
+                     size_t idx, st_push_acc *a)
 {
+    const lk_entry *e = &entries[idx];
     const chk_limits *lim = o->lim;
     if (is_last_line(s, e)) {
         a->duplicates++;
-        return false;
+        return;
     }
     int64_t cutoff = s->has_newest && !o->replay ? cutoff_of(s->newest, lim->max_age_ns / 2)
                                                  : INT64_MIN;
     if (e->ts < cutoff) {
-        reject(a, idx, cutoff, false);
-        return true;
+        reject(a, n, idx, cutoff, false);
+        return;
     }
     chk_chunk *c = chunk_for(s, o, e->ts, a);
     int rc = chk_chunk_append(c, e);
     if (rc < 0) {
-        reject(a, idx, cutoff, true);
-        return true;
+        reject(a, n, idx, cutoff, true);
+        return;
     }
     s->has_last = s->last_in_head = true;
     if (!s->has_newest || e->ts > s->newest) {
@@ -257,7 +260,6 @@ static bool push_one(st_stream *s, const st_push_opts *o, const lk_entry *e, siz
     }
     if (chk_chunk_head_full(c, lim))
         cut_block(s, c);
-    return false;
 }
 
 void st_stream_push(st_stream *s, const st_push_opts *o, const lk_entry *entries, size_t n,
@@ -270,30 +272,19 @@ void st_stream_push(st_stream *s, const st_push_opts *o, const lk_entry *entries
         return;
     }
     int64_t head0 = open_head_bytes(s), blocks0 = s->n_blocks, comp0 = s->comp_bytes;
-    int64_t prev_ts = 0;
-    uint32_t logged = 0;
-    bool encode = o->log && !o->defer;
-    for (size_t i = 0; i < n; i++) {
-        bool refused = push_one(s, o, &entries[i], i, a);
-        if (refused && o->log && !encode) {
-            encode = true; /* deferred: everything before i was kept */
-            for (size_t j = 0; j < i; j++, logged++)
-                wal_body_put_entry(o->body, &entries[j], &prev_ts);
-        }
-        if (refused || !encode)
-            continue;
-        wal_body_put_entry(o->body, &entries[i], &prev_ts);
-        logged++;
-    }
+    for (size_t i = 0; i < n; i++)
+        push_one(s, o, entries, n, i, a);
     s->last_push_ns = o->now_ns;
-    if (logged) {
-        a->log_rc = o->log(o->log_ctx, s, logged, o->body);
-        a->logged = true;
-    }
     a->d_head_bytes += open_head_bytes(s) - head0;
     a->d_blocks += s->n_blocks - blocks0;
     a->d_comp_bytes += s->comp_bytes - comp0;
     pthread_mutex_unlock(&s->mu);
+}
+
+void st_push_acc_free(st_push_acc *a)
+{
+    free(a->refused);
+    a->refused = NULL;
 }
 
 /* ---- flushing */

@@ -19,7 +19,7 @@ typedef struct st_stream st_stream;
 struct cdir;
 
 /* No WAL segment (memory-only ingester, or nothing logged). */
-#define ST_NO_SEG UINT32_MAX
+#define ST_NO_SEG WAL_NO_SEGMENT
 
 /* Copies labels and canonical; refcount 1. */
 st_stream *st_stream_new(const lk_labels *labels, lk_str canonical, uint64_t fp);
@@ -33,11 +33,14 @@ const lk_labels *st_stream_labels(const st_stream *s);
 
 #define ST_MAX_LISTED_REJECTS 10
 
-/* What one push did to a stream: counts for ing_push_result, the first
- * rejected entries for the error message, and deltas for the counters. */
+/* What one push did to a stream: counts for ing_push_result, which entries
+ * were refused (for the WAL) and the first of them (for the error
+ * message), and deltas for the counters. */
 typedef struct st_push_acc {
     size_t accepted, duplicates, rejected;
     int64_t bytes;
+    uint8_t *refused;    /* refused[i] != 0: entry i was refused; NULL when
+                            none was (st_push_acc_free) */
     size_t n_listed;
     struct {
         size_t idx;      /* into the pushed entries */
@@ -46,35 +49,25 @@ typedef struct st_push_acc {
     } listed[ST_MAX_LISTED_REJECTS];
     int64_t d_chunks, d_blocks, d_head_bytes, d_comp_bytes;
     size_t closed;       /* chunks closed (ready to flush) */
-    bool removed;        /* the stream had been removed: nothing done, look it up again */
-    int log_rc;          /* what the log callback returned */
-    bool logged;         /* the log callback was called */
+    bool removed;        /* the stream had been removed: nothing done (nothing
+                            allocated), look it up again */
 } st_push_acc;
 
 /* How to push. */
 typedef struct st_push_opts {
     const chk_limits *lim;
     bool replay;         /* WAL replay: no entry is refused for its age */
-    uint32_t wal_seg;    /* a lower bound of the WAL segment that will hold
+    uint64_t wal_seg;    /* a lower bound of the WAL segment that will hold
                             these entries (ST_NO_SEG: no WAL) */
     int64_t now_ns;      /* wall clock, for the idle period */
-    /* Logging under the stream lock (so the WAL's order is the memory's):
-     * when log is set, every entry not refused (stored or duplicate) is
-     * encoded into *body (wal_body_put_entry), and log is called once after
-     * the entries when there is any; its result goes to acc->log_rc.
-     * With defer, entries are logged only when one of them is refused (the
-     * caller logs a push stored whole itself): the entries before the
-     * first refusal are encoded then, and every later one not refused. */
-    bool defer;
-    lk_buf *body;
-    int (*log)(void *ctx, const st_stream *s, uint32_t n, lk_buf *body);
-    void *log_ctx;
 } st_push_opts;
 
-/* Appends entries under the stream's lock (see ing_push for the rules).
- * Counts into *acc (zero it first). */
+/* Appends entries under the stream's lock (see ing_push_request for the
+ * rules). Counts into *acc (zero it first; free it with st_push_acc_free).
+ * Logging what was kept is the caller's, afterwards. */
 void st_stream_push(st_stream *s, const st_push_opts *o, const lk_entry *entries, size_t n,
                     st_push_acc *acc);
+void st_push_acc_free(st_push_acc *acc);
 
 /* ---- flushing (storage/flush.c drives these) */
 
@@ -94,7 +87,7 @@ typedef struct st_sweep {
     /* out */
     st_flush_item *items;
     size_t n_items, cap_items;
-    uint32_t min_seg;    /* lowest WAL segment an unflushed chunk pins */
+    uint64_t min_seg;    /* lowest WAL segment an unflushed chunk pins */
     size_t unflushed;    /* chunks not on disk (after this sweep) */
     int64_t d_chunks, d_blocks, d_head_bytes, d_comp_bytes;
 } st_sweep;

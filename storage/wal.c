@@ -1,15 +1,17 @@
 /* The WAL writer: segment files, group commit, deletion of old segments.
  *
- * Segment file <dir>/<id>.wal, id a decimal number of at least 8 digits
- * ("00000012.wal"); ids only grow (a restart continues after the highest
- * one found). Integers little-endian.
+ * Segment file <dir>/<id>.wal, id a 64-bit decimal number of at least 8
+ * digits ("00000012.wal", "4294967296.wal"), 1 .. WAL_MAX_SEGMENT_ID; ids
+ * only grow (a restart continues after the highest one found), and no
+ * segment is started past WAL_MAX_SEGMENT_ID (its batches fail instead).
+ * Integers little-endian.
  *
  *   Header (16 bytes)
  *     0   4  magic "LKWL"
  *     4   1  version: 1
  *     5   3  zero
- *     8   4  segment id (the one in the file name)
- *    12   4  zero
+ *     8   8  segment id (the one in the file name; segments written when
+ *            ids were 32-bit have the same bytes)
  *   Records, back to back, from offset 16:
  *     0   4  L, payload length (1 <= L <= WAL_MAX_RECORD)
  *     4   4  CRC32C of bytes 0..3 followed by the payload
@@ -52,6 +54,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <snappy-c.h>
 #include <stdatomic.h>
@@ -91,16 +94,16 @@ struct wal {
     bool writing;          /* a leader holds the writer role */
     bool slot_busy[SLOTS]; /* a leader writes or syncs through fds[i] */
     bool need_new;         /* the next batch starts a new segment */
-    uint32_t active_seg;   /* lower bound of the segment of the next batch */
+    uint64_t active_seg;   /* lower bound of the segment of the next batch */
 
     /* the writer role's (and wal_open's) */
     int fds[SLOTS];        /* one descriptor of the segment per slot */
     bool have_seg;
-    uint32_t seg_id;       /* of fds, or the last id used */
+    uint64_t seg_id;       /* of fds, or the last id used */
     uint64_t seg_size;     /* valid bytes in the segment */
 
     pthread_mutex_t segmu; /* segment files on disk, sorted */
-    uint32_t *segs;
+    uint64_t *segs;
     size_t n_segs, cap_segs;
 
     atomic_llong records, bytes, syncs, sync_ns, failures, removed;
@@ -110,15 +113,15 @@ struct wal {
 
 #define FAIL_LOG_EVERY_NS (INT64_C(10) * 1000000000)
 
-void wal_segment_name(uint32_t id, lk_buf *out)
+void wal_segment_name(uint64_t id, lk_buf *out)
 {
     lk_buf_reset(out);
-    lk_buf_printf(out, "%08u.wal", id);
+    lk_buf_printf(out, "%08" PRIu64 ".wal", id);
 }
 
 /* ---- the list of segment files */
 
-static void segs_add(wal *w, uint32_t id)
+static void segs_add(wal *w, uint64_t id)
 {
     pthread_mutex_lock(&w->segmu);
     w->segs = lk_grow(w->segs, &w->cap_segs, w->n_segs + 1, sizeof(*w->segs));
@@ -132,7 +135,7 @@ static void segs_add(wal *w, uint32_t id)
     pthread_mutex_unlock(&w->segmu);
 }
 
-static void segs_drop(wal *w, uint32_t id)
+static void segs_drop(wal *w, uint64_t id)
 {
     pthread_mutex_lock(&w->segmu);
     for (size_t i = 0; i < w->n_segs; i++) {
@@ -150,8 +153,8 @@ static int scan_segments(wal *w, lk_buf *err)
     fs_names l;
     int rc = fs_list(w->dir, &l, err);
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
-        uint32_t id;
-        if (wal_parse_segment_name(l.v[i], &id)) {
+        uint64_t id;
+        if (wal_parse_segment_name(l.v[i], &id) == WAL_NAME_SEGMENT) {
             segs_add(w, id);
             if (id > w->seg_id)
                 w->seg_id = id;
@@ -210,12 +213,19 @@ static void close_segment(wal *w)
 
 /* Creates segment seg_id + 1 with its header, durably, and opens one
  * descriptor per slot before anything else is written to it.
- * errno value on failure (the id is used up either way). Only with no sync
- * in flight. */
+ * errno value on failure (the id is used up either way; EOVERFLOW when
+ * none is left). Only with no sync in flight. */
 static int new_segment(wal *w)
 {
     close_segment(w);
-    uint32_t id = ++w->seg_id;
+    if (w->seg_id >= WAL_MAX_SEGMENT_ID) {
+        if (log_failure_now(w))
+            log_error("no WAL segment id is left; pushes are refused until the WAL is emptied "
+                      "(an orderly shutdown flushes and deletes it)",
+                      "dir=\"%s\" last_segment=%" PRIu64, w->dir, w->seg_id);
+        return EOVERFLOW;
+    }
+    uint64_t id = ++w->seg_id;
     lk_buf name = { 0 };
     wal_segment_name(id, &name);
     int e = 0;
@@ -235,7 +245,7 @@ static int new_segment(wal *w)
     uint8_t h[WAL_SEG_HDR] = { 0 };
     memcpy(h, WAL_SEG_MAGIC, 4);
     h[4] = WAL_SEG_VERSION;
-    codec_put_le32(h + 8, id);
+    codec_put_le64(h + 8, id);
     call = "write";
     e = write_all(fd, (const char *)h, sizeof(h), 0);
     if (!e && fdatasync(fd) != 0)
@@ -273,10 +283,11 @@ static int write_batch(wal *w, int slot, const lk_buf *b, bool rotate)
     e = write_all(w->fds[slot], b->p, b->len, w->seg_size);
     if (e) {
         if (ftruncate(w->fds[slot], (off_t)w->seg_size) != 0)
-            log_warn("truncating a failed WAL write failed", "segment=%u err=\"%s\"", w->seg_id,
-                     strerror(errno));
+            log_warn("truncating a failed WAL write failed", "segment=%" PRIu64 " err=\"%s\"",
+                     w->seg_id, strerror(errno));
         if (log_failure_now(w))
-            log_error("writing the WAL failed", "call=write segment=%u bytes=%zu err=\"%s\"",
+            log_error("writing the WAL failed",
+                      "call=write segment=%" PRIu64 " bytes=%zu err=\"%s\"",
                       w->seg_id, b->len, strerror(e));
         return e;
     }
@@ -376,7 +387,7 @@ static void lead(wal *w, int slot)
         e = fdatasync(fd) != 0 ? (errno ? errno : EIO) : 0;
         atomic_fetch_add_explicit(&w->sync_ns, lk_now_ns() - t0, memory_order_relaxed);
         if (e && log_failure_now(w))
-            log_error("writing the WAL failed", "call=fdatasync segment=%u err=\"%s\"",
+            log_error("writing the WAL failed", "call=fdatasync segment=%" PRIu64 " err=\"%s\"",
                       w->seg_id, strerror(e));
         else if (!e)
             batch_succeeded(w);
@@ -575,15 +586,15 @@ int wal_wait(wal *w, wal_ticket *t, lk_buf *err)
 
 /* ---- segments */
 
-uint32_t wal_active_segment(wal *w)
+uint64_t wal_active_segment(wal *w)
 {
     pthread_mutex_lock(&w->mu);
-    uint32_t id = w->active_seg;
+    uint64_t id = w->active_seg;
     pthread_mutex_unlock(&w->mu);
     return id;
 }
 
-static size_t remove_ids(wal *w, const uint32_t *ids, size_t n)
+static size_t remove_ids(wal *w, const uint64_t *ids, size_t n)
 {
     lk_buf name = { 0 };
     size_t k = 0;
@@ -605,21 +616,21 @@ static size_t remove_ids(wal *w, const uint32_t *ids, size_t n)
     return k;
 }
 
-size_t wal_remove_before(wal *w, uint32_t seg)
+size_t wal_remove_before(wal *w, uint64_t seg)
 {
-    uint32_t active = wal_active_segment(w);
+    uint64_t active = wal_active_segment(w);
     if (seg > active)
         seg = active;
     pthread_mutex_lock(&w->segmu);
     size_t n = 0;
     while (n < w->n_segs && w->segs[n] < seg)
         n++;
-    uint32_t *ids = n ? lk_memdup(w->segs, n * sizeof(*ids)) : NULL;
+    uint64_t *ids = n ? lk_memdup(w->segs, n * sizeof(*ids)) : NULL;
     pthread_mutex_unlock(&w->segmu);
     size_t k = remove_ids(w, ids, n);
     free(ids);
     if (k)
-        log_debug("WAL segments deleted", "count=%zu before=%u", k, seg);
+        log_debug("WAL segments deleted", "count=%zu before=%" PRIu64, k, seg);
     return k;
 }
 
@@ -631,7 +642,7 @@ size_t wal_remove_all(wal *w)
     close_segment(w);
     pthread_mutex_lock(&w->segmu);
     size_t n = w->n_segs;
-    uint32_t *ids = n ? lk_memdup(w->segs, n * sizeof(*ids)) : NULL;
+    uint64_t *ids = n ? lk_memdup(w->segs, n * sizeof(*ids)) : NULL;
     pthread_mutex_unlock(&w->segmu);
     size_t k = remove_ids(w, ids, n);
     pthread_mutex_unlock(&w->mu);

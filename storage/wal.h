@@ -9,9 +9,11 @@
  * share one sync, and a lone push does its own write and sync without a
  * thread switch.
  *
- * Segments are numbered; a new one is started at segment_size, and after
- * a failed write or sync (the failed batch's tickets report the error;
- * nothing after it goes to the damaged segment).
+ * Segments are numbered with 64-bit ids (1 .. WAL_MAX_SEGMENT_ID, never
+ * reused while the WAL holds any segment); a new one is started at
+ * segment_size, and after a failed write or sync (the failed batch's
+ * tickets report the error; nothing after it goes to the damaged
+ * segment).
  * The ingester deletes segments whose entries are all in flushed chunks
  * (wal_remove_before). File and record layout: top of storage/wal.c and
  * storage/walrec.c. */
@@ -29,6 +31,12 @@
 typedef struct wal wal;
 
 #define WAL_DEFAULT_SEGMENT_SIZE (INT64_C(128) << 20)
+/* Segment ids: 1 .. WAL_MAX_SEGMENT_ID. When the highest id is in use no
+ * segment can follow it: batches fail with EOVERFLOW (pushes are refused,
+ * nothing acknowledged is lost) until the WAL is emptied (an orderly
+ * shutdown flushes everything and deletes it; ids start at 1 again). */
+#define WAL_MAX_SEGMENT_ID (UINT64_MAX - 1)
+#define WAL_NO_SEGMENT UINT64_MAX /* "no segment" where an id is expected */
 /* Largest record payload written or accepted by replay. */
 #define WAL_MAX_RECORD (UINT32_C(1) << 30)
 
@@ -85,10 +93,10 @@ int wal_wait(wal *w, wal_ticket *t, lk_buf *err);
 
 /* The segment the next write goes to (or a lower one): a record appended
  * after this call lands in this segment or a later one. */
-uint32_t wal_active_segment(wal *w);
+uint64_t wal_active_segment(wal *w);
 /* Deletes the segments numbered below seg, never the one being written.
  * Returns how many were deleted. */
-size_t wal_remove_before(wal *w, uint32_t seg);
+size_t wal_remove_before(wal *w, uint64_t seg);
 /* After everything was flushed: deletes every segment, the current one
  * included (appending afterwards starts a new one). */
 size_t wal_remove_all(wal *w);
@@ -136,7 +144,7 @@ void wal_rec_free(wal_rec *r);
 
 /* Called for each valid record in order; seg is its segment. A non-zero
  * return stops the replay and is returned. */
-typedef int (*wal_replay_fn)(void *ctx, uint32_t seg, const wal_rec *r);
+typedef int (*wal_replay_fn)(void *ctx, uint64_t seg, const wal_rec *r);
 
 typedef struct wal_replay_stats {
     size_t segments;         /* segment files read */
@@ -144,7 +152,7 @@ typedef struct wal_replay_stats {
     size_t entries;
     size_t bad_segments;     /* segments with a torn or corrupt tail (or bad header) */
     uint64_t bytes_dropped;  /* bytes after the last valid record of a segment */
-    uint32_t last_segment;   /* highest segment number seen (0: none) */
+    uint64_t last_segment;   /* highest segment number seen (0: none) */
 } wal_replay_stats;
 
 /* Replays every segment of dir in order. A segment's torn or corrupt tail
@@ -154,10 +162,11 @@ typedef struct wal_replay_stats {
 int wal_replay(const char *dir, wal_replay_fn fn, void *ctx, wal_replay_stats *st, lk_buf *err);
 /* Replays one segment image (bytes of a segment file); for the fuzzer and
  * the tests. */
-int wal_replay_bytes(const uint8_t *p, size_t n, uint32_t seg, wal_replay_fn fn, void *ctx,
+int wal_replay_bytes(const uint8_t *p, size_t n, uint64_t seg, wal_replay_fn fn, void *ctx,
                      wal_replay_stats *st);
 
-/* Segment file name of id: "00000012.wal" (into out, replaced). */
-void wal_segment_name(uint32_t id, lk_buf *out);
+/* Segment file name of id: "00000012.wal", at least 8 digits (into out,
+ * replaced). */
+void wal_segment_name(uint64_t id, lk_buf *out);
 
 #endif

@@ -23,8 +23,13 @@ void wal_rec_put_prefix(lk_buf *out, uint8_t flags, lk_str tenant, lk_str canoni
 /* walrec.c: the payload of a push request record up to its body. */
 void wal_rec_put_push_prefix(lk_buf *out, lk_str tenant, uint8_t format);
 
-/* walreplay.c: the id of a segment file name ("00000012.wal"); false for
- * any other name. */
-bool wal_parse_segment_name(const char *name, uint32_t *id);
+/* walreplay.c: what a file name in the WAL directory is. */
+typedef enum wal_name_kind {
+    WAL_NAME_OTHER,     /* not a segment's name */
+    WAL_NAME_SEGMENT,   /* "00000012.wal": *id set */
+    WAL_NAME_BAD_ID,    /* a segment's name whose id is 0 or above
+                           WAL_MAX_SEGMENT_ID: never written by lokic */
+} wal_name_kind;
+wal_name_kind wal_parse_segment_name(const char *name, uint64_t *id);
 
 #endif

@@ -11,7 +11,8 @@
  *   body     the rest of the payload: N entries, or (flag bit 0) a snappy
  *            block that decompresses to exactly those N entries
  *
- * Entry, in push order (not sorted):
+ * Entry, in push order (not sorted); the layout block payloads use too,
+ * decoded by the same function (codec_entries_decode, storage/codec.h):
  *   varint   zigzag(ts - previous ts), modulo 2^64; the first entry's
  *            previous ts is 0
  *   uvarint  L, then L bytes: the line
@@ -118,54 +119,19 @@ static const uint8_t *get_bytes(const uint8_t **pp, const uint8_t *end, uint64_t
     return s;
 }
 
-static int parse_meta(wal_rec *r, const uint8_t **pp, const uint8_t *end, uint64_t count)
-{
-    r->meta = lk_grow(r->meta, &r->meta_cap, r->n_meta + count, sizeof(*r->meta));
-    for (uint64_t k = 0; k < count; k++) {
-        uint64_t nl, vl;
-        const uint8_t *name = get_bytes(pp, end, &nl);
-        if (!name)
-            return -1;
-        const uint8_t *value = get_bytes(pp, end, &vl);
-        if (!value)
-            return -1;
-        r->meta[r->n_meta++] = (lk_label){ lk_str_n((const char *)name, nl),
-                                           lk_str_n((const char *)value, vl) };
-    }
-    return 0;
-}
-
 static int parse_entries(wal_rec *r, const uint8_t *p, const uint8_t *end, uint64_t n,
                          lk_buf *err)
 {
-    /* an entry takes at least 3 bytes: delta, line length, pair count */
+    /* an entry takes at least 3 bytes (before the array is sized by it) */
     if (n == 0 || n > (uint64_t)(end - p) / 3)
         return bad(r, err, "entry count does not fit the body");
     r->e = lk_grow(r->e, &r->e_cap, n, sizeof(*r->e));
-    int64_t prev = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t zz, line_len, count;
-        if (codec_get_uvarint(&p, end, &zz) < 0)
-            return bad(r, err, "truncated timestamp");
-        prev = codec_ts_add(prev, codec_unzigzag(zz));
-        const uint8_t *line = get_bytes(&p, end, &line_len);
-        if (!line)
-            return bad(r, err, "line length past the end");
-        if (codec_get_uvarint(&p, end, &count) < 0 || count > (uint64_t)(end - p) / 2)
-            return bad(r, err, "bad metadata count");
-        if (count && parse_meta(r, &p, end, count) < 0)
-            return bad(r, err, "metadata length past the end");
-        /* meta holds a count until the array stops moving (below) */
-        r->e[r->n++] = (lk_entry){ .ts = prev, .line = lk_str_n((const char *)line, line_len),
-                                   .n_meta = count };
-    }
-    if (p != end)
-        return bad(r, err, "bytes after the last entry");
-    size_t k = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        r->e[i].meta = r->e[i].n_meta ? &r->meta[k] : NULL;
-        k += r->e[i].n_meta;
-    }
+    codec_run run;
+    const char *why = codec_entries_decode(p, end, 0, n, r->e, &r->meta, &r->meta_cap, &run);
+    if (why)
+        return bad(r, err, why);
+    r->n = n;
+    r->n_meta = run.n_meta;
     return 0;
 }
 

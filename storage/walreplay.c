@@ -2,10 +2,14 @@
  * each valid record to a callback (segment and record layout: wal.c and
  * walrec.c). A segment is read up to its first invalid record; what
  * follows is dropped with a warning naming the segment, the offset and
- * the number of bytes. Segments are read through mmap, one at a time. */
+ * the number of bytes. Segments are read through mmap, one at a time, in
+ * the order of their 64-bit ids. A file named like a segment whose id is 0
+ * or past WAL_MAX_SEGMENT_ID (lokic never writes one) is left alone with a
+ * warning. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,22 +25,23 @@
 #include "storage/wal.h"
 #include "storage/wal_int.h"
 
-static void dropped(wal_replay_stats *st, uint32_t seg, size_t off, size_t n, const char *why)
+static void dropped(wal_replay_stats *st, uint64_t seg, size_t off, size_t n, const char *why)
 {
     st->bad_segments++;
     st->bytes_dropped += n - off;
-    log_warn("WAL segment tail dropped", "segment=%u offset=%zu dropped_bytes=%zu reason=\"%s\"",
-             seg, off, n - off, why);
+    log_warn("WAL segment tail dropped",
+             "segment=%" PRIu64 " offset=%zu dropped_bytes=%zu reason=\"%s\"", seg, off, n - off,
+             why);
 }
 
-int wal_replay_bytes(const uint8_t *p, size_t n, uint32_t seg, wal_replay_fn fn, void *ctx,
+int wal_replay_bytes(const uint8_t *p, size_t n, uint64_t seg, wal_replay_fn fn, void *ctx,
                      wal_replay_stats *st)
 {
     st->segments++;
     if (seg > st->last_segment)
         st->last_segment = seg;
     if (n < WAL_SEG_HDR || memcmp(p, WAL_SEG_MAGIC, 4) != 0 || p[4] != WAL_SEG_VERSION ||
-        codec_get_le32(p + 8) != seg) {
+        codec_get_le64(p + 8) != seg) {
         dropped(st, seg, 0, n, "bad or missing segment header");
         return 0;
     }
@@ -77,7 +82,7 @@ int wal_replay_bytes(const uint8_t *p, size_t n, uint32_t seg, wal_replay_fn fn,
     return rc;
 }
 
-static int replay_file(const char *dir, uint32_t seg, wal_replay_fn fn, void *ctx,
+static int replay_file(const char *dir, uint64_t seg, wal_replay_fn fn, void *ctx,
                        wal_replay_stats *st, lk_buf *err)
 {
     lk_buf path = { 0 };
@@ -115,27 +120,29 @@ out:
     return rc;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-bool wal_parse_segment_name(const char *name, uint32_t *id)
+wal_name_kind wal_parse_segment_name(const char *name, uint64_t *id)
 {
     size_t len = strlen(name);
-    if (len < 12 || len > 14 || strcmp(name + len - 4, ".wal") != 0)
-        return false;
+    if (len < 12 || strcmp(name + len - 4, ".wal") != 0)
+        return WAL_NAME_OTHER;
     uint64_t v = 0;
+    bool overflow = false;
     for (size_t i = 0; i + 4 < len; i++) {
         if (name[i] < '0' || name[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(name[i] - '0');
+            return WAL_NAME_OTHER;
+        overflow |= __builtin_mul_overflow(v, 10, &v) ||
+                    __builtin_add_overflow(v, (uint64_t)(name[i] - '0'), &v);
     }
-    if (v == 0 || v > UINT32_MAX)
-        return false;
-    *id = (uint32_t)v;
-    return true;
+    if (overflow || v == 0 || v > WAL_MAX_SEGMENT_ID)
+        return WAL_NAME_BAD_ID;
+    *id = v;
+    return WAL_NAME_SEGMENT;
 }
 
 int wal_replay(const char *dir, wal_replay_fn fn, void *ctx, wal_replay_stats *st, lk_buf *err)
@@ -145,14 +152,18 @@ int wal_replay(const char *dir, wal_replay_fn fn, void *ctx, wal_replay_stats *s
     int rc = fs_list(dir, &l, err);
     if (rc != 0)
         return rc;
-    uint32_t *ids = lk_malloc((l.n ? l.n : 1) * sizeof(*ids));
+    uint64_t *ids = lk_malloc((l.n ? l.n : 1) * sizeof(*ids));
     size_t n = 0;
     for (size_t i = 0; i < l.n; i++) {
-        if (wal_parse_segment_name(l.v[i], &ids[n]))
+        wal_name_kind k = wal_parse_segment_name(l.v[i], &ids[n]);
+        if (k == WAL_NAME_SEGMENT)
             n++;
+        else if (k == WAL_NAME_BAD_ID)
+            log_warn("ignoring a file named like a WAL segment whose id is out of range",
+                     "file=\"%s/%s\" max_id=%" PRIu64, dir, l.v[i], (uint64_t)WAL_MAX_SEGMENT_ID);
     }
     fs_names_free(&l);
-    qsort(ids, n, sizeof(*ids), cmp_u32);
+    qsort(ids, n, sizeof(*ids), cmp_u64);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = replay_file(dir, ids[i], fn, ctx, st, err);
     free(ids);

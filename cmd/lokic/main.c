@@ -185,7 +185,7 @@ static int run(const lk_config *cfg, const lk_flags *fl)
     }
     /* /ready answers 503 until the WAL is replayed */
     if ((rc = ing_recover(g, &err)) != LK_OK) {
-        log_error("replaying the WAL failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
+        log_error("starting the ingester failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
         goto out;
     }
     api_server_set_ready(srv, true);

@@ -42,9 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .max_decompressed = 1 << 20,
     };
     push_request req;
-    int status = 0;
     lk_buf err = { 0 };
-    int rc = push_decode(&in, &req, &status, &err);
+    int rc = push_decode(&in, &req, &err);
+    int status = rc == LK_OK ? 0 : push_decode_status(rc);
     if (rc == LK_OK) {
         lk_config cfg;
         fuzz_limits(&cfg);

@@ -75,7 +75,7 @@ static void roundtrip_push(const wal_rec *r)
     lk_buf_free(&payload);
 }
 
-static int on_record(void *ctx, uint32_t seg, const wal_rec *r)
+static int on_record(void *ctx, uint64_t seg, const wal_rec *r)
 {
     check *c = ctx;
     (void)seg;
@@ -105,13 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= WAL_SEG_HDR && memcmp(data, WAL_SEG_MAGIC, 4) == 0) {
         seg = lk_memdup(data, size ? size : 1);
         n = size;
-        codec_put_le32(seg + 8, 1); /* the id the replay expects */
+        codec_put_le64(seg + 8, 1); /* the id the replay expects */
     } else {
         n = WAL_SEG_HDR + size;
         seg = lk_calloc(1, n);
         memcpy(seg, WAL_SEG_MAGIC, 4);
         seg[4] = WAL_SEG_VERSION;
-        codec_put_le32(seg + 8, 1);
+        codec_put_le64(seg + 8, 1);
         if (size)
             memcpy(seg + WAL_SEG_HDR, data, size);
         /* make the first record's CRC right, so its payload is parsed */

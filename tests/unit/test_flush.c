@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,28 @@
 #define T0 (INT64_C(1793491200) * SEC) /* 2026-11-01T00:00:00Z */
 
 static const lk_str FAKE = { "fake", 4 };
+
+/* ---- thread creation that fails on demand */
+
+/* The errno value the next pthread_create fails with (0: it works). */
+static int fail_next_thread;
+
+/* Stands in for libc's (the static libraries under test link against this
+ * one); passes through to the real one unless told to fail. */
+int pthread_create(pthread_t *restrict t, const pthread_attr_t *restrict attr,
+                   void *(*fn)(void *), void *restrict arg)
+{
+    typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    if (fail_next_thread) {
+        int e = fail_next_thread;
+        fail_next_thread = 0;
+        return e;
+    }
+    create_fn real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (!real)
+        abort();
+    return real(t, attr, fn, arg);
+}
 
 /* ---- a data directory */
 
@@ -268,6 +293,33 @@ static void test_not_ready_before_recovery(void **state)
     assert_int_equal(ing_open(&bad, &g, &err), LK_EINVAL);
     lk_buf_free(&err);
     sid_free(&s);
+    env_free(&e);
+}
+
+/* Regression: the flusher's pthread_create result was ignored, so recovery
+ * reported success without a flusher, and destroying the ingester joined
+ * a thread that never started. */
+static void test_flusher_thread_failure(void **state)
+{
+    (void)state;
+    env e;
+    env_init(&e);
+    ing *g = NULL;
+    lk_buf err = { 0 };
+    assert_int_equal(ing_open(&e.o, &g, &err), 0);
+    fail_next_thread = EAGAIN;
+    assert_int_equal(ing_recover(g, &err), LK_EIO);
+    assert_non_null(err.p);
+    assert_non_null(strstr(err.p, "pthread_create: Resource temporarily unavailable"));
+    assert_false(ing_ready(g));
+    ing_destroy(g); /* joins nothing */
+    /* a second attempt starts it */
+    assert_int_equal(ing_open(&e.o, &g, &err), 0);
+    lk_buf_reset(&err);
+    assert_int_equal(ing_recover(g, &err), 0);
+    assert_true(ing_ready(g));
+    ing_destroy(g);
+    lk_buf_free(&err);
     env_free(&e);
 }
 
@@ -667,6 +719,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_ready_before_recovery),
+        cmocka_unit_test(test_flusher_thread_failure),
         cmocka_unit_test(test_flush_and_read_back),
         cmocka_unit_test(test_shutdown_and_restart),
         cmocka_unit_test(test_crash_replay),

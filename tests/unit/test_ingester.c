@@ -2,8 +2,11 @@
  * directions with equal timestamps in arrival order, the three duplicate
  * layers, Loki's out-of-order window and its message, the stream limit,
  * select with matchers and ranges, block skipping and stats, a corrupt
- * block skipped, a randomized comparison with a reference model, and
- * concurrent pushes and queries. */
+ * block skipped, a randomized comparison with a reference model,
+ * concurrent pushes and queries, and a push request's one call into the
+ * ingester (ing_push_request): what it stores, the records it leaves in
+ * the WAL by the time it returns (the request whole, or each stream's
+ * kept entries), its results and messages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +21,11 @@
 #include "lib/labels.h"
 #include "lib/matcher.h"
 #include "lib/timeutil.h"
+#include "lib/mem.h"
 #include "storage/chunk.h"
+#include "storage/fsutil.h"
 #include "storage/ingester.h"
+#include "storage/wal.h"
 #include "storage/stream.h" /* st_view internals, for the corrupt-block test */
 
 #define SEC LK_NS_PER_SEC
@@ -895,6 +901,176 @@ static void test_concurrent_push_and_query(void **state)
     ing_destroy(c.g);
 }
 
+/* ---- one call per push request: store, log, wait */
+
+/* What the WAL holds: one line per record, "push <tenant> <bytes>" or
+ * "entries <tenant> <labels> <line>,<line>...". */
+static int wal_line(void *ctx, uint64_t seg, const wal_rec *r)
+{
+    lk_buf *out = ctx;
+    (void)seg;
+    if (r->type == WAL_REC_PUSH) {
+        lk_buf_printf(out, "push %.*s %.*s\n", LK_STR_FMT(r->tenant), LK_STR_FMT(r->push));
+        return 0;
+    }
+    lk_buf_printf(out, "entries %.*s %.*s ", LK_STR_FMT(r->tenant), LK_STR_FMT(r->canonical));
+    for (size_t i = 0; i < r->n; i++)
+        lk_buf_printf(out, "%s%.*s", i ? "," : "", LK_STR_FMT(r->e[i].line));
+    lk_buf_putc(out, '\n');
+    return 0;
+}
+
+/* The WAL's records since the last call (every record on disk, the ones
+ * already seen dropped). */
+static void wal_records(const char *dir, size_t *seen, lk_buf *out)
+{
+    lk_buf all = { 0 };
+    wal_replay_stats st;
+    assert_int_equal(wal_replay(dir, wal_line, &all, &st, NULL), 0);
+    lk_buf_reset(out);
+    size_t k = 0;
+    for (const char *p = all.p; p && *p; k++) {
+        const char *nl = strchr(p, '\n');
+        if (k >= *seen)
+            lk_buf_append(out, p, (size_t)(nl - p + 1));
+        p = nl + 1;
+    }
+    *seen = k;
+    lk_buf_free(&all);
+}
+
+typedef struct durable {
+    char dir[64];
+    ing *g;
+    size_t seen;
+    stream_id a, b, c;
+    ing_stream_in in[3];
+    ing_push_result res[3];
+    lk_buf err, recs;
+} durable;
+
+static void durable_start(durable *d, int max_streams)
+{
+    memset(d, 0, sizeof(*d));
+    snprintf(d->dir, sizeof d->dir, "/tmp/lokic-ing-XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    ing_opts o = { .max_streams_per_user = max_streams, .wal_dir = d->dir };
+    assert_int_equal(ing_open(&o, &d->g, NULL), 0);
+    ing_stream_in in = { 0 };
+    assert_int_equal(ing_push_request(d->g, &(ing_request){ .tenant = FAKE, .streams = &in,
+                                                            .n_streams = 1 },
+                                      d->res, &d->err),
+                     LK_EIO);
+    assert_string_equal(d->err.p, "ingester not ready: replaying the write-ahead log");
+    lk_buf_reset(&d->err);
+    assert_int_equal(ing_recover(d->g, NULL), 0);
+    sid_init(&d->a, "{app=\"a\"}");
+    sid_init(&d->b, "{app=\"b\"}");
+    sid_init(&d->c, "{app=\"c\"}");
+}
+
+static void durable_stop(durable *d)
+{
+    ing_destroy(d->g);
+    assert_int_equal(fs_remove_tree(d->dir, NULL), 0);
+    sid_free(&d->a);
+    sid_free(&d->b);
+    sid_free(&d->c);
+    lk_buf_free(&d->err);
+    lk_buf_free(&d->recs);
+}
+
+/* Pushes streams a, b (and c when ec) with the entries given, raw bytes or
+ * not; the records it left in the WAL go to d->recs. */
+static int push_request(durable *d, const lk_entry *ea, size_t na, const lk_entry *eb,
+                        size_t nb, const lk_entry *ec, size_t nc, const char *raw)
+{
+    const stream_id *s[3] = { &d->a, &d->b, &d->c };
+    const lk_entry *e[3] = { ea, eb, ec };
+    size_t n[3] = { na, nb, nc };
+    for (int i = 0; i < 3; i++)
+        d->in[i] = (ing_stream_in){ &s[i]->labels, lk_buf_str(&s[i]->canonical), s[i]->fp,
+                                    e[i], n[i] };
+    ing_request rq = { .tenant = FAKE, .streams = d->in, .n_streams = ec ? 3 : 2 };
+    if (raw) {
+        rq.format = WAL_PUSH_SNAPPY_PROTO;
+        rq.raw = lk_str_c(raw);
+    }
+    lk_buf_reset(&d->err);
+    int rc = ing_push_request(d->g, &rq, d->res, &d->err);
+    wal_records(d->dir, &d->seen, &d->recs);
+    return rc;
+}
+
+static void test_request_logged_whole(void **state)
+{
+    (void)state;
+    durable d;
+    durable_start(&d, 0);
+    lk_entry ea[2] = { ent(T0, "a1"), ent(T0 + 1, "a2") }, eb[1] = { ent(T0, "b1") };
+    /* stored whole: the raw bytes, one record, on disk when the call returns */
+    assert_int_equal(push_request(&d, ea, 2, eb, 1, NULL, 0, "RAW1"), 0);
+    assert_string_equal(d.recs.p, "push fake RAW1\n");
+    assert_int_equal(d.res[0].accepted, 2);
+    assert_true(d.res[0].created && d.res[1].created);
+    assert_int_equal(d.res[1].rc, 0);
+    assert_int_equal(d.err.len, 0);
+    /* the same again: all duplicates, still logged whole (a retry after a
+     * failed WAL write must become durable) */
+    assert_int_equal(push_request(&d, ea, 2, eb, 1, NULL, 0, "RAW1"), 0);
+    assert_string_equal(d.recs.p, "push fake RAW1\n");
+    assert_int_equal(d.res[0].duplicates, 2);
+    assert_false(d.res[0].created);
+    /* no raw bytes (JSON, or validation changed something): per stream */
+    lk_entry ea3[1] = { ent(T0 + 2, "a3") }, eb2[1] = { ent(T0 + 2, "b2") };
+    assert_int_equal(push_request(&d, ea3, 1, eb2, 1, NULL, 0, NULL), 0);
+    assert_string_equal(d.recs.p, "entries fake {app=\"a\"} a3\nentries fake {app=\"b\"} b2\n");
+    /* nothing to store: nothing logged */
+    assert_int_equal(push_request(&d, NULL, 0, NULL, 0, NULL, 0, "RAW2"), 0);
+    assert_int_equal(d.recs.len, 0);
+    durable_stop(&d);
+}
+
+static void test_request_with_refusals(void **state)
+{
+    (void)state;
+    durable d;
+    durable_start(&d, 2);
+    lk_entry ea[1] = { ent(T0 + 3 * HOUR, "new") }, eb[1] = { ent(T0, "b1") };
+    assert_int_equal(push_request(&d, ea, 1, eb, 1, NULL, 0, "RAW1"), 0);
+    /* an entry of a too far behind: that stream logs what it kept, the
+     * other stream its entries; nothing is logged whole */
+    lk_entry ea2[3] = { ent(T0 + 3 * HOUR + 1, "a-kept1"), ent(T0, "a-old"),
+                        ent(T0 + 3 * HOUR + 2, "a-kept2") };
+    lk_entry eb2[1] = { ent(T0 + 1, "b2") };
+    assert_int_equal(push_request(&d, ea2, 3, eb2, 1, NULL, 0, "RAW2"), LK_EINVAL);
+    assert_string_equal(d.recs.p, "entries fake {app=\"a\"} a-kept1,a-kept2\n"
+                                  "entries fake {app=\"b\"} b2\n");
+    assert_int_equal(d.res[0].rc, LK_EINVAL);
+    assert_int_equal(d.res[0].accepted, 2);
+    assert_int_equal(d.res[0].rejected, 1);
+    assert_int_equal(d.res[1].rc, 0);
+    assert_non_null(strstr(d.err.p, "ignored, reason: 'entry too far behind"));
+    /* a third stream over the limit: refused whole (429's rc beats 400's),
+     * logs nothing; the others per stream; one message per line */
+    lk_entry ea3[2] = { ent(T0 + 3 * HOUR + 3, "a3"), ent(T0, "a-old2") };
+    lk_entry eb3[1] = { ent(T0 + 2, "b3") }, ec[1] = { ent(T0, "c1") };
+    assert_int_equal(push_request(&d, ea3, 2, eb3, 1, ec, 1, "RAW3"), LK_ELIMIT);
+    assert_string_equal(d.recs.p, "entries fake {app=\"a\"} a3\nentries fake {app=\"b\"} b3\n");
+    assert_int_equal(d.res[2].rc, LK_ELIMIT);
+    assert_int_equal(d.res[2].rejected, 1);
+    const char *nl = strchr(d.err.p, '\n');
+    assert_non_null(nl);
+    assert_non_null(strstr(d.err.p, "user 'fake', total ignored: 1 out of 2 for stream: "
+                                    "{app=\"a\"}\nmaximum active stream limit exceeded"));
+    /* the limit alone refuses nothing of the others, which are not logged whole */
+    lk_entry eb4[1] = { ent(T0 + 3, "b4") }, ec2[1] = { ent(T0, "c2") };
+    lk_entry ea4[1] = { ent(T0 + 3 * HOUR + 4, "a4") };
+    assert_int_equal(push_request(&d, ea4, 1, eb4, 1, ec2, 1, "RAW4"), LK_ELIMIT);
+    assert_string_equal(d.recs.p, "entries fake {app=\"a\"} a4\nentries fake {app=\"b\"} b4\n");
+    durable_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -910,6 +1086,8 @@ int main(void)
         cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_chunk_cutting),
         cmocka_unit_test(test_concurrent_push_and_query),
+        cmocka_unit_test(test_request_logged_whole),
+        cmocka_unit_test(test_request_with_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

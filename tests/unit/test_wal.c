@@ -3,8 +3,9 @@
  * a bad CRC are cut at the last valid record while later segments are still
  * read, segment rotation and deletion, group commit (concurrent appenders
  * share syncs), a failed write (file-size limit) reported to its waiters
- * and followed by successful writes once the limit is lifted, and the
- * record decoder on bad input. */
+ * and followed by successful writes once the limit is lifted, the record
+ * decoder on bad input, and 64-bit segment ids (names, ids past 2^32,
+ * the last id refused). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,8 +24,10 @@
 
 #include "lib/err.h"
 #include "lib/mem.h"
+#include "storage/codec.h"
 #include "storage/fsutil.h"
 #include "storage/wal.h"
+#include "storage/wal_int.h"
 
 #define T0 INT64_C(1793491200000000000)
 
@@ -45,12 +48,12 @@ static void rmtmp(char *dir)
 
 typedef struct seen {
     size_t records, entries;
-    uint32_t segs[64];
+    uint64_t segs[64];
     size_t n_segs;
     lk_buf text; /* "tenant|labels|ts:line[;k=v...]\n" per entry */
 } seen;
 
-static int collect(void *ctx, uint32_t seg, const wal_rec *r)
+static int collect(void *ctx, uint64_t seg, const wal_rec *r)
 {
     seen *s = ctx;
     s->records++;
@@ -161,7 +164,7 @@ static void test_roundtrip_compressed(void **state)
     roundtrip(true);
 }
 
-static void segment_path(const char *dir, uint32_t id, lk_buf *out)
+static void segment_path(const char *dir, uint64_t id, lk_buf *out)
 {
     lk_buf name = { 0 };
     wal_segment_name(id, &name);
@@ -316,7 +319,7 @@ static void test_rotation_and_removal(void **state)
     wal_counters c;
     wal_get_counters(w, &c);
     assert_true(c.segments >= 5);
-    uint32_t active = wal_active_segment(w);
+    uint64_t active = wal_active_segment(w);
     assert_int_equal((int64_t)active, c.segments);
     /* the active segment survives any bound */
     size_t k = wal_remove_before(w, active + 10);
@@ -539,7 +542,24 @@ static void test_segment_names(void **state)
     assert_string_equal(n.p, "00000012.wal");
     wal_segment_name(4000000000u, &n);
     assert_string_equal(n.p, "4000000000.wal");
+    wal_segment_name(UINT64_C(4294967296), &n);
+    assert_string_equal(n.p, "4294967296.wal");
+    wal_segment_name(WAL_MAX_SEGMENT_ID, &n);
+    assert_string_equal(n.p, "18446744073709551614.wal");
     lk_buf_free(&n);
+    uint64_t id = 0;
+    assert_int_equal(wal_parse_segment_name("00000012.wal", &id), WAL_NAME_SEGMENT);
+    assert_true(id == 12);
+    assert_int_equal(wal_parse_segment_name("4294967296.wal", &id), WAL_NAME_SEGMENT);
+    assert_true(id == UINT64_C(4294967296));
+    assert_int_equal(wal_parse_segment_name("18446744073709551614.wal", &id), WAL_NAME_SEGMENT);
+    assert_true(id == WAL_MAX_SEGMENT_ID);
+    assert_int_equal(wal_parse_segment_name("00000000.wal", &id), WAL_NAME_BAD_ID);
+    assert_int_equal(wal_parse_segment_name("18446744073709551615.wal", &id), WAL_NAME_BAD_ID);
+    assert_int_equal(wal_parse_segment_name("99999999999999999999999.wal", &id), WAL_NAME_BAD_ID);
+    assert_int_equal(wal_parse_segment_name("1234567.wal", &id), WAL_NAME_OTHER);
+    assert_int_equal(wal_parse_segment_name("0000001a.wal", &id), WAL_NAME_OTHER);
+    assert_int_equal(wal_parse_segment_name("00000012.wal.tmp", &id), WAL_NAME_OTHER);
     /* other files in the directory are ignored */
     char *dir = mktmp();
     lk_buf p = { 0 };
@@ -558,6 +578,88 @@ static void test_segment_names(void **state)
     rmtmp(dir);
 }
 
+/* An empty segment id as the writer makes it (header only). */
+static void plant_segment(const char *dir, uint64_t id)
+{
+    uint8_t h[WAL_SEG_HDR] = { 0 };
+    memcpy(h, WAL_SEG_MAGIC, 4);
+    h[4] = WAL_SEG_VERSION;
+    codec_put_le64(h + 8, id);
+    lk_buf path = { 0 };
+    segment_path(dir, id, &path);
+    FILE *f = fopen(path.p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(h, 1, sizeof h, f), sizeof h);
+    fclose(f);
+    lk_buf_free(&path);
+}
+
+/* Regression: segment ids were 32-bit, so the segment after
+ * 4294967295.wal was 00000000.wal, which replay does not read: the
+ * acknowledged records in it were lost at the next restart. */
+static void test_ids_past_32_bits(void **state)
+{
+    (void)state;
+    char *dir = mktmp();
+    plant_segment(dir, UINT32_MAX);
+    wal *w;
+    wal_opts o = { .dir = dir };
+    assert_int_equal(wal_open(&o, &w, NULL), 0);
+    assert_true(wal_active_segment(w) == UINT64_C(4294967296));
+    lk_buf expect = { 0 };
+    wal_ticket t = { 0 };
+    append_rec(w, &t, "fake", "{app=\"a\"}", "past", 2, T0, &expect);
+    assert_int_equal(wal_wait(w, &t, NULL), 0);
+    wal_close(w);
+    lk_buf path = { 0 };
+    segment_path(dir, UINT64_C(4294967296), &path);
+    assert_true(file_size(path.p) > WAL_SEG_HDR);
+    seen s = { 0 };
+    wal_replay_stats st;
+    assert_int_equal(wal_replay(dir, collect, &s, &st, NULL), 0);
+    assert_int_equal(st.segments, 2);
+    assert_int_equal(st.bad_segments, 0);
+    assert_int_equal(s.n_segs, 1);
+    assert_true(s.segs[0] == UINT64_C(4294967296));
+    assert_true(st.last_segment == UINT64_C(4294967296));
+    assert_string_equal(s.text.p, expect.p);
+    seen_free(&s);
+    lk_buf_free(&expect);
+    lk_buf_free(&path);
+    rmtmp(dir);
+}
+
+/* No segment can follow the last id: appends fail (nothing is
+ * acknowledged) and the segments on disk are left as they are. */
+static void test_last_id_refused(void **state)
+{
+    (void)state;
+    char *dir = mktmp();
+    plant_segment(dir, WAL_MAX_SEGMENT_ID);
+    wal *w;
+    wal_opts o = { .dir = dir };
+    assert_int_equal(wal_open(&o, &w, NULL), 0);
+    lk_buf expect = { 0 }, err = { 0 };
+    for (int i = 0; i < 2; i++) {
+        wal_ticket t = { 0 };
+        append_rec(w, &t, "fake", "{app=\"a\"}", "none", 1, T0, &expect);
+        assert_int_equal(wal_wait(w, &t, &err), LK_EIO);
+        assert_non_null(strstr(err.p, "failed to write to the WAL: Value too large"));
+        lk_buf_reset(&err);
+    }
+    wal_close(w);
+    seen s = { 0 };
+    wal_replay_stats st;
+    assert_int_equal(wal_replay(dir, collect, &s, &st, NULL), 0);
+    assert_int_equal(st.segments, 1);
+    assert_int_equal(st.records, 0);
+    assert_true(st.last_segment == WAL_MAX_SEGMENT_ID);
+    seen_free(&s);
+    lk_buf_free(&expect);
+    lk_buf_free(&err);
+    rmtmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +672,8 @@ int main(void)
         cmocka_unit_test(test_failed_write_then_recovery),
         cmocka_unit_test(test_decode_bad_records),
         cmocka_unit_test(test_segment_names),
+        cmocka_unit_test(test_ids_past_32_bits),
+        cmocka_unit_test(test_last_id_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
