@@ -1,5 +1,5 @@
 /* The LogQL parser: recursive descent over the tokens of query/logql/lexer.c,
- * building the tree of query/ast.h. It accepts exactly Loki's grammar
+ * building the tree of query/logql/ast.h. It accepts exactly Loki's grammar
  * (pkg/logql/syntax/syntax.y) and resolves its ambiguities the way goyacc's
  * LALR tables do:
  *   - binary operators by precedence (or < and unless < comparisons < + - <

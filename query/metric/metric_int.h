@@ -45,7 +45,7 @@ typedef struct lm_ctx {
     lk_buf *err;
 } lm_ctx;
 
-/* ---- matrices (metric.c) ---- */
+/* ---- matrices (eval.c) ---- */
 
 /* Appends a series owning `labels` (moved in) with no values yet. */
 lm_series *lm_matrix_add(lm_matrix *m, lk_labels *labels, size_t n_steps);
@@ -60,7 +60,7 @@ bool lm_series_empty(const lm_series *s, size_t n_steps);
 int lm_check_deadline(lm_ctx *c);
 int lm_series_limit(lm_ctx *c, size_t n);
 
-/* ---- label sets (metric_map.c) ---- */
+/* ---- label sets (seriesmap.c) ---- */
 
 bool lm_labels_equal(const lk_labels *a, const lk_labels *b);
 /* Prometheus labels.Compare. */
@@ -117,7 +117,7 @@ int lm_eval_binop(lm_ctx *c, const logql_binop_expr *b, lm_val *l, lm_val *r, lm
 int lm_eval_label_replace(lm_ctx *c, const logql_label_replace *lr, lm_matrix *in,
                           lm_matrix *out);
 
-/* Binary operator on two numbers (metric_binop.c): arithmetic results, or
+/* Binary operator on two numbers (binop.c): arithmetic results, or
  * 1/0 for comparisons. */
 double lm_binop_value(logql_binop op, double l, double r);
 

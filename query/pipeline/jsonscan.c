@@ -1,7 +1,7 @@
 /* JSON scanning for the pipeline with buger/jsonparser's leniency and error
  * messages (what Loki's json and unpack stages use): value types and
  * extents, ObjectEach, array elements, string unescaping. Nothing is
- * allocated but unescaped strings, in the runner's scratch. See lp_int.h. */
+ * allocated but unescaped strings, in the runner's scratch. See pipeline_int.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

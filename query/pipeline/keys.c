@@ -1,7 +1,7 @@
 /* Label key rules the parsers share: Loki's sanitizeLabelKey (invalid
  * runes become '_', a leading digit gets a '_' prefix, Unicode spaces
  * trimmed), the `_extracted` suffix, and the UTF-8 checks Loki applies to
- * values (a replacement rune empties a value). See lp_int.h. */
+ * values (a replacement rune empties a value). See pipeline_int.h. */
 #define _GNU_SOURCE /* memmem */
 #include "query/pipeline/pipeline_int.h"
 

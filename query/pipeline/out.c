@@ -1,6 +1,6 @@
 /* Result label sets of the pipeline: the builder's labels sorted by name,
  * their canonical form hashed, optionally split into Loki's categories or
- * grouped for a sample extractor. See lp_out.h. */
+ * grouped for a sample extractor. See out.h. */
 #include "query/pipeline/out.h"
 
 #include <stdlib.h>

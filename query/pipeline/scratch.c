@@ -1,6 +1,6 @@
 /* The pipeline's per-entry scratch: a bump allocator whose first block is
  * kept (grown to what the last entry needed) across resets, so a steady
- * state allocates nothing; and strings built in it. See lp_int.h. */
+ * state allocates nothing; and strings built in it. See pipeline_int.h. */
 #include "query/pipeline/pipeline_int.h"
 
 #include <stdlib.h>

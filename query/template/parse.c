@@ -2,7 +2,7 @@
  * text/template/parse (Go 1.24): the same tokens, trim markers, comments,
  * three-token lookahead, variable scoping and error messages
  * ("template: line:1: unexpected \"}\" in operand"). Builds the tree of
- * tmpl_int.h in the template's arena; errors unwind with longjmp (Go panics)
+ * template_int.h in the template's arena; errors unwind with longjmp (Go panics)
  * and everything allocated so far belongs to that arena. Also: Node.String()
  * for error context and Loki's list of referenced fields. */
 #include <setjmp.h>

@@ -340,13 +340,13 @@ struct tfunc {
     tfunc_impl fn;
 };
 
-/* Runs the template (template_exec.c); errors unwind through x->jb. */
+/* Runs the template (exec.c); errors unwind through x->jb. */
 void tx_run(tx *x);
 /* Go's isTrue after indirectInterface. */
 bool tx_truth(const tv *v);
 
 /* Implementations shared between the function files: Go's builtins
- * (template_builtins.c) and the time methods (template_time.c). */
+ * (builtins.c) and the time methods (time.c). */
 #define TFI(name) void name(tx *x, tv *a, int n, tv *res, const tnode *cmd)
 TFI(tfi_and_or);
 TFI(tfi_call);
@@ -366,7 +366,7 @@ TFI(tfi_lt);
 TFI(tfi_le);
 TFI(tfi_gt);
 TFI(tfi_ge);
-/* time.Time / time.Month / time.Weekday methods (template_time.c). */
+/* time.Time / time.Month / time.Weekday methods (time.c). */
 const tfunc *tt_method(uint8_t kind, lk_str name);
 /* url.QueryEscape into b. */
 void tf_query_escape(lk_buf *b, lk_str s);
@@ -431,7 +431,7 @@ tv tt_parse_in_zone(tx *x, lk_str layout, lk_str value, lk_str zone);
 /* Converts to Local (t.In(time.Local)). */
 tv_time tt_in_local(const tv_time *t);
 
-/* IANA zone lookup (template_tz.c): 0 when found. For a Unix time, the
+/* IANA zone lookup (tz.c): 0 when found. For a Unix time, the
  * abbreviation/offset in effect; for local wall time, Go's Date() offset. */
 typedef struct tz_zone tz_zone;
 const tz_zone *tz_load(lk_str name);

@@ -6,7 +6,7 @@
  * time.ParseInLocation (the parser of format.go: lenient fractional
  * seconds, 06 pivots at 69, zone abbreviations, GMT+n, day-of-year). Local
  * is the server's zone, which lokic runs as UTC (Go prints it as "UTC").
- * IANA zones come from template_tz.c. Also the time.Time, time.Month and
+ * IANA zones come from tz.c. Also the time.Time, time.Month and
  * time.Weekday methods templates can call (.Unix, .Format, .Year ...). */
 #include <stdio.h>
 #include <string.h>

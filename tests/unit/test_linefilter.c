@@ -1,4 +1,4 @@
-/* Unit tests: query/linefilter (line filter matching): substrings, regexes
+/* Unit tests: query/pipeline line filters (line filter matching): substrings, regexes
  * and their simplification into substring tests (checked against the regex
  * engine), Loki's ip() and pattern filters, `or` alternatives, chains and
  * the literals they require, and the `| regexp` / `| pattern` stage checks. */

@@ -1,5 +1,5 @@
-/* Unit tests: the LogQL front end (query/lexer, query/parser, query/validate,
- * query/printer): every construct of LOKI-API.md section 3 parses to the
+/* Unit tests: the LogQL front end (query/logql: lexer, parser, validate,
+ * printer): every construct of LOKI-API.md section 3 parses to the
  * expected tree and prints in Loki's canonical form, the printed form parses
  * back to the same text, invalid queries fail with Loki's messages and
  * positions, and the conformance suite's queries pass or fail as Loki 2.9
