@@ -13,8 +13,8 @@
  *
  * Varints are Go's encoding/binary (7 bits per byte, low first, at most 10
  * bytes). WAL record bodies use the same entry layout, and one function
- * decodes both (codec_entries_decode, storage/codec.h). The starting brief (docs/design.md, deviations) had
- * metadata interned per chunk; it is instead kept inline per entry and
+ * decodes both (codec_entries_decode, storage/codec.h). The starting brief
+ * had metadata interned per chunk (docs/design.md, deviations); it is instead kept inline per entry and
  * left to snappy, which removes the repetition of a block's recurring names
  * and values just as well, and keeps a block decodable on its own.
  *
