@@ -14,8 +14,8 @@
  * Varints are Go's encoding/binary (7 bits per byte, low first, at most 10
  * bytes). WAL record bodies use the same entry layout, and one function
  * decodes both (codec_entries_decode, storage/codec.h). The starting brief
- * had metadata interned per chunk (docs/design.md, deviations); it is instead kept inline per entry and
- * left to snappy, which removes the repetition of a block's recurring names
+ * had metadata interned per chunk (docs/design.md, deviations); it is
+ * instead kept inline per entry and left to snappy, which removes the repetition of a block's recurring names
  * and values just as well, and keeps a block decodable on its own.
  *
  * Outside the payload, a block carries (chk_block_info): mint, maxt, entry
