@@ -15,8 +15,9 @@
  * bytes). WAL record bodies use the same entry layout, and one function
  * decodes both (codec_entries_decode, storage/codec.h). The starting brief
  * had metadata interned per chunk (docs/design.md, deviations); it is
- * instead kept inline per entry and left to snappy, which removes the repetition of a block's recurring names
- * and values just as well, and keeps a block decodable on its own.
+ * instead kept inline per entry and left to snappy, which removes the
+ * repetition of a block's recurring names and values just as well, and
+ * keeps a block decodable on its own.
  *
  * Outside the payload, a block carries (chk_block_info): mint, maxt, entry
  * count, raw (uncompressed) length, compressed length, CRC32C of the
