@@ -10,12 +10,14 @@
 #include "api/ratelimit.h"
 #include "lib/config.h"
 #include "lib/metrics.h"
+#include "query/qmem.h"
 #include "storage/ingester.h"
 
 struct api_state {
     const lk_config *cfg;
     ing *ingester;
     push_ratelimiter *rate;
+    qm_budget *qmem;                 /* memory of the running queries (query/qmem.h) */
     atomic_bool ready;
     atomic_bool stopping;
     int64_t start_ns;
