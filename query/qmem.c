@@ -13,7 +13,7 @@
 
 struct qm_budget {
     int64_t limit;
-    atomic_llong used;
+    _Atomic int64_t used;
     lk_metric *m_used;     /* lokic_query_memory_bytes */
     lk_metric *m_refused;  /* lokic_queries_refused_total{reason} */
 };

@@ -44,8 +44,8 @@ int64_t qm_budget_used(const qm_budget *b);
 typedef struct qm_query {
     qm_budget *b;
     int64_t limit;            /* bytes this query may hold; 0: no limit */
-    atomic_llong used;        /* charged and not released */
-    atomic_llong peak;
+    _Atomic int64_t used;     /* charged and not released */
+    _Atomic int64_t peak;
     atomic_int failed;        /* the sticky error, or 0 */
 } qm_query;
 

@@ -55,7 +55,7 @@ typedef struct shared {
     sto_iter_opts iter;                /* substrings every kept line contains */
     size_t guard;                     /* most series per table (0: none) */
     size_t *mem;                      /* per worker: bytes its accumulators allocated */
-    atomic_llong charged;             /* of those, charged to the query (query/qmem.h) */
+    _Atomic int64_t charged;          /* of those, charged to the query (query/qmem.h) */
     atomic_size_t next;
     atomic_int stop;
 } shared;
