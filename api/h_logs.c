@@ -28,6 +28,41 @@ bool api_wants_categorized(const api_req *rq)
     return false;
 }
 
+/* A failed selection: the memory limits answer as Loki answers its query
+ * limits (400) and its full queue (429). */
+static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
+{
+    const char *msg = err->p ? err->p : lk_strerror(rc);
+    if (rc == LK_ELIMIT)
+        api_reply_error(rs, 400, "%s", msg);
+    else if (rc == LK_ERATE)
+        api_reply_error(rs, 429, "%s", msg);
+    else
+        api_reply_error(rs, 500, "query failed: %s", msg);
+}
+
+/* Selects and answers, the answer charged to mem once written. */
+static int select_and_write(api_req *rq, api_resp *rs, const api_log_query *q,
+                            const logql_select *s, lk_buf *err)
+{
+    int64_t t0 = lk_now_ns();
+    logql_streams res;
+    int rc = logql_select_logs(rq->st->ingester, s, &res, err);
+    if (rc != LK_OK)
+        return rc;
+    if (q->legacy)
+        api_write_legacy_streams_response(&rs->body, &res, lk_now_ns() - t0);
+    else
+        api_write_streams_response(&rs->body, &res, lk_now_ns() - t0);
+    logql_streams_free(&res);
+    rc = qm_charge(s->mem, (int64_t)rs->body.len);
+    if (rc != LK_OK) {
+        lk_buf_free(&rs->body);
+        qm_error(s->mem, rc, err);
+    }
+    return rc;
+}
+
 void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const api_log_query *q)
 {
     const logql_log_selector *sel = &e->u.log;
@@ -39,9 +74,18 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
         return;
     }
     lk_buf err = { 0 };
+    qm_query mem;
+    int rc = qm_begin(rq->st->qmem, rq->st->cfg->max_memory_per_query, &mem);
+    if (rc != LK_OK) {
+        qm_error(&mem, rc, &err);
+        reply_failure(rs, rc, &err);
+        lk_buf_free(&err);
+        return;
+    }
     lp_pipeline *p = NULL;
     if (lp_compile(sel->stages, sel->n_stages, &p, &err) != LK_OK) {
         api_reply_error(rs, 400, "%s", err.p ? err.p : "invalid pipeline");
+        qm_end(&mem);
         lk_buf_free(&err);
         return;
     }
@@ -56,20 +100,14 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
         .pipeline = p,
         .interval_ns = q->interval_ns,
         .categorize = !q->legacy && api_wants_categorized(rq),
+        .mem = &mem,
     };
-    int64_t t0 = lk_now_ns();
-    logql_streams res;
-    int rc = logql_select_logs(rq->st->ingester, &s, &res, &err);
-    if (rc != LK_OK) {
-        api_reply_error(rs, 500, "query failed: %s", err.p ? err.p : lk_strerror(rc));
-    } else {
-        if (q->legacy)
-            api_write_legacy_streams_response(&rs->body, &res, lk_now_ns() - t0);
-        else
-            api_write_streams_response(&rs->body, &res, lk_now_ns() - t0);
+    rc = select_and_write(rq, rs, q, &s, &err);
+    if (rc != LK_OK)
+        reply_failure(rs, rc, &err);
+    else
         api_reply_json(rs, 200);
-        logql_streams_free(&res);
-    }
+    qm_end(&mem);
     lp_free(p);
     lk_buf_free(&err);
 }

@@ -33,13 +33,35 @@ static void write_point(jw *w, lk_buf *tmp, int64_t ns, double v)
     jw_arr_close(w);
 }
 
+/* The answer being written, charged to the query's memory as it grows. */
+typedef struct body_meter {
+    qm_query *mem;
+    const lk_buf *body;
+    size_t charged;
+    int rc;
+} body_meter;
+
+/* Series written between charges. */
+#define SERIES_PER_CHARGE 256
+
+static int meter(body_meter *m)
+{
+    if (!m->rc && m->body->len > m->charged) {
+        m->rc = qm_charge(m->mem, (int64_t)(m->body->len - m->charged));
+        m->charged = m->body->len;
+    }
+    return m->rc;
+}
+
 static int64_t step_time(const lm_result *r, size_t i)
 {
     return r->start + (int64_t)i * r->step;
 }
 
-/* The result array; returns the number of points written. */
-static int64_t write_result(jw *w, const lm_result *r, bool instant, lk_buf *tmp)
+/* The result array; returns the number of points written (stops when the
+ * meter fails). */
+static int64_t write_result(jw *w, const lm_result *r, bool instant, lk_buf *tmp,
+                            body_meter *bm)
 {
     int64_t points = 0;
     if (r->scalar && instant) {
@@ -60,6 +82,8 @@ static int64_t write_result(jw *w, const lm_result *r, bool instant, lk_buf *tmp
         jw_obj_close(w);
     }
     for (size_t s = 0; s < r->n_series; s++) {
+        if (s % SERIES_PER_CHARGE == SERIES_PER_CHARGE - 1 && meter(bm))
+            return points;
         const lm_series *se = &r->series[s];
         jw_obj_open(w);
         jw_key(w, "metric");
@@ -85,8 +109,11 @@ static int64_t write_result(jw *w, const lm_result *r, bool instant, lk_buf *tmp
     return points;
 }
 
-static void write_response(lk_buf *out, const lm_result *r, bool instant, int64_t exec_ns)
+/* LK_OK, or the error of a charge (the body is then incomplete). */
+static int write_response(lk_buf *out, const lm_result *r, bool instant, int64_t exec_ns,
+                          qm_query *mem)
 {
+    body_meter bm = { .mem = mem, .body = out };
     jw w;
     lk_buf tmp = { 0 };
     jw_init(&w, out);
@@ -99,13 +126,14 @@ static void write_response(lk_buf *out, const lm_result *r, bool instant, int64_
     jw_key(&w, "resultType");
     jw_cstr(&w, !instant ? "matrix" : r->scalar ? "scalar" : "vector");
     jw_key(&w, "result");
-    int64_t points = write_result(&w, r, instant, &tmp);
+    int64_t points = write_result(&w, r, instant, &tmp, &bm);
     api_query_stats qs = { .store = &r->stats, .exec_ns = exec_ns, .entries_returned = points,
                            .post_filter_lines = r->lines_read };
     api_write_stats(&w, &qs);
     jw_obj_close(&w);
     jw_obj_close(&w);
     lk_buf_free(&tmp);
+    return meter(&bm);
 }
 
 static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
@@ -120,6 +148,9 @@ static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
     case LK_ERANGE:
         api_reply_error(rs, 504, "%s", TIMEOUT_MESSAGE);
         break;
+    case LK_ERATE:
+        api_reply_error(rs, 429, "%s", msg);
+        break;
     default:
         api_reply_error(rs, 500, "query failed: %s", msg);
         break;
@@ -131,6 +162,15 @@ void api_exec_metric_query(api_req *rq, api_resp *rs, const logql_expr *e,
 {
     const lk_config *cfg = rq->st->cfg;
     int64_t t0 = lk_now_ns();
+    lk_buf err = { 0 };
+    qm_query mem;
+    int rc = qm_begin(rq->st->qmem, cfg->max_memory_per_query, &mem);
+    if (rc != LK_OK) {
+        qm_error(&mem, rc, &err);
+        reply_failure(rs, rc, &err);
+        lk_buf_free(&err);
+        return;
+    }
     lm_query lq = {
         .g = rq->st->ingester,
         .tenant = rq->tenant,
@@ -142,16 +182,22 @@ void api_exec_metric_query(api_req *rq, api_resp *rs, const logql_expr *e,
         .deadline_ns = cfg->query_timeout_ns > 0 ? t0 + cfg->query_timeout_ns : 0,
         .threads = 0,
         .instant = q->instant,
+        .mem = &mem,
     };
     lm_result res = { 0 };
-    lk_buf err = { 0 };
-    int rc = lm_eval(&lq, &res, &err);
-    if (rc != LK_OK) {
-        reply_failure(rs, rc, &err);
-    } else {
-        write_response(&rs->body, &res, q->instant, lk_now_ns() - t0);
-        api_reply_json(rs, 200);
+    rc = lm_eval(&lq, &res, &err);
+    if (rc == LK_OK) {
+        rc = write_response(&rs->body, &res, q->instant, lk_now_ns() - t0, &mem);
         lm_result_free(&res);
+        if (rc != LK_OK) {
+            lk_buf_free(&rs->body); /* what was written goes now, not after the answer */
+            qm_error(&mem, rc, &err);
+        }
     }
+    if (rc != LK_OK)
+        reply_failure(rs, rc, &err);
+    else
+        api_reply_json(rs, 200);
+    qm_end(&mem);
     lk_buf_free(&err);
 }

@@ -465,6 +465,7 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     s->st.inflight.limit = cfg->max_inflight_bytes;
     (void)err;
     s->st.rate = push_ratelimiter_create_cfg(cfg);
+    s->st.qmem = qm_budget_new(cfg->max_memory_all_queries, true);
     register_metrics(&s->st);
     *out = s;
     return LK_OK;
@@ -603,6 +604,7 @@ void api_server_destroy(api_server *s)
     api_server_stop(s);
     api_connwatch_destroy(s->watch);
     push_ratelimiter_destroy(s->st.rate);
+    qm_budget_free(s->st.qmem);
     api_tails_free(&s->st);
     pthread_mutex_destroy(&s->st.tails_mu);
     free(s);

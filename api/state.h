@@ -11,6 +11,7 @@
 #include "api/ratelimit.h"
 #include "lib/config.h"
 #include "lib/metrics.h"
+#include "query/qmem.h"
 #include "storage/ingester.h"
 
 struct api_state {
@@ -18,6 +19,7 @@ struct api_state {
     ing *ingester;
     push_ratelimiter *rate;
     api_inflight inflight;           /* bytes requests hold while received and decoded */
+    qm_budget *qmem;                 /* memory of the running queries (query/qmem.h) */
     atomic_bool ready;
     atomic_bool stopping;
     int64_t start_ns;

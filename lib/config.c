@@ -179,6 +179,12 @@ const cfg_opt cfg_opts[] = {
 
     { "querier.query_ingesters_within", CFG_DURATION, 0, "3h", 0, MAXDUR,
       F(query_ingesters_within_ns), NULL, "Only ask the in-memory data for newer queries." },
+    { "querier.max_memory_per_query", CFG_BYTES, 0, "256MB", 0, MAXSIZE,
+      F(max_memory_per_query), NULL,
+      "lokic: memory one query may hold before it fails with 400 (0: no limit)." },
+    { "querier.max_memory_all_queries", CFG_BYTES, 0, "1GB", 0, MAXSIZE,
+      F(max_memory_all_queries), NULL,
+      "lokic: memory all running queries may hold; past it queries get 429 (0: no limit)." },
     { "querier.query_timeout", CFG_DURATION, CFG_ALIAS | CFG_WEAK | CFG_PROM, "1m", 0, MAXDUR,
       F(query_timeout_ns), NULL, "Deprecated spelling of limits_config.query_timeout." },
 };

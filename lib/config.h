@@ -81,6 +81,8 @@ typedef struct lk_config {
 
     /* querier */
     int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */
+    int64_t max_memory_per_query;      /* lokic's querier.max_memory_per_query (256MB; 0 = none) */
+    int64_t max_memory_all_queries;    /* lokic's querier.max_memory_all_queries (1GB; 0 = none) */
 
     /* where the config came from (for messages); NULL when embedded */
     char *source;

@@ -157,7 +157,22 @@ typedef struct sel {
     lk_buf tmp;
     bool have_last;
     int64_t last_ts;
+    int64_t pending;         /* bytes kept and not yet charged to q->mem */
+    lk_buf *err;
 } sel;
+
+/* Charges the pending bytes once they reach a batch (all: whatever they
+ * are). */
+static int charge(sel *s, bool all)
+{
+    if (!s->q->mem || !s->pending || (!all && s->pending < QM_BATCH))
+        return LK_OK;
+    int rc = qm_charge(s->q->mem, s->pending);
+    s->pending = 0;
+    if (rc && !s->err->len)
+        qm_error(s->q->mem, rc, s->err);
+    return rc;
+}
 
 /* Loki's merge iterator drops an entry of a stream whose timestamp and
  * (post-pipeline) line equal those of an earlier entry of the same stream,
@@ -242,6 +257,10 @@ static void emit(sel *s, const cursor *c)
     }
     st->n++;
     r->total_entries++;
+    s->pending += (int64_t)(sizeof *d + res->line.len);
+    if (cat)
+        s->pending += (int64_t)(sizeof(lk_labels) +
+                                (d->n_meta + st->parsed[st->n - 1].n) * sizeof(lk_label));
 }
 
 /* Loki's interval: output only entries at least interval_ns past the last
@@ -293,9 +312,10 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
      * decompressed */
     sto_iter_opts io = { 0 };
     io.n_required = lp_required_substrings(p, &io.required);
-    sel s = { .q = q, .r = &r };
+    sel s = { .q = q, .r = &r, .err = err };
     cursor *cur = lk_calloc(n_views ? n_views : 1, sizeof(*cur));
     heap h = { .v = lk_calloc(n_views ? n_views : 1, sizeof(*h.v)), .backward = q->backward };
+    int64_t decoded = r.stats.decompressed_bytes;
     for (size_t i = 0; i < n_views; i++) {
         cur[i].stream = i;
         cur[i].it = st_view_iter_opts(views[i], q->start, q->end, q->backward, &io, &r.stats);
@@ -311,6 +331,11 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
         }
         if (a > 0)
             h.v[h.n++] = &cur[i];
+        /* the block each stream's iterator holds decoded from now on */
+        s.pending += (int64_t)sizeof *cur + r.stats.decompressed_bytes - decoded;
+        decoded = r.stats.decompressed_bytes;
+        if ((rc = charge(&s, false)) != LK_OK)
+            goto out;
     }
     heapify(&h);
     while (h.n && r.total_entries < q->limit) {
@@ -328,7 +353,10 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
         if (a == 0)
             h.v[0] = h.v[--h.n];
         sift_down(&h, 0);
+        if ((rc = charge(&s, false)) != LK_OK)
+            goto out;
     }
+    rc = charge(&s, true);
 out:
     for (size_t i = 0; i < n_views; i++) {
         sto_iter_destroy(cur[i].it);

@@ -18,6 +18,7 @@
 #include "lib/matcher.h"
 #include "lib/str.h"
 #include "query/pipeline/pipeline.h"
+#include "query/qmem.h"
 #include "storage/ingester.h"
 #include "storage/iter.h"
 
@@ -31,6 +32,8 @@ typedef struct logql_select {
     const lp_pipeline *pipeline;  /* NULL: entries as stored */
     int64_t interval_ns;          /* 0: every entry */
     bool categorize;              /* X-Loki-Response-Encoding-Flags: categorize-labels */
+    qm_query *mem;                /* charged for the entries kept and the blocks the
+                                   * streams' iterators decode; NULL: none */
 } logql_select;
 
 typedef struct logql_stream_res {
@@ -52,6 +55,8 @@ typedef struct logql_streams {
     lk_arena arena;          /* labels, lines and metadata of the result */
 } logql_streams;
 
+/* LK_ELIMIT / LK_ERATE (message in *err) past q->mem's limits
+ * (query/qmem.h). */
 int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf *err);
 void logql_streams_free(logql_streams *r);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/mem.h"
+#include "query/metric/metric_int.h"
 
 double lm_seconds(int64_t ns)
 {
@@ -91,11 +92,19 @@ void lm_plan_init(lm_plan *p, const logql_range_agg *ra, int64_t start, int64_t 
     p->through = sat_add(last, 1);
 }
 
-lm_acc *lm_acc_new(const lm_plan *p, const lk_labels *labels, uint64_t hash)
+/* Arrays of each cell kind: b always, a for values, t for times. */
+static size_t arrays_of(lm_cell_kind k)
+{
+    return 1 + (k != LM_CK_COUNT) + (k == LM_CK_FIRST || k == LM_CK_LAST);
+}
+
+lm_acc *lm_acc_new(const lm_plan *p, const lk_labels *labels, uint64_t hash, size_t *mem)
 {
     lm_acc *a = lk_calloc(1, sizeof *a);
     labels_copy(labels, &a->labels);
     a->hash = hash;
+    a->mem = mem;
+    *mem += sizeof *a + (size_t)lm_labels_bytes(labels);
     if (p->kind == LM_CK_SAMPLES)
         return a;
     a->b = lk_calloc(p->n_pages, sizeof *a->b);
@@ -104,6 +113,7 @@ lm_acc *lm_acc_new(const lm_plan *p, const lk_labels *labels, uint64_t hash)
     if (p->kind == LM_CK_FIRST || p->kind == LM_CK_LAST)
         a->t = lk_calloc(p->n_pages, sizeof *a->t);
     a->n_pages = p->n_pages;
+    *mem += p->n_pages * sizeof(void *) * arrays_of(p->kind);
     return a;
 }
 
@@ -133,6 +143,7 @@ static void touch(const lm_plan *p, lm_acc *a, size_t pg)
         a->a[pg] = lk_calloc(p->page, sizeof **a->a);
     if (a->t)
         a->t[pg] = lk_calloc(p->page, sizeof **a->t);
+    *a->mem += p->page * sizeof(double) * arrays_of(p->kind);
 }
 
 /* ceil(a / b) for b > 0 */
@@ -193,7 +204,9 @@ void lm_acc_add_cell(const lm_plan *p, lm_acc *a, size_t i, int64_t ts, double v
 
 static void add_point(lm_acc *a, int64_t ts, double v)
 {
+    size_t cap = a->cap_pts;
     a->pts = lk_grow(a->pts, &a->cap_pts, a->n_pts + 1, sizeof *a->pts);
+    *a->mem += (a->cap_pts - cap) * sizeof *a->pts;
     a->pts[a->n_pts++] = (lm_pt){ ts, v };
 }
 

@@ -75,13 +75,16 @@ typedef struct lm_acc {
     size_t n_pages;
     lm_pt *pts;
     size_t n_pts, cap_pts;
+    size_t *mem;        /* the reader's count of bytes allocated (query/qmem.h) */
 } lm_acc;
 
 void lm_plan_init(lm_plan *p, const logql_range_agg *ra, int64_t start, int64_t step,
                   size_t n_steps);
 
-/* A new accumulator (labels copied). */
-lm_acc *lm_acc_new(const lm_plan *p, const lk_labels *labels, uint64_t hash);
+/* A new accumulator (labels copied). Every allocation it makes, now and as
+ * samples reach new pages, is added to *mem (freeing is not subtracted: the
+ * caller gives the total back when the accumulators are gone). */
+lm_acc *lm_acc_new(const lm_plan *p, const lk_labels *labels, uint64_t hash, size_t *mem);
 void lm_acc_free(lm_acc *a);
 /* Adds one sample. */
 void lm_acc_add(const lm_plan *p, lm_acc *a, int64_t ts, double v);

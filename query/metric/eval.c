@@ -103,6 +103,32 @@ int lm_series_limit(lm_ctx *c, size_t n)
     return LK_OK;
 }
 
+int lm_charge(lm_ctx *c, int64_t n)
+{
+    if (!c->q->mem)
+        return LK_OK;
+    int rc = qm_charge(c->q->mem, n);
+    if (rc && c->err && !c->err->len)
+        qm_error(c->q->mem, rc, c->err);
+    return rc;
+}
+
+int64_t lm_series_bytes(size_t n_steps, int64_t label_bytes)
+{
+    return (int64_t)(sizeof(lm_series) + n_steps * (sizeof(double) + 1)) + label_bytes;
+}
+
+int lm_charge_matrix(lm_ctx *c, const lm_matrix *m)
+{
+    if (!c->q->mem)
+        return LK_OK;
+    int64_t n = (int64_t)(m->cap * sizeof *m->s);
+    for (size_t i = 0; i < m->n; i++)
+        n += lm_series_bytes(c->n_steps, lm_labels_bytes(&m->s[i].labels)) -
+             (int64_t)sizeof(lm_series);
+    return lm_charge(c, n);
+}
+
 /* ---- nodes */
 
 static void eval_vector(lm_ctx *c, double value, lm_val *out)
@@ -155,6 +181,8 @@ static int eval_vagg(lm_ctx *c, const logql_vector_agg *va, lm_val *out)
     }
     if (rc == LK_OK)
         rc = lm_eval_vagg(c, va, &in.m, &out->m);
+    if (rc == LK_OK)
+        rc = lm_charge_matrix(c, &out->m);
     lm_val_free(&in);
     return rc;
 }
@@ -167,6 +195,8 @@ static int eval_binop(lm_ctx *c, const logql_binop_expr *b, lm_val *out)
         rc = lm_eval_node(c, b->rhs, &r);
     if (rc == LK_OK)
         rc = lm_eval_binop(c, b, &l, &r, out);
+    if (rc == LK_OK)
+        rc = lm_charge_matrix(c, &out->m);
     lm_val_free(&l);
     lm_val_free(&r);
     return rc;
@@ -187,6 +217,8 @@ static int eval_label_replace(lm_ctx *c, const logql_label_replace *lr, lm_val *
     }
     if (rc == LK_OK)
         rc = lm_eval_label_replace(c, lr, &in.m, &out->m);
+    if (rc == LK_OK)
+        rc = lm_charge_matrix(c, &out->m);
     lm_val_free(&in);
     return rc;
 }

@@ -18,6 +18,7 @@
 #include "lib/labels.h"
 #include "lib/str.h"
 #include "query/logql/ast.h"
+#include "query/qmem.h"
 #include "storage/ingester.h"
 #include "storage/iter.h"
 
@@ -47,6 +48,7 @@ typedef struct lm_query {
     int64_t start, end;      /* ns; equal for an instant query */
     int64_t step;            /* ns; ignored (one step) when start == end */
     int max_series;          /* max_query_series; 0 = unlimited */
+    qm_query *mem;           /* the query's memory accountant; NULL: none */
     int64_t deadline_ns;     /* absolute (lk_now_ns clock); 0 = none */
     int threads;             /* worker threads; 0 = one per core */
     bool instant;            /* an instant query (/query): a top-level sort/sort_desc
@@ -70,7 +72,9 @@ typedef struct lm_query {
  *               query") by the result, by the input of an aggregation Loki cannot shard
  *               (anything but sum, avg, count), or by ten times the limit inside a range
  *               aggregation (a memory bound);
- *   LK_ERANGE   the deadline passed (the caller answers 504). */
+ *   LK_ERANGE   the deadline passed (the caller answers 504);
+ *   LK_ELIMIT, LK_ERATE  past the query's memory limit or the budget of all
+ *               queries (query/qmem.h; the message names the key). */
 int lm_eval(const lm_query *q, lm_result *out, lk_buf *err);
 void lm_result_free(lm_result *r);
 

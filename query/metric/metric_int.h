@@ -59,6 +59,13 @@ bool lm_series_empty(const lm_series *s, size_t n_steps);
 /* LK_ERANGE (and the message) once the deadline has passed. */
 int lm_check_deadline(lm_ctx *c);
 int lm_series_limit(lm_ctx *c, size_t n);
+/* Charges n bytes to the query's memory (query/qmem.h); on failure the
+ * message is in c->err. */
+int lm_charge(lm_ctx *c, int64_t n);
+/* Bytes n series of n_steps values hold with labels of about label_bytes. */
+int64_t lm_series_bytes(size_t n_steps, int64_t label_bytes);
+/* Charges a matrix built by a node (its series, values and labels). */
+int lm_charge_matrix(lm_ctx *c, const lm_matrix *m);
 
 /* ---- label sets (seriesmap.c) ---- */
 
@@ -71,6 +78,8 @@ uint64_t lm_labels_hash(const lk_labels *l, lk_buf *scratch);
  * (and never __name__). An owned, sorted set. */
 void lm_labels_group(const lk_labels *l, const lk_str *names, size_t n, bool without,
                      lk_labels *out);
+/* Bytes a copy of l holds (an estimate for query/qmem.h). */
+int64_t lm_labels_bytes(const lk_labels *l);
 /* The value of __error__, or NULL. */
 const lk_str *lm_labels_error(const lk_labels *l);
 

@@ -54,12 +54,16 @@ typedef struct shared {
     const logql_grouping *push;       /* fast path: the injected grouping */
     sto_iter_opts iter;                /* substrings every kept line contains */
     size_t guard;                     /* most series per table (0: none) */
+    size_t *mem;                      /* per worker: bytes its accumulators allocated */
+    _Atomic int64_t charged;          /* of those, charged to the query (query/qmem.h) */
     atomic_size_t next;
     atomic_int stop;
 } shared;
 
 typedef struct worker {
     shared *sh;
+    size_t idx;         /* into sh->mem */
+    size_t charged;     /* of sh->mem[idx] */
     pthread_t th;
     lp_sampler *sm;
     table tab;
@@ -120,7 +124,7 @@ static lm_acc *series_of(worker *w, const lk_labels *l, uint64_t hash)
         return a;
     if (w->sh->guard && w->tab.n >= w->sh->guard)
         return NULL;
-    a = lm_acc_new(w->sh->p, l, hash);
+    a = lm_acc_new(w->sh->p, l, hash, &w->sh->mem[w->idx]);
     table_put(&w->tab, a);
     return a;
 }
@@ -131,6 +135,23 @@ static int over_guard(worker *w)
 {
     lk_buf_printf(&w->err, LM_MSG_SERIES_LIMIT, w->sh->c->q->max_series);
     return LK_ELIMIT;
+}
+
+/* Charges what the worker's accumulators allocated since the last charge,
+ * once it reaches a batch (or whatever it is, with all). */
+static int charge_reader(worker *w, bool all)
+{
+    shared *sh = w->sh;
+    size_t now = sh->mem[w->idx];
+    if (!sh->c->q->mem || now == w->charged || (!all && now - w->charged < QM_BATCH))
+        return LK_OK;
+    int64_t n = (int64_t)(now - w->charged);
+    w->charged = now;
+    atomic_fetch_add(&sh->charged, n);
+    int rc = qm_charge(sh->c->q->mem, n);
+    if (rc && !w->err.len)
+        qm_error(sh->c->q->mem, rc, &w->err);
+    return rc;
 }
 
 /* LK_OK to go on; 1 to stop quietly (another worker failed and reports
@@ -204,7 +225,8 @@ static int read_view(worker *w, const st_view *v)
     int rc;
     int64_t n = 0;
     while ((rc = sto_iter_next(it, &e)) > 0) {
-        if ((++n % LM_CHECK_EVERY) == 0 && (rc = check_progress(w)) != LK_OK)
+        if ((++n % LM_CHECK_EVERY) == 0 &&
+            ((rc = check_progress(w)) != LK_OK || (rc = charge_reader(w, false)) != LK_OK))
             break;
         if (!sh->fast || e.n_meta) {
             if ((rc = sample_entry(w, v, &reset, &e, &last)) != LK_OK)
@@ -236,6 +258,10 @@ static int read_view(worker *w, const st_view *v)
     }
     w->lines += n;
     sto_iter_destroy(it);
+    if (rc >= 0) {
+        int crc = charge_reader(w, false);
+        rc = crc ? crc : rc;
+    }
     return rc < 0 ? rc : LK_OK;
 }
 
@@ -248,11 +274,13 @@ static void *work(void *arg)
         if (i >= sh->n_views)
             break;
         w->rc = read_view(w, sh->views[i]);
-        if (w->rc) {
-            atomic_store(&sh->stop, 1);
+        if (w->rc)
             break;
-        }
     }
+    if (!w->rc)
+        w->rc = charge_reader(w, true);
+    if (w->rc)
+        atomic_store(&sh->stop, 1);
     return NULL;
 }
 
@@ -377,8 +405,16 @@ static void make_absent(lm_ctx *c, const logql_range_agg *ra, lm_matrix *m)
     lm_matrix_prune(m, c->n_steps);
 }
 
-static void finalize(lm_ctx *c, const lm_plan *p, table *t, lm_matrix *out)
+/* The series' values are charged before they are made; the accumulators'
+ * memory is given back once they are freed. */
+static int finalize(lm_ctx *c, const lm_plan *p, shared *sh, table *t, lm_matrix *out)
 {
+    int64_t need = (int64_t)(t->n * sizeof *out->s);
+    for (size_t i = 0; i < t->n; i++)
+        need += lm_series_bytes(c->n_steps, lm_labels_bytes(&t->v[i]->labels));
+    int rc = lm_charge(c, need);
+    if (rc)
+        return rc;
     lm_fin f = { 0 };
     for (size_t i = 0; i < t->n; i++) {
         lm_acc *a = t->v[i];
@@ -391,6 +427,9 @@ static void finalize(lm_ctx *c, const lm_plan *p, table *t, lm_matrix *out)
     lm_fin_free(&f);
     lm_matrix_prune(out, c->n_steps);
     lm_matrix_sort(out); /* the readers' order varies: label order makes it deterministic */
+    if (c->q->mem)
+        qm_release(c->q->mem, atomic_exchange(&sh->charged, 0));
+    return LK_OK;
 }
 
 /* ---- the node */
@@ -420,6 +459,7 @@ static int run_workers(lm_ctx *c, shared *sh, table *out)
     int started = 0;
     for (int i = 0; i < n; i++) {
         w[i].sh = sh;
+        w[i].idx = (size_t)i;
         table_init(&w[i].tab);
     }
     for (int i = 1; i < n; i++) {
@@ -497,7 +537,8 @@ int lm_eval_range(lm_ctx *c, const logql_range_agg *ra, const logql_grouping *pu
     lm_plan_init(&p, ra, c->start, c->step, c->n_steps);
     int max = c->q->max_series;
     shared sh = { .c = c, .p = &p, .fast = fast_path(ra), .push = push,
-                  .guard = max > 0 ? (size_t)max * LM_INNER_SERIES_FACTOR : 0 };
+                  .guard = max > 0 ? (size_t)max * LM_INNER_SERIES_FACTOR : 0,
+                  .mem = lk_calloc((size_t)(c->threads > 0 ? c->threads : 1), sizeof(size_t)) };
     lp_extractor *x = NULL;
     lf_chain *chain = NULL;
     lp_pipeline *pl = NULL;
@@ -510,13 +551,14 @@ int lm_eval_range(lm_ctx *c, const logql_range_agg *ra, const logql_grouping *pu
         rc = run_workers(c, &sh, &t);
         st_views_free(sh.views, sh.n_views);
     }
-    if (rc == LK_OK) {
-        finalize(c, &p, &t, out);
+    if (rc == LK_OK)
+        rc = finalize(c, &p, &sh, &t, out);
+    if (rc == LK_OK)
         rc = check_errors(c, out);
-    }
     if (rc == LK_OK && ra->op == LOGQL_RANGE_ABSENT)
         make_absent(c, ra, out);
     table_free(&t);
+    free(sh.mem);
     lf_chain_free(chain);
     if (pl)
         lp_free(pl);

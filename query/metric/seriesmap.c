@@ -64,6 +64,14 @@ void lm_labels_group(const lk_labels *l, const lk_str *names, size_t n, bool wit
         free(keep);
 }
 
+int64_t lm_labels_bytes(const lk_labels *l)
+{
+    int64_t n = (int64_t)(l->n * sizeof *l->v);
+    for (size_t i = 0; i < l->n; i++)
+        n += (int64_t)(l->v[i].name.len + l->v[i].value.len);
+    return n;
+}
+
 const lk_str *lm_labels_error(const lk_labels *l)
 {
     return labels_get(l, LK_STR("__error__"));

@@ -78,6 +78,7 @@ typedef struct opts {
     int threads;
     bool instant;
     int64_t deadline;
+    qm_query *mem;
 } opts;
 
 static int eval_opts(ing *g, const char *query, int64_t start, int64_t end, int64_t step,
@@ -90,7 +91,7 @@ static int eval_opts(ing *g, const char *query, int64_t start, int64_t end, int6
     lk_buf_free(&perr);
     lm_query q = { .g = g, .tenant = FAKE, .expr = e, .start = start, .end = end, .step = step,
                    .max_series = o->max_series, .threads = o->threads, .instant = o->instant,
-                   .deadline_ns = o->deadline };
+                   .deadline_ns = o->deadline, .mem = o->mem };
     memset(r, 0, sizeof(*r));
     int rc = lm_eval(&q, r, err);
     logql_expr_free(e);
@@ -992,6 +993,47 @@ static void test_structured_metadata(void **state)
     ing_destroy(g);
 }
 
+/* Issue 9 item 7: a range aggregation over many series of a parsed field,
+ * read by two threads, stops at the query's memory limit with its message;
+ * without a limit it answers as before, its matrices counted. */
+static void test_memory_limit(void **state)
+{
+    (void)state;
+    ing *g = new_ing();
+    enum { N = 3000 };
+    lk_entry *e = calloc(N, sizeof(*e));
+    char(*lines)[32] = calloc(N, sizeof(*lines));
+    for (int i = 0; i < N; i++) {
+        snprintf(lines[i], sizeof lines[i], "user=u%d", i);
+        e[i] = (lk_entry){ .ts = T0 - 60 * MIN + i * SEC, .line = lk_str_c(lines[i]) };
+    }
+    push_n(g, "{app=\"m\", n=\"1\"}", e, N / 2);
+    push_n(g, "{app=\"m\", n=\"2\"}", e + N / 2, N - N / 2);
+    const char *q = "sum by (user) (count_over_time({app=\"m\"} | logfmt [1m]))";
+    qm_query mem;
+    qm_begin(NULL, 100 * 1000, &mem);
+    opts o = { .threads = 2, .mem = &mem };
+    lm_result r;
+    lk_buf err = { 0 };
+    assert_int_equal(eval_opts(g, q, T0 - 60 * MIN, T0, MIN, &o, &r, &err), LK_ELIMIT);
+    assert_non_null(strstr(err.p, "query memory limit (100000 bytes) reached for a single query"));
+    lk_buf_free(&err);
+    qm_end(&mem);
+    qm_begin(NULL, 0, &mem);
+    assert_int_equal(eval_opts(g, q, T0 - 60 * MIN, T0, MIN, &o, &r, &err), LK_OK);
+    assert_int_equal(r.n_series, N);
+    /* held now: the result's series and the sum's input (counted until the
+     * end), each N series of 61 steps */
+    assert_true(mem.used >= (int64_t)(2 * N * 61 * 9));
+    assert_true(mem.peak >= mem.used);
+    lm_result_free(&r);
+    qm_end(&mem);
+    assert_int_equal(mem.used, 0);
+    free(lines);
+    free(e);
+    ing_destroy(g);
+}
+
 static void test_block_skipping(void **state)
 {
     (void)state;
@@ -1144,6 +1186,21 @@ static void test_http(void **state)
     expect_body(&rs, 504, "request timed out, decrease the duration of the request");
     lk_buf_free(&rs.body);
     f.cfg.query_timeout_ns = 60 * SEC;
+    /* issue 9 item 7: a query past its memory limit answers 400 naming the
+     * key, past the budget of all queries 429; nothing stays charged */
+    f.cfg.max_memory_per_query = 1000;
+    http_query(&f, false, many, &rs);
+    expect_body(&rs, 400, "query memory limit (1000 bytes) reached for a single query "
+                          "(querier.max_memory_per_query)");
+    lk_buf_free(&rs.body);
+    f.cfg.max_memory_per_query = 0;
+    f.st.qmem = qm_budget_new(1000, false);
+    http_query(&f, false, many, &rs);
+    expect_body(&rs, 429, "too many outstanding requests");
+    lk_buf_free(&rs.body);
+    assert_int_equal(qm_budget_used(f.st.qmem), 0);
+    qm_budget_free(f.st.qmem);
+    f.st.qmem = NULL;
     const char *perr[] = { "query", "count_over_time({app=\"a\"} | json [1m])", "time",
                            "1793491200", NULL };
     push1(f.st.ingester, "{app=\"a\"}", T0 - SEC, "not json");
@@ -1175,6 +1232,7 @@ int main(void)
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_structured_metadata),
         cmocka_unit_test(test_block_skipping),
+        cmocka_unit_test(test_memory_limit),
         cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
