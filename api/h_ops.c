@@ -1,5 +1,5 @@
 /* Operational endpoints: /ready, /metrics, /config, buildinfo, /services,
- * /log_level. */
+ * /log_level, /flush. */
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -10,8 +10,15 @@
 #include "lib/metrics.h"
 #include "lokic_version.h"
 
-/* The Loki API level lokic answers as; Grafana reads it to pick features. */
-#define LOKI_API_VERSION "2.9.0"
+/* The Loki API level lokic answers as. Grafana reads buildinfo's version
+ * to pick features: from 3.x on its Loki data source and the Logs
+ * Drilldown app use the Loki 3 endpoints (volume, detected_*, patterns). */
+#define LOKI_API_VERSION "3.6.0"
+
+const char *api_loki_version(void)
+{
+    return LOKI_API_VERSION "+lokic." LOKIC_VERSION;
+}
 
 void api_h_ready(api_req *rq, api_resp *rs)
 {
@@ -45,7 +52,7 @@ void api_h_buildinfo(api_req *rq, api_resp *rs)
     jw_init(&w, &rs->body);
     jw_obj_open(&w);
     jw_key(&w, "version");
-    jw_cstr(&w, LOKI_API_VERSION "+lokic." LOKIC_VERSION);
+    jw_cstr(&w, api_loki_version());
     jw_key(&w, "revision");
     jw_cstr(&w, LOKIC_REVISION);
     jw_key(&w, "branch");
@@ -91,5 +98,14 @@ void api_h_log_level(api_req *rq, api_resp *rs)
     atomic_store(&lk_log_min_level, (lk_log_level)l); /* read by every thread that logs */
     lk_buf_printf(&rs->body, "Log level set to %s\n", lk_log_level_name((lk_log_level)l));
     rs->status = 200;
+    rs->content_type = "text/plain; charset=utf-8";
+}
+
+/* Loki's ingester FlushHandler: every stream's chunks are closed and queued
+ * for flushing; the answer (204) does not wait for the disk. */
+void api_h_flush(api_req *rq, api_resp *rs)
+{
+    ing_flush_all_async(rq->st->ingester);
+    rs->status = 204;
     rs->content_type = "text/plain; charset=utf-8";
 }

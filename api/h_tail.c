@@ -1,4 +1,7 @@
-/* GET /loki/api/v1/tail: live tailing over a WebSocket, as Grafana's
+/* GET /loki/api/v1/tail (and the legacy /api/prom/tail, which Loki 3 still
+ * serves with the same handler and its legacy message shape:
+ * {"streams":[{"labels":"{...}","entries":[{"ts","line"}]}],"dropped_entries":null},
+ * never categorized): live tailing over a WebSocket, as Grafana's
  * "Live" mode uses it. Parameters are checked before the upgrade (a bad
  * one is a plain 400): `query` (a log query), `start` (default now-1h),
  * `limit` (100), `delay_for` (seconds, at most 5). After the 101, as Loki
@@ -98,6 +101,7 @@ typedef struct tail_ctx {
     int64_t start, delay_ns;
     int limit;
     bool categorize;
+    bool legacy;         /* /api/prom/tail messages */
 } tail_ctx;
 
 static void tail_free(void *arg)
@@ -138,7 +142,10 @@ static int send_range(tail_ctx *t, int fd, const logql_expr *e, const lp_pipelin
                 if (res.v[i].entries[j].ts > *last_ts)
                     *last_ts = res.v[i].entries[j].ts;
         lk_buf msg = { 0 };
-        api_write_tail_frame(&msg, &res);
+        if (t->legacy)
+            api_write_legacy_tail_frame(&msg, &res);
+        else
+            api_write_tail_frame(&msg, &res);
         rc = ws_send(fd, WS_TEXT, msg.p, msg.len) == 0 ? LK_OK : LK_EIO;
         lk_buf_free(&msg);
     }
@@ -251,7 +258,7 @@ static bool tail_params(api_req *rq, api_resp *rs, tail_ctx *t)
     return ok;
 }
 
-void api_h_tail(api_req *rq, api_resp *rs)
+static void tail(api_req *rq, api_resp *rs, bool legacy)
 {
     tail_ctx *t = lk_calloc(1, sizeof *t);
     lk_str q = LK_STR("");
@@ -282,7 +289,8 @@ void api_h_tail(api_req *rq, api_resp *rs)
     t->counted = true;
     t->tenant = lk_strndup(rq->tenant.p, rq->tenant.len);
     t->query = lk_strndup(q.p, q.len);
-    t->categorize = api_wants_categorized(rq);
+    t->legacy = legacy;
+    t->categorize = !legacy && api_wants_categorized(rq);
     api_upgrade *up = lk_calloc(1, sizeof *up);
     up->run = tail_run;
     up->free_ctx = tail_free;
@@ -297,3 +305,6 @@ fail:
     lk_buf_free(&err);
     tail_free(t);
 }
+
+void api_h_tail(api_req *rq, api_resp *rs) { tail(rq, rs, false); }
+void api_h_tail_legacy(api_req *rq, api_resp *rs) { tail(rq, rs, true); }

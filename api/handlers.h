@@ -21,6 +21,7 @@ void api_h_labels_legacy(api_req *rq, api_resp *rs);
 void api_h_label_values_legacy(api_req *rq, api_resp *rs);
 /* api/h_tail.c */
 void api_h_tail(api_req *rq, api_resp *rs);
+void api_h_tail_legacy(api_req *rq, api_resp *rs); /* /api/prom/tail: the legacy frames */
 void api_tails_free(api_state *st); /* the per-tenant tail counts */
 /* api/h_stats.c */
 void api_h_index_stats(api_req *rq, api_resp *rs);
@@ -31,5 +32,12 @@ void api_h_config(api_req *rq, api_resp *rs);
 void api_h_buildinfo(api_req *rq, api_resp *rs);
 void api_h_services(api_req *rq, api_resp *rs);
 void api_h_log_level(api_req *rq, api_resp *rs);
+void api_h_flush(api_req *rq, api_resp *rs);
+/* "3.6.0+lokic.<version>": the Loki version lokic answers as (buildinfo,
+ * drilldown-limits) */
+const char *api_loki_version(void);
+/* api/h_limits.c */
+void api_h_drilldown_limits(api_req *rq, api_resp *rs);
+void api_h_tenant_limits(api_req *rq, api_resp *rs);
 
 #endif

@@ -218,6 +218,33 @@ void api_write_tail_frame(lk_buf *out, const logql_streams *r)
     jw_obj_close(&w);
 }
 
+/* The legacy streams array's elements: {"labels":"{...}","entries":[{"ts","line"}]} */
+static void write_legacy_streams(jw *w, const logql_streams *r)
+{
+    lk_buf tmp = { 0 };
+    for (size_t i = 0; i < r->n; i++) {
+        const logql_stream_res *s = &r->v[i];
+        jw_obj_open(w);
+        jw_key(w, "labels");
+        jw_str(w, s->canonical);
+        jw_key(w, "entries");
+        jw_arr_open(w);
+        for (size_t j = 0; j < s->n; j++) {
+            jw_obj_open(w);
+            jw_key(w, "ts");
+            lk_buf_reset(&tmp);
+            lk_format_rfc3339nano(s->entries[j].ts, &tmp);
+            jw_str(w, lk_buf_str(&tmp));
+            jw_key(w, "line");
+            jw_str(w, s->entries[j].line);
+            jw_obj_close(w);
+        }
+        jw_arr_close(w);
+        jw_obj_close(w);
+    }
+    lk_buf_free(&tmp);
+}
+
 void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int64_t exec_ns)
 {
     jw w;
@@ -225,32 +252,25 @@ void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int6
     jw_obj_open(&w);
     jw_key(&w, "streams");
     jw_arr_open(&w);
-    lk_buf tmp = { 0 };
-    for (size_t i = 0; i < r->n; i++) {
-        const logql_stream_res *s = &r->v[i];
-        jw_obj_open(&w);
-        jw_key(&w, "labels");
-        jw_str(&w, s->canonical);
-        jw_key(&w, "entries");
-        jw_arr_open(&w);
-        for (size_t j = 0; j < s->n; j++) {
-            jw_obj_open(&w);
-            jw_key(&w, "ts");
-            lk_buf_reset(&tmp);
-            lk_format_rfc3339nano(s->entries[j].ts, &tmp);
-            jw_str(&w, lk_buf_str(&tmp));
-            jw_key(&w, "line");
-            jw_str(&w, s->entries[j].line);
-            jw_obj_close(&w);
-        }
-        jw_arr_close(&w);
-        jw_obj_close(&w);
-    }
-    lk_buf_free(&tmp);
+    write_legacy_streams(&w, r);
     jw_arr_close(&w);
     api_query_stats qs = { .store = &r->stats, .exec_ns = exec_ns,
                            .entries_returned = (int64_t)r->total_entries,
                            .post_filter_lines = r->post_filter_lines };
     api_write_stats(&w, &qs);
+    jw_obj_close(&w);
+}
+
+void api_write_legacy_tail_frame(lk_buf *out, const logql_streams *r)
+{
+    jw w;
+    jw_init(&w, out);
+    jw_obj_open(&w);
+    jw_key(&w, "streams");
+    jw_arr_open(&w);
+    write_legacy_streams(&w, r);
+    jw_arr_close(&w);
+    jw_key(&w, "dropped_entries");
+    jw_null(&w); /* lokic drops none; Loki's nil slice */
     jw_obj_close(&w);
 }

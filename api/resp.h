@@ -34,5 +34,9 @@ void api_write_legacy_streams_response(lk_buf *out, const logql_streams *r, int6
 /* One /loki/api/v1/tail message: {"streams":[{"stream":{...},"values":[...]}]}
  * (values categorized as in query responses when r is). */
 void api_write_tail_frame(lk_buf *out, const logql_streams *r);
+/* One /api/prom/tail message, Loki's legacy TailResponse as encoding/json
+ * writes it: {"streams":[{"labels":"{...}","entries":[{"ts","line"}]}],
+ * "dropped_entries":null} */
+void api_write_legacy_tail_frame(lk_buf *out, const logql_streams *r);
 
 #endif

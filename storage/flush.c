@@ -1,6 +1,7 @@
 /* The flusher and retention: one background thread per ingester.
  *
- * Every flush period (or at once when a push closed a chunk) a flush cycle
+ * Every flush period (or at once when a push closed a chunk, or when /flush
+ * asked for every open chunk to be closed: ing_flush_all_async) a flush cycle
  * sweeps every stream: the open chunk of a stream idle for
  * chunk_idle_period is closed; closed chunks are encoded (chunkfile.c),
  * written to the chunk directory durably, and indexed in one LMDB write
@@ -273,11 +274,13 @@ static void *bg_main(void *arg)
         if (g->bg_stop)
             break;
         g->bg_kick = false;
+        bool force = g->bg_force;
+        g->bg_force = false;
         last = realtime_ns();
         pthread_mutex_unlock(&g->bgmu);
 
         lk_buf_reset(&err);
-        if (g->dir && ing_flush_cycle(g, false, NULL, &err) != 0) {
+        if (g->dir && ing_flush_cycle(g, force, NULL, &err) != 0) {
             if (!failing)
                 log_error("flushing chunks failed; they stay in memory and are retried",
                           "err=\"%s\"", err.p ? err.p : "");
@@ -334,6 +337,17 @@ void ing_bg_kick(ing *g)
     if (!g->bg_started)
         return;
     pthread_mutex_lock(&g->bgmu);
+    g->bg_kick = true;
+    pthread_cond_signal(&g->bgcv);
+    pthread_mutex_unlock(&g->bgmu);
+}
+
+void ing_flush_all_async(ing *g)
+{
+    if (!g->bg_started || !g->dir)
+        return;
+    pthread_mutex_lock(&g->bgmu);
+    g->bg_force = true;
     g->bg_kick = true;
     pthread_cond_signal(&g->bgcv);
     pthread_mutex_unlock(&g->bgmu);

@@ -57,6 +57,7 @@ struct ing {
     pthread_mutex_t bgmu;
     pthread_cond_t bgcv;
     bool bg_stop, bg_kick;
+    bool bg_force;           /* the next cycle closes every open chunk (/flush) */
     pthread_mutex_t flushmu; /* one flush cycle at a time */
     int64_t next_retention_ns;
 

@@ -92,6 +92,12 @@ int ing_shutdown(ing *g, lk_buf *err);
  * NULL): chunks still only in memory afterwards. LK_EIO when a chunk could
  * not be flushed (it stays in memory and is retried). */
 int ing_flush(ing *g, bool all, size_t *unflushed, lk_buf *err);
+/* Loki's /flush: asks the flusher thread to run a cycle that closes every
+ * open chunk and flushes everything in memory (as ing_flush with all), as
+ * soon as the cycles' spacing allows, and returns without waiting for it.
+ * Nothing without a chunk directory or before ing_recover started the
+ * thread. */
+void ing_flush_all_async(ing *g);
 /* Runs retention now (it also runs every retention interval): deletes the
  * periods that ended more than retention_period ago. */
 int ing_apply_retention(ing *g, lk_buf *err);

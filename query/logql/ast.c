@@ -100,6 +100,23 @@ const logql_log_selector *logql_expr_selector(const logql_expr *e)
     return NULL;
 }
 
+bool logql_expr_has_variants(const logql_expr *e)
+{
+    switch (e->kind) {
+    case LOGQL_EXPR_VARIANTS:
+        return true;
+    case LOGQL_EXPR_VECTOR_AGG:
+        return logql_expr_has_variants(e->u.vagg.inner);
+    case LOGQL_EXPR_BINOP:
+        return logql_expr_has_variants(e->u.binop.lhs) ||
+               logql_expr_has_variants(e->u.binop.rhs);
+    case LOGQL_EXPR_LABEL_REPLACE:
+        return logql_expr_has_variants(e->u.label_replace.inner);
+    default:
+        return false;
+    }
+}
+
 bool logql_pipeline_is_filter_only(const logql_stage *stages, size_t n)
 {
     for (size_t i = 0; i < n; i++)

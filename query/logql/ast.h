@@ -170,6 +170,7 @@ typedef enum logql_expr_kind {
     LOGQL_EXPR_LITERAL,       /* 1.5, -2 */
     LOGQL_EXPR_VECTOR,        /* vector(1) */
     LOGQL_EXPR_LABEL_REPLACE, /* label_replace(v, "dst", "repl", "src", "re") */
+    LOGQL_EXPR_VARIANTS,      /* variants(v1, v2) of ({...}[5m]) */
 } logql_expr_kind;
 
 typedef struct logql_log_selector {
@@ -300,6 +301,16 @@ typedef struct logql_label_replace {
     const char *re_error;   /* the compile error, reported by validation */
 } logql_label_replace;
 
+/* variants(count_over_time({a="b"}[5m]), ...) of ({a="b"}[5m]) (Loki 3.5):
+ * several metric queries over one log range. Loki evaluates it only where
+ * limits_config.enable_multi_variant_queries is on (off by default); lokic
+ * parses and prints it, and answers Loki's "disabled" error. */
+typedef struct logql_variants {
+    logql_expr **v;         /* the metric expressions */
+    size_t n;
+    logql_range_agg of;     /* the log range: sel, range_ns, offset_ns, unwrap */
+} logql_variants;
+
 struct logql_expr {
     logql_expr_kind kind;
     union {
@@ -313,6 +324,7 @@ struct logql_expr {
             bool bad;       /* did not parse as a float (reported by validation) */
         } literal;          /* LITERAL and VECTOR */
         logql_label_replace label_replace;
+        logql_variants variants;
     } u;
     logql_tree *owner;      /* the root only */
 };
@@ -324,6 +336,8 @@ bool logql_expr_is_log(const logql_expr *e);
 /* The log selector of a LOG expression or of a range aggregation; NULL for
  * the other kinds. */
 const logql_log_selector *logql_expr_selector(const logql_expr *e);
+/* Does the query hold a variants(...) of (...) anywhere? */
+bool logql_expr_has_variants(const logql_expr *e);
 /* Every stage is a line filter (vacuously true for no stages). */
 bool logql_pipeline_is_filter_only(const logql_stage *stages, size_t n);
 

@@ -82,6 +82,8 @@ static const char *const tok_names[LQ_NTOKENS] = {
     [LQ_DROP] = "drop",
     [LQ_KEEP] = "keep",
     [LQ_UNWRAP] = "unwrap",
+    [LQ_VARIANTS] = "variants",
+    [LQ_OF] = "of",
     [LQ_LABEL_REPLACE] = "label_replace",
     [LQ_IP] = "ip",
     [LQ_VECTOR] = "VECTOR",
@@ -165,6 +167,8 @@ static const kw keywords[] = {
     { "drop", LQ_DROP },
     { "keep", LQ_KEEP },
     { "unwrap", LQ_UNWRAP },
+    { "variants", LQ_VARIANTS },
+    { "of", LQ_OF },
 };
 
 /* Loki's `functionTokens`: only tokens when a function call follows. */

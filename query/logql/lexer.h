@@ -80,6 +80,8 @@ typedef enum logql_tok {
     LQ_DROP,
     LQ_KEEP,
     LQ_UNWRAP,
+    LQ_VARIANTS,    /* variants(...) of (...), Loki 3.5 */
+    LQ_OF,
     /* function names (only before '(' or by / without) */
     LQ_LABEL_REPLACE,
     LQ_IP,

@@ -985,14 +985,45 @@ static int parse_range_agg(parser *p, logql_range_op op, logql_expr **out)
 
 static int parse_expr(parser *p, int min_prec, logql_expr **out);
 
-/* A metric expression argument: a log query is a syntax error there. */
+/* A metric expression argument: a log query is a syntax error there, and
+ * so is a variants expression (Loki's grammar allows it only as a whole
+ * query or an operand of a binary operation). */
 static int parse_metric_arg(parser *p, logql_expr **out)
 {
     int rc = parse_expr(p, 0, out);
     if (rc)
         return rc;
-    if ((*out)->kind == LOGQL_EXPR_LOG)
+    if ((*out)->kind == LOGQL_EXPR_LOG || (*out)->kind == LOGQL_EXPR_VARIANTS)
         return syntax_error(p, NULL);
+    return 0;
+}
+
+/* variants ( metricExpr {, metricExpr} ) of ( logRangeExpr ) */
+static int parse_variants(parser *p, logql_expr **out)
+{
+    logql_expr *e = new_expr(p, LOGQL_EXPR_VARIANTS);
+    logql_variants *v = &e->u.variants;
+    vec list = { 0 };
+    int rc = next(p);
+    if (rc || (rc = expect(p, LQ_LPAREN, "(")))
+        return rc;
+    for (;;) {
+        logql_expr **slot = vec_push(p, &list, sizeof(*slot));
+        if ((rc = enter(p)) || (rc = parse_metric_arg(p, slot)))
+            return rc;
+        leave(p);
+        if (p->tok.kind != LQ_COMMA)
+            break;
+        if ((rc = next(p)))
+            return rc;
+    }
+    v->v = list.v;
+    v->n = list.n;
+    if ((rc = expect(p, LQ_RPAREN, NULL)) || (rc = expect(p, LQ_OF, "of")) ||
+        (rc = expect(p, LQ_LPAREN, "(")) || (rc = parse_log_range(p, &v->of, true)) ||
+        (rc = expect(p, LQ_RPAREN, ")")))
+        return rc;
+    *out = e;
     return 0;
 }
 
@@ -1133,6 +1164,8 @@ static int parse_operand(parser *p, logql_expr **out)
         if ((rc = enter(p)) || (rc = next(p)) || (rc = parse_expr(p, 0, out)))
             return rc;
         leave(p);
+        if ((*out)->kind == LOGQL_EXPR_VARIANTS) /* ( variants ... ) */
+            return syntax_error(p, NULL);
         return expect(p, LQ_RPAREN, NULL);
     case LQ_NUMBER:
     case LQ_ADD:
@@ -1142,6 +1175,8 @@ static int parse_operand(parser *p, logql_expr **out)
         return parse_label_replace(p, out);
     case LQ_VECTOR:
         return parse_vector(p, out);
+    case LQ_VARIANTS:
+        return parse_variants(p, out);
     default:
         if (range_op_of(p->tok.kind, &rop))
             return parse_range_agg(p, rop, out);

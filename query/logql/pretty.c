@@ -154,6 +154,24 @@ static void go_float(double v, lk_buf *out)
 
 static void pretty(const logql_expr *e, int level, lk_buf *out);
 
+/* Loki's LogRangeExpr.Pretty: the selector at level, the unwrap on its own
+ * line, then " [5m]" and the offset. */
+static void pretty_log_range(const logql_range_agg *r, int level, lk_buf *out)
+{
+    pretty_selector(&r->sel, level, out);
+    if (r->unwrap) {
+        lk_buf_putc(out, '\n');
+        pretty_unwrap(r->unwrap, level + 1, out);
+    }
+    lk_buf_puts(out, " [");
+    lk_format_prom_duration(r->range_ns, out);
+    lk_buf_putc(out, ']');
+    if (r->offset_ns) {
+        lk_buf_puts(out, " offset ");
+        lk_format_prom_duration(r->offset_ns, out);
+    }
+}
+
 static void pretty_range(const logql_range_agg *r, int level, lk_buf *out)
 {
     lk_buf_puts(out, logql_range_op_name(r->op));
@@ -163,18 +181,7 @@ static void pretty_range(const logql_range_agg *r, int level, lk_buf *out)
         go_float(r->param, out);
         lk_buf_puts(out, ",\n");
     }
-    pretty_selector(&r->sel, level + 1, out);
-    if (r->unwrap) {
-        lk_buf_putc(out, '\n');
-        pretty_unwrap(r->unwrap, level + 2, out);
-    }
-    lk_buf_puts(out, " [");
-    lk_format_prom_duration(r->range_ns, out);
-    lk_buf_putc(out, ']');
-    if (r->offset_ns) {
-        lk_buf_puts(out, " offset ");
-        lk_format_prom_duration(r->offset_ns, out);
-    }
+    pretty_log_range(r, level + 1, out);
     lk_buf_putc(out, '\n');
     indent(out, level);
     lk_buf_putc(out, ')');
@@ -247,8 +254,29 @@ static void pretty_label_replace(const logql_label_replace *l, int level, lk_buf
     lk_buf_putc(out, ')');
 }
 
+/* Loki's MultiVariantExpr.Pretty splits whatever the length, and ends with
+ * the indent before the newline rather than after it. */
+static void pretty_variants(const logql_variants *v, int level, lk_buf *out)
+{
+    lk_buf_puts(out, "variants(\n");
+    for (size_t i = 0; i < v->n; i++) {
+        pretty(v->v[i], level + 1, out);
+        lk_buf_puts(out, i + 1 < v->n ? ",\n" : "\n");
+    }
+    indent(out, level);
+    lk_buf_puts(out, ") of (\n");
+    pretty_log_range(&v->of, level + 1, out);
+    indent(out, level);
+    lk_buf_puts(out, "\n)");
+}
+
 static void pretty(const logql_expr *e, int level, lk_buf *out)
 {
+    if (e->kind == LOGQL_EXPR_VARIANTS) {
+        indent(out, level);
+        pretty_variants(&e->u.variants, level, out);
+        return;
+    }
     if (e->kind == LOGQL_EXPR_LOG) {
         pretty_selector(&e->u.log, level, out);
         return;

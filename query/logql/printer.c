@@ -361,14 +361,9 @@ static void print_unwrap(const logql_unwrap *u, lk_buf *out)
     }
 }
 
-static void print_range_agg(const logql_range_agg *r, lk_buf *out)
+/* Loki's LogRangeExpr: {...} | pipeline | unwrap x[5m] offset 1h */
+static void print_log_range(const logql_range_agg *r, lk_buf *out)
 {
-    lk_buf_puts(out, logql_range_op_name(r->op));
-    lk_buf_putc(out, '(');
-    if (r->has_param) {
-        lk_gofloat_append(out, r->param, 'f', -1);
-        lk_buf_putc(out, ',');
-    }
     print_selector(&r->sel, out);
     if (r->unwrap)
         print_unwrap(r->unwrap, out);
@@ -379,6 +374,17 @@ static void print_range_agg(const logql_range_agg *r, lk_buf *out)
         lk_buf_puts(out, " offset ");
         lk_format_go_duration(r->offset_ns, out);
     }
+}
+
+static void print_range_agg(const logql_range_agg *r, lk_buf *out)
+{
+    lk_buf_puts(out, logql_range_op_name(r->op));
+    lk_buf_putc(out, '(');
+    if (r->has_param) {
+        lk_gofloat_append(out, r->param, 'f', -1);
+        lk_buf_putc(out, ',');
+    }
+    print_log_range(r, out);
     lk_buf_putc(out, ')');
     if (r->grouping.present)
         print_grouping(&r->grouping, out);
@@ -446,6 +452,19 @@ static void print_label_replace(const logql_label_replace *l, lk_buf *out)
     lk_buf_putc(out, ')');
 }
 
+static void print_variants(const logql_variants *v, lk_buf *out)
+{
+    lk_buf_puts(out, "variants(");
+    for (size_t i = 0; i < v->n; i++) {
+        if (i)
+            lk_buf_puts(out, ", ");
+        logql_format(v->v[i], out);
+    }
+    lk_buf_puts(out, ") of (");
+    print_log_range(&v->of, out);
+    lk_buf_putc(out, ')');
+}
+
 void logql_format(const logql_expr *e, lk_buf *out)
 {
     switch (e->kind) {
@@ -469,6 +488,9 @@ void logql_format(const logql_expr *e, lk_buf *out)
         return;
     case LOGQL_EXPR_LABEL_REPLACE:
         print_label_replace(&e->u.label_replace, out);
+        return;
+    case LOGQL_EXPR_VARIANTS:
+        print_variants(&e->u.variants, out);
         return;
     }
     LK_BUG("expression kind %d", (int)e->kind);

@@ -279,6 +279,11 @@ static int selector_of(const logql_expr *e, const logql_log_selector **sel, lk_b
             return rc;
         *sel = NULL;
         return 0;
+    case LOGQL_EXPR_VARIANTS:
+        /* Loki checks only the matchers of the shared log range here; the
+         * variants themselves are checked when they are evaluated */
+        *sel = &e->u.variants.of.sel;
+        return 0;
     }
     LK_BUG("expression kind %d", (int)e->kind);
 }

@@ -325,6 +325,13 @@ int lm_eval(const lm_query *q, lm_result *out, lk_buf *err)
     lm_ctx c = { .q = q, .err = err ? err : &own };
     c.threads = resolve_threads(q->threads);
     lm_val v = { 0 };
+    if (logql_expr_has_variants(q->expr)) {
+        /* Loki's engine refuses them unless enable_multi_variant_queries is
+         * on, which lokic does not offer */
+        lk_buf_puts(c.err, "multi variant queries are disabled for this instance");
+        lk_buf_free(&own);
+        return LK_EINVAL;
+    }
     int rc = plan_steps(q, &c);
     if (rc == LK_OK)
         rc = lm_eval_node(&c, q->expr, &v);

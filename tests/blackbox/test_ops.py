@@ -34,7 +34,7 @@ def main():
         st, body, _ = srv.get("/config")
         t.check(st == 200 and b"http_listen_port: %d" % srv.port in body, "/config shows the effective port")
         st, doc = srv.get_json("/loki/api/v1/status/buildinfo")
-        t.check(st == 200 and doc["version"].startswith("2.9.0+lokic"), "buildinfo: %r" % doc)
+        t.check(st == 200 and doc["version"].startswith("3.6.0+lokic"), "buildinfo: %r" % doc)
         st, body, _ = srv.get("/metrics")
         t.check(st == 200 and b"# TYPE loki_request_duration_seconds histogram" in body, "/metrics")
         t.check(b'route="ready"' in body, "request duration by route")

@@ -13,10 +13,10 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class WS:
-    def __init__(self, port, params, headers=None):
+    def __init__(self, port, params, headers=None, path="/loki/api/v1/tail"):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         key = base64.b64encode(os.urandom(16)).decode()
-        path = "/loki/api/v1/tail?" + urllib.parse.urlencode(params)
+        path += "?" + urllib.parse.urlencode(params)
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
                            % (path, key, "".join("%s: %s\r\n" % kv for kv in (headers or {}).items()))).encode())

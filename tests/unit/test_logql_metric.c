@@ -916,6 +916,17 @@ static void test_errors(void **state)
                      LK_EINVAL);
     lk_buf_reset(&err);
     assert_int_equal(eval_err(g, "{app=\"j\"}", T0, T0, 0, &o, &err), LK_EINVAL);
+    lk_buf_reset(&err);
+    /* variants are off, as in Loki by default, wherever they stand */
+    assert_int_equal(eval_err(g, "variants(count_over_time({app=\"j\"}[1m])) of ({app=\"j\"}[1m])",
+                              T0, T0 + MIN, MIN, &o, &err),
+                     LK_EINVAL);
+    assert_string_equal(err.p, "multi variant queries are disabled for this instance");
+    lk_buf_reset(&err);
+    assert_int_equal(eval_err(g, "2 * variants(rate({app=\"j\"}[1m])) of ({app=\"j\"}[1m])", T0,
+                              T0, 0, &o, &err),
+                     LK_EINVAL);
+    assert_string_equal(err.p, "multi variant queries are disabled for this instance");
     lk_buf_free(&err);
     ing_destroy(g);
 }

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "lib/err.h"
+#include "lib/timeutil.h"
 #include "query/logql/ast.h"
 #include "query/logql/parser.h"
 
@@ -487,6 +488,20 @@ static const canon_case canon_cases[] = {
       "(sum(rate({a=\"b\"}[1m])) + ignoring () group_left () (sum(rate({a=\"b\"}[1m])) / 4))" },
     { "vector(1) * on (a) group_right () (0 / 0)",
       "(vector(1.000000) * on (a) group_right () (0 / 0))" },
+    /* variants (Loki 3.5), as Loki's Test_VariantsExpr_String prints them */
+    { "variants(count_over_time({foo=\"bar\"}[5m])) of ({foo=\"bar\"}[5m])",
+      "variants(count_over_time({foo=\"bar\"}[5m])) of ({foo=\"bar\"}[5m])" },
+    { "variants(sum by (app) (count_over_time({baz=\"qux\", foo!=\"bar\"}[5m])),rate({baz=\"qux\", "
+      "foo!=\"bar\"}[5m])) of ({baz=\"qux\", foo!=\"bar\"} |= \"that\" [5m])",
+      "variants(sum by (app)(count_over_time({baz=\"qux\", foo!=\"bar\"}[5m])), rate({baz=\"qux\", "
+      "foo!=\"bar\"}[5m])) of ({baz=\"qux\", foo!=\"bar\"} |= \"that\"[5m])" },
+    { "VARIANTS(bytes_over_time({a=\"b\"}[1m])) OF ((({a=\"b\"} | logfmt | unwrap bytes(size)[1m] "
+      "offset 1h)))",
+      "variants(bytes_over_time({a=\"b\"}[1m])) of ({a=\"b\"} | logfmt | unwrap bytes(size)[1m] "
+      "offset 1h0m0s)" },
+    /* an operand of a binary operation, as Loki's grammar has it */
+    { "variants(rate({a=\"b\"}[1m])) of ({a=\"b\"}[1m]) * 2",
+      "(variants(rate({a=\"b\"}[1m])) of ({a=\"b\"}[1m]) * 2)" },
 };
 
 static void test_canonical(void **state)
@@ -806,6 +821,30 @@ static const err_case err_cases[] = {
                       "expecting IDENTIFIER or }" },
     { "sum by (by) (rate({a=\"b\"}[1m]))",
       "parse error at line 1, col 9: syntax error: unexpected by, expecting IDENTIFIER or )" },
+    /* Loki 3.5 made `variants` and `of` keywords */
+    { "{of=\"x\"}", "parse error at line 1, col 2: syntax error: unexpected of, "
+                    "expecting IDENTIFIER or }" },
+    { "{a=\"b\"} | variants=\"x\"", "parse error at line 1, col 11: syntax error: "
+                                   "unexpected variants" },
+    /* variants: only a whole query or a binary operand; the parts in order */
+    { "variants(rate({a=\"b\"}[1m]))",
+      "parse error at line 1, col 28: syntax error: unexpected $end, expecting of" },
+    { "variants rate({a=\"b\"}[1m])",
+      "parse error at line 1, col 10: syntax error: unexpected RATE, expecting (" },
+    { "variants(rate({a=\"b\"}[1m])) of {a=\"b\"}[1m]",
+      "parse error at line 1, col 32: syntax error: unexpected {, expecting (" },
+    { "variants(rate({a=\"b\"}[1m])) of (rate({a=\"b\"}[1m]))",
+      "parse error at line 1, col 33: syntax error: unexpected RATE, expecting { or (" },
+    { "variants({a=\"b\"}) of ({a=\"b\"}[1m])",
+      "parse error at line 1, col 17: syntax error: unexpected )" },
+    { "sum(variants(rate({a=\"b\"}[1m])) of ({a=\"b\"}[1m]))",
+      "parse error at line 1, col 49: syntax error: unexpected )" },
+    { "(variants(rate({a=\"b\"}[1m])) of ({a=\"b\"}[1m]))",
+      "parse error at line 1, col 46: syntax error: unexpected )" },
+    { "variants(variants(rate({a=\"b\"}[1m])) of ({a=\"b\"}[1m])) of ({a=\"b\"}[1m])",
+      "parse error at line 1, col 54: syntax error: unexpected )" },
+    /* the shared log range needs a matcher, as every selector does */
+    { "variants(rate({a=\"b\"}[1m])) of ({a=~\".*\"}[1m])", ERR_EMPTY },
 };
 
 static void test_errors(void **state)
@@ -1127,6 +1166,33 @@ static void test_names(void **state)
     logql_expr_free(e);
 }
 
+static void test_tree_variants(void **state)
+{
+    (void)state;
+    logql_expr *e = parse_ok("variants(count_over_time({a=\"b\"}[5m]), bytes_rate({a=\"b\"}[5m])) "
+                             "of ({a=\"b\"} | json [5m] offset 1m)");
+    assert_int_equal(e->kind, LOGQL_EXPR_VARIANTS);
+    const logql_variants *v = &e->u.variants;
+    assert_int_equal(v->n, 2);
+    assert_int_equal(v->v[0]->kind, LOGQL_EXPR_RANGE_AGG);
+    assert_int_equal(v->v[1]->u.range.op, LOGQL_RANGE_BYTES_RATE);
+    assert_int_equal(v->of.sel.n_matchers, 1);
+    assert_int_equal(v->of.sel.n_stages, 1);
+    assert_int_equal(v->of.sel.stages[0].kind, LOGQL_STAGE_JSON);
+    assert_true(v->of.range_ns == 5 * 60 * LK_NS_PER_SEC);
+    assert_true(v->of.offset_ns == 60 * LK_NS_PER_SEC);
+    assert_true(logql_expr_has_variants(e));
+    assert_false(logql_expr_is_log(e));
+    logql_expr_free(e);
+    /* inside a binary operation, under an aggregation */
+    e = parse_ok("sum(1 + variants(rate({a=\"b\"}[1m])) of ({a=\"b\"}[1m]))");
+    assert_true(logql_expr_has_variants(e));
+    logql_expr_free(e);
+    e = parse_ok("sum(rate({a=\"b\"}[1m])) + 1");
+    assert_false(logql_expr_has_variants(e));
+    logql_expr_free(e);
+}
+
 /* ---- the conformance suite ----------------------------------------------------
  * Every query of queries.jsonl parses when Loki 2.9 answered 200 and fails
  * when it answered 400, except e.steps and e.order (valid queries with bad
@@ -1235,6 +1301,7 @@ int main(void)
         cmocka_unit_test(test_tree_literals),
         cmocka_unit_test(test_tree_label_replace),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_tree_variants),
         cmocka_unit_test(test_conformance_queries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,11 +73,32 @@ static void test_width_100(void **state)
           "      | __error__=\"\" [5m]\n  )\n)");
 }
 
+/* Loki's Test_VariantsExpr_Pretty: split whatever the width */
+static void test_variants(void **state)
+{
+    (void)state;
+    check("variants(count_over_time({foo=\"bar\"}[5m])) of ({foo=\"bar\"}[5m])", 100,
+          "variants(\n  count_over_time({foo=\"bar\"}[5m])\n) of (\n  {foo=\"bar\"} [5m]\n)");
+    check("variants(count_over_time({baz=\"qux\", foo=~\"bar\"}[5m]), bytes_over_time({baz=\"qux\", "
+          "foo=~\"bar\"}[5m])) of ({baz=\"qux\", foo=~\"bar\"} | logfmt | this = \"that\"[5m])",
+          100,
+          "variants(\n  count_over_time({baz=\"qux\", foo=~\"bar\"}[5m]),\n"
+          "  bytes_over_time({baz=\"qux\", foo=~\"bar\"}[5m])\n) of (\n"
+          "  {baz=\"qux\", foo=~\"bar\"} | logfmt | this=\"that\" [5m]\n)");
+    /* an unwrap goes to its own line; the offset follows the range */
+    check("variants(sum_over_time({a=\"b\"} | unwrap n [1m])) of ({a=\"b\"} | unwrap n [1m] "
+          "offset 2h)",
+          100,
+          "variants(\n  sum_over_time({a=\"b\"} | unwrap n[1m])\n) of (\n  {a=\"b\"}\n"
+          "    | unwrap n [1m] offset 2h\n)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loki_cases),
         cmocka_unit_test(test_width_100),
+        cmocka_unit_test(test_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
