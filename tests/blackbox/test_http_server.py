@@ -22,15 +22,15 @@ import socket
 import time
 
 from harness import Lokic, Result
-from test_tail import WS
 import wire
+from wsclient import WS
 
 S = 10**9
-READ_TIMEOUT = 2.0
+READ_TIMEOUT = 3.0
 IDLE_TIMEOUT = 1.5
 PER_IP = 50
 FLOOD = 200
-SLACK = 1.5  # the watchdog's tick, the test's own polling, a loaded machine
+SLACK = 2.0  # the watchdog's tick, the test's own polling, a loaded machine
 
 
 def raw(port, data, source="127.0.0.1", timeout=5):
@@ -179,7 +179,8 @@ def test_slow_clients(t):
         now = time.time_ns()
         body = wire.json_body([({"app": "other"}, [(now, "still served")])])
         (st, _), took = timed(lambda: push_raw(srv.port, b"", body, source=other))
-        t.check(st == 204 and took < 1, "push from %s: %s in %.2fs" % (other, st, took))
+        # (well before the flood is cut at the read deadline: it is not waiting for that)
+        t.check(st == 204 and took < READ_TIMEOUT / 2, "push from %s: %s in %.2fs" % (other, st, took))
 
         # the trickle: a byte per connection every 0.25 s; each is cut at the
         # read deadline counted from its accept
