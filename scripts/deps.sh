@@ -5,7 +5,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git python3
       libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
-      liblmdb-dev libyaml-dev libjansson-dev libpcre2-dev libxxhash-dev zlib1g-dev
+      liblmdb-dev libyaml-dev libjansson-dev libxxhash-dev zlib1g-dev
+      libre2-dev
       libcmocka-dev
       golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml)
 if [[ "${1:-}" == "--fuzz" ]]; then

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
 scripts/deps.sh --fuzz
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLOKIC_FUZZ=ON >/dev/null
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLOKIC_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
 status=0
 for f in build-fuzz/tests/fuzz_*; do

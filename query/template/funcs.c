@@ -490,10 +490,14 @@ static lk_str regex_replace(tx *x, const tx_regex *re, lk_str src, lk_str repl, 
 {
     int npairs = literal ? 1 : re->ncap + 1;
     long *ov = tx_alloc(x, 2 * (size_t)npairs * sizeof(long));
+    lk_regex_subject subj;
+    size_t need = lk_regex_subject_init(&subj, re->re, src);
+    if (need)
+        lk_regex_subject_fill(&subj, tx_alloc(x, need));
     size_t mark = tx_sb_begin(x);
     size_t last_end = 0, pos = 0;
     while (pos <= src.len) {
-        int got = lk_regex_exec(re->re, src, pos, ov, npairs);
+        int got = lk_regex_exec_in(re->re, &subj, pos, ov, npairs);
         if (got <= 0)
             break;
         size_t a0 = (size_t)ov[0], a1 = (size_t)ov[1];
@@ -547,8 +551,12 @@ static TFI(f_count)
     int64_t cnt = 0;
     long prev_end = -1;
     size_t pos = 0;
+    lk_regex_subject subj;
+    size_t need = lk_regex_subject_init(&subj, re.re, s);
+    if (need)
+        lk_regex_subject_fill(&subj, tx_alloc(x, need));
     while (pos <= s.len) {
-        if (lk_regex_exec(re.re, s, pos, ov, 1) <= 0)
+        if (lk_regex_exec_in(re.re, &subj, pos, ov, 1) <= 0)
             break;
         bool accept = true;
         if ((size_t)ov[1] == pos) {

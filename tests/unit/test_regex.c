@@ -1,5 +1,7 @@
-/* Regexes with Go/RE2 semantics (anchoring, newline, \s, flags, errors,
- * groups, fast paths) and the label matchers built on them. */
+/* Regexes with Go's semantics run by RE2 (anchoring, newline, \s, flags,
+ * errors, groups, fast paths, invalid UTF-8, linear time on ReDoS patterns)
+ * and the label matchers built on them. Expected answers are Go's
+ * (regexp.MatchString / FindSubmatchIndex). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -196,6 +199,216 @@ static void test_invalid_utf8_subject(void **state)
     /* The fast paths read invalid bytes as Go does (one rune each). */
     assert_true(m_n(".*", LK_RE_ANCHORED, "a\xff" "b", 3));
     assert_true(m_n(".+", LK_RE_ANCHORED, "\xff", 1));
+    /* Go reads each invalid byte as U+FFFD, which `.`, negated classes,
+     * \pS and U+FFFD itself match; RE2 alone matched no invalid byte. */
+    assert_true(m_n("a.b", 0, "a\xff" "b", 3));
+    assert_true(m_n("^.$", 0, "\xff", 1));
+    assert_true(m_n("^[^a]$", 0, "\xc3", 1)); /* a lead byte without its continuation */
+    assert_true(m_n("^\\pS$", 0, "\x80", 1));
+    assert_true(m_n("^\\PL$", 0, "\xfe", 1));
+    assert_true(m_n("\\x{FFFD}", 0, "\xff", 1));
+    assert_true(m_n("\xef\xbf\xbd", 0, "x\xffy", 3)); /* a literal U+FFFD: no memmem */
+    assert_true(m_n("^.{2}$", 0, "\xe2\x82", 2)); /* a truncated sequence: two runes */
+    assert_false(m_n("^.$", 0, "\xe2\x82", 2));
+    /* An encoded surrogate is three invalid bytes in Go, one rune in RE2. */
+    assert_true(m_n("^.{3}$", 0, "\xed\xa0\x80", 3));
+    assert_false(m_n("^.$", 0, "\xed\xa0\x80", 3));
+    assert_false(m_n("\\x{D800}", 0, "\xed\xa0\x80", 3));
+    assert_false(m_n("^.$", 0, "\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+    assert_false(m_n("^.$", 0, "\xc0\xaf", 2));           /* overlong */
+    /* Offsets are the subject's, not those of the rewritten copy. */
+    lk_regex *re = compile_ok("(.)(b)", 0);
+    long ov[6];
+    assert_int_equal(lk_regex_exec(re, lk_str_n("\xff\xfe" "b", 3), 0, ov, 3), 3);
+    assert_int_equal(ov[0], 1);
+    assert_int_equal(ov[1], 3);
+    assert_int_equal(ov[2], 1);
+    assert_int_equal(ov[3], 2);
+    assert_int_equal(ov[4], 2);
+    assert_int_equal(ov[5], 3);
+    assert_int_equal(lk_regex_exec(re, lk_str_n("\xff\xfe" "b\xff" "b", 5), 3, ov, 1), 1);
+    assert_int_equal(ov[0], 3);
+    assert_int_equal(ov[1], 5);
+    lk_regex_free(re);
+    /* A pattern that matches no U+FFFD reads the subject as it is. */
+    assert_true(m_n("ab", 0, "\xff" "ab\xff", 4));
+    assert_false(m_n("^ab$", 0, "\xff" "ab", 3));
+}
+
+/* A prepared subject (Go's FindAll / ReplaceAll loops) gives the answers of
+ * lk_regex_exec at every offset, invalid UTF-8 included. */
+static void test_prepared_subject(void **state)
+{
+    (void)state;
+    static const char subj[] = "a\xff" "b\xc3\xa9\xed\xa0\x80" "cb\xe2\x82";
+    lk_str s = lk_str_n(subj, sizeof(subj) - 1);
+    const char *pats[] = { ".", "[^b]", "b", "\\B", "(.)(b)?", "" };
+    for (size_t k = 0; k < sizeof(pats) / sizeof(pats[0]); k++) {
+        lk_regex *re = compile_ok(pats[k], 0);
+        lk_regex_subject rs;
+        size_t need = lk_regex_subject_init(&rs, re, s);
+        void *mem = need ? malloc(need) : NULL;
+        if (need)
+            lk_regex_subject_fill(&rs, mem);
+        for (size_t from = 0; from <= s.len; from++) {
+            long a[6], b[6];
+            int na = lk_regex_exec(re, s, from, a, 3);
+            int nb = lk_regex_exec_in(re, &rs, from, b, 3);
+            assert_int_equal(na, nb);
+            for (int i = 0; i < 2 * na; i++)
+                if (a[i] != b[i])
+                    fail_msg("pattern %s from %zu pair %d: %ld vs %ld", pats[k], from, i, a[i], b[i]);
+        }
+        free(mem);
+        lk_regex_free(re);
+    }
+    lk_regex *re = compile_ok("x", 0);
+    lk_regex_subject rs;
+    assert_int_equal(lk_regex_subject_init(&rs, re, s), 0); /* no U+FFFD in the pattern */
+    lk_regex_free(re);
+}
+
+/* RE2 steps bytes: \B holds between the bytes of "é", where Go never
+ * looks. An empty match there is passed over. */
+static void test_inner_empty(void **state)
+{
+    (void)state;
+    assert_false(part("\\B", "a\xc3\xa9" "b"));
+    assert_true(part("\\B", "a\xc3\xa9"));
+    lk_regex *re = compile_ok("\\B", 0);
+    long ov[2];
+    assert_int_equal(lk_regex_exec(re, LK_STR("a\xc3\xa9"), 0, ov, 1), 1);
+    assert_int_equal(ov[0], 3); /* the end, after "é" */
+    assert_int_equal(ov[1], 3);
+    lk_regex_free(re);
+}
+
+/* RE2 2022-06 factors alternations with case folding wrongly: [Kk] became a
+ * folded literal that then matched the Kelvin sign, and a folded literal
+ * merged after a plain one lost its other case. */
+static void test_case_fold_alternations(void **state)
+{
+    (void)state;
+    assert_false(part("[Kk]|a", "\xe2\x84\xaa"));   /* U+212A, Kelvin */
+    assert_false(part("[Ss]|x", "\xc5\xbf"));        /* U+017F, long s */
+    assert_true(part("[Kk]|a", "k"));
+    assert_true(part("(?i)k|x", "\xe2\x84\xaa"));   /* (?i) does fold to it, as in Go */
+    assert_true(part("a|(?i:a)", "A"));
+    assert_true(part("a|[Aa]", "A"));
+    assert_true(part("[a-c]|(?i:b)", "B"));
+    assert_true(part("x|a|(?i)a", "A"));
+    assert_true(part("(?i)(?:a|(?-i:a))", "A"));
+    assert_true(part("a(?i)b|B", "aB"));
+    assert_false(full("a(?i)b|B", "Ab"));
+    assert_true(full("a(?i)b|B", "b")); /* (?i) lasts to the group's end, past | */
+    assert_true(full("(?i:\\Qab\\E)|a", "AB"));
+    assert_true(full("(?i)error|warn", "ERROR"));
+}
+
+/* Patterns whose RE2 program is big get a bigger memory budget; past that
+ * the compile fails with Go's "expression too large" instead of matching
+ * with a partial program. */
+static void test_big_patterns(void **state)
+{
+    (void)state;
+    lk_regex *re = compile_ok("\\pL{1000}", 0); /* ~1.2M RE2 instructions */
+    assert_false(lk_regex_match(re, LK_STR("abc")));
+    lk_regex_free(re);
+    const char *huge = "\\pL{1000}\\pL{1000}\\pL{1000}\\pL{1000}\\pL{1000}"; /* Go takes it */
+    char want[128];
+    snprintf(want, sizeof(want), "error parsing regexp: expression too large: `%s`", huge);
+    expect_error(huge, want);
+}
+
+/* ---- ReDoS: answers that a backtracking limit decided, and time ----------- */
+
+static char *redos_subject(int which, size_t n, size_t *len)
+{
+    char *s = malloc(n + 8);
+    size_t k = 0;
+    switch (which) {
+    case 0: memset(s, 'a', n); k = n; break;                              /* a^n */
+    case 1: memset(s, 'a', n); k = n; s[k++] = 'b'; break;                /* a^n b */
+    case 2: memset(s, 'a', n); k = n; memcpy(s + k, "caab", 4); k += 4; break;
+    case 3: /* word word ... word! */
+    case 4: /* word word ... word */
+        for (k = 0; k + 5 <= n; k += 5)
+            memcpy(s + k, "word ", 5);
+        k--;
+        if (which == 3)
+            s[k++] = '!';
+        break;
+    case 5: memset(s, 'x', n); k = n; memset(s + k, 'a', 5); k += 5; break;
+    case 6: for (k = 0; k + 2 <= n; k += 2) memcpy(s + k, "ax", 2); break;
+    case 7: memset(s, '1', n); k = n; s[k++] = 'x'; break;
+    default: memset(s, '1', n); k = n; break;
+    }
+    *len = k;
+    return s;
+}
+
+#define REDOS_SUBJECTS 9
+
+/* pattern, and a bit per subject it matches (Go's answers on these lines). */
+static const struct {
+    const char *pat;
+    unsigned want;
+} redos[] = {
+    { "(a|aa)+b", 0x006 },        { "(a+)+b", 0x006 },      { "(a|a)*b", 0x006 },
+    { "(.*a){12}", 0x047 },       { "(\\w+\\s?)+$", 0x1f7 }, { "^(\\d+)*$", 0x100 },
+    { "(x+x+)+y", 0x000 },        { "(\\w|\\d)+!", 0x008 },  { "(a|ab|b)*c", 0x004 },
+    { "([a-z]+)*[0-9]", 0x180 },  { "(.*)*[bc]", 0x006 },     { "(?i)(A|a)+B", 0x006 },
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs the battery over lines of n bytes, checking every answer; returns
+ * the seconds the matching took. */
+static double redos_run(size_t n)
+{
+    double spent = 0;
+    for (size_t p = 0; p < sizeof(redos) / sizeof(redos[0]); p++) {
+        lk_regex *re = compile_ok(redos[p].pat, 0);
+        for (int i = 0; i < REDOS_SUBJECTS; i++) {
+            size_t len;
+            char *s = redos_subject(i, n, &len);
+            bool want = (redos[p].want >> i) & 1;
+            long ov[2];
+            double t0 = now_s();
+            bool got = lk_regex_match(re, lk_str_n(s, len));
+            int got_exec = lk_regex_exec(re, lk_str_n(s, len), 0, ov, 1);
+            spent += now_s() - t0;
+            if (got != want || (got_exec > 0) != want)
+                fail_msg("%s on subject %d (%zu bytes): match %d exec %d, Go says %d",
+                         redos[p].pat, i, len, got, got_exec, want);
+            free(s);
+        }
+        lk_regex_free(re);
+    }
+    return spent;
+}
+
+/* Issue 9 item 2: `(a|aa)+b` on 40 a's + "caab" was "no match" (PCRE2's
+ * match limit read as a failure), and regexes without a literal took
+ * seconds on long lines. Go's answers, in time linear in the line. */
+static void test_redos_battery(void **state)
+{
+    (void)state;
+    assert_true(part("(a|aa)+b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaacaab"));
+    assert_true(part("(a|aa)+b", "aab plain"));
+    double small = redos_run(25000);
+    double big = redos_run(50000);
+    /* Generous for ASan on a loaded 2-core machine; backtracking took
+     * seconds per line, quadratic time would quadruple. */
+    if (big > 10.0)
+        fail_msg("battery over 50 KB lines took %.2fs", big);
+    if (big > 3 * small + 0.5)
+        fail_msg("not linear: 25 KB lines %.3fs, 50 KB lines %.3fs", small, big);
 }
 
 static void test_errors(void **state)
@@ -348,7 +561,7 @@ static void test_many_groups(void **state)
     lk_buf_free(&subj);
 }
 
-/* Every fast path must agree with the same pattern run by PCRE2: the pattern
+/* Every fast path must agree with the same pattern run by RE2: the pattern
  * wrapped in a group has no fast path but the same meaning. */
 static void test_fast_paths_agree(void **state)
 {
@@ -427,7 +640,7 @@ static void test_exec_offsets(void **state)
     assert_int_equal(ov[1], 5);
     assert_int_equal(lk_regex_exec(re, LK_STR("abxcd"), 3, ov, 1), 0);
     lk_regex_free(re);
-    /* Subjects with NUL bytes go through PCRE2 too. */
+    /* Subjects with NUL bytes go through RE2 too. */
     re = compile_ok("a.b", 0);
     assert_true(lk_regex_match(re, lk_str_n("a\0b", 3)));
     lk_regex_free(re);
@@ -580,6 +793,11 @@ int main(void)
         cmocka_unit_test(test_go_classes),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_invalid_utf8_subject),
+        cmocka_unit_test(test_prepared_subject),
+        cmocka_unit_test(test_inner_empty),
+        cmocka_unit_test(test_case_fold_alternations),
+        cmocka_unit_test(test_big_patterns),
+        cmocka_unit_test(test_redos_battery),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_many_groups),
