@@ -676,6 +676,7 @@ void config_free(lk_config *c)
     }
     free(c->source);
     c->source = NULL;
+    lk_otlp_config_free(&c->otlp);
 }
 
 static char *path_join(const char *dir, const char *name)
