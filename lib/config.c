@@ -660,6 +660,7 @@ void cfg_copy(lk_config *dst, const lk_config *src)
         *(char **)field(dst, o) = *s ? lk_strdup(*s) : NULL;
     }
     dst->source = src->source ? lk_strdup(src->source) : NULL;
+    memset(&dst->otlp, 0, sizeof dst->otlp); /* not copied: config_load_yaml moves it */
 }
 
 void config_free(lk_config *c)

@@ -745,6 +745,10 @@ int config_load_yaml(lk_config *c, const char *name, lk_str text, bool expand_en
     cfg_copy(&work, c);
     rc = load_document(&L, &work);
     if (rc == LK_OK) {
+        if (!L.otlp) { /* the file left otlp_config as it was */
+            work.otlp = c->otlp;
+            memset(&c->otlp, 0, sizeof c->otlp);
+        }
         config_free(c);
         *c = work;
     } else {
