@@ -7,7 +7,8 @@ pkgs=(build-essential cmake pkg-config git python3
       libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
       liblmdb-dev libyaml-dev libjansson-dev libpcre2-dev libxxhash-dev zlib1g-dev
       libcmocka-dev
-      golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml)
+      golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml
+      nodejs npm)
 if [[ "${1:-}" == "--fuzz" ]]; then
   pkgs+=(clang libclang-rt-dev)
 fi
