@@ -27,6 +27,12 @@ static void json_float(lk_buf *out, double d)
     }
 }
 
+/* s as a JSON string; an absent string (NULL) is "". */
+static void esc(lk_buf *out, lk_str s)
+{
+    jw_escape(out, s.p ? s : LK_STR(""));
+}
+
 static int kv_cmp(const void *a, const void *b)
 {
     const otlp_kv *x = *(otlp_kv *const *)a, *y = *(otlp_kv *const *)b;
@@ -49,7 +55,7 @@ static bool json_value(lk_buf *out, const otlp_value *v)
         lk_buf_puts(out, "null");
         return true;
     case OTLP_STRING:
-        jw_escape(out, v->s);
+        esc(out, v->s);
         return true;
     case OTLP_BOOL:
         lk_buf_puts(out, v->b ? "true" : "false");
@@ -70,7 +76,7 @@ static bool json_value(lk_buf *out, const otlp_value *v)
         return true;
     }
     case OTLP_BYTES_B64:
-        jw_escape(out, v->s);
+        esc(out, v->s);
         return true;
     case OTLP_ARRAY:
         lk_buf_putc(out, '[');
@@ -96,7 +102,7 @@ static bool json_value(lk_buf *out, const otlp_value *v)
             if (!first)
                 lk_buf_putc(out, ',');
             first = false;
-            jw_escape(out, s[i]->key);
+            esc(out, s[i]->key);
             lk_buf_putc(out, ':');
             ok = json_value(out, &s[i]->v);
         }

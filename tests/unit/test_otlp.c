@@ -385,6 +385,11 @@ static void test_value_string(void **state)
     };
     /* a Go map: sorted keys, the last duplicate wins */
     assert_value(&(otlp_value){ .kind = OTLP_KVLIST, .kvs = kvs, .n = 3 }, "{\"a\":true,\"z\":2}");
+    /* a key-less KeyValue (no key field on the wire) is the key "": a
+     * regression for fuzz_otlp's regress_null_key (NULL passed to the
+     * escaper) */
+    otlp_kv nokey = { LK_STR_NULL, { .kind = OTLP_INT, .i = 1 } };
+    assert_value(&(otlp_value){ .kind = OTLP_KVLIST, .kvs = &nokey, .n = 1 }, "{\"\":1}");
     /* json.Marshal fails on NaN: "" */
     items[2].d = NAN;
     assert_value(&(otlp_value){ .kind = OTLP_ARRAY, .items = items, .n = 3 }, "");
