@@ -8,7 +8,10 @@ pkgs=(build-essential cmake pkg-config git python3
       liblmdb-dev libyaml-dev libjansson-dev libpcre2-dev libxxhash-dev zlib1g-dev
       libcmocka-dev
       golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml
-      nodejs npm)
+      nodejs)
+# the real-client tests (tests/clients); NodeSource's nodejs ships npm and
+# conflicts with Debian's npm package
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [[ "${1:-}" == "--fuzz" ]]; then
   pkgs+=(clang libclang-rt-dev)
 fi
