@@ -119,6 +119,47 @@ static void store(push_ctx *c, const push_request *req, lk_str body)
     free(in);
 }
 
+/* The flow after decoding, shared with /otlp/v1/logs (h_otlp.c): counts
+ * what was received, validates, checks the rate, stores. Returns the
+ * answer's status (204, or an error with Loki's message in *msg). */
+int api_push_ingest(api_req *rq, const push_request *req, lk_str raw, lk_buf *msg)
+{
+    api_state *st = rq->st;
+    push_ctx c = { .st = st, .tenant = rq->tenant };
+    int status = 204;
+    char tenant[160];
+    snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(rq->tenant));
+    const char *tv[1] = { tenant };
+    lk_counter_add(st->m_lines_received, tv, (double)req->n_entries);
+    lk_counter_add(st->m_bytes_received, tv, (double)req->line_bytes);
+
+    if (!ing_ready(st->ingester)) {
+        lk_buf_puts(msg, "Ingester not ready: replaying the write-ahead log");
+        status = 503;
+        goto out;
+    }
+    validate_all(&c, req);
+    if (c.bytes && !push_rate_allow(st->rate, rq->tenant, c.bytes, lk_now_ns())) {
+        push_rate_format_error(msg, rq->tenant, push_rate_limit(st->rate), c.lines, c.bytes);
+        status = 429;
+        const char *vals[2] = { "rate_limited", tenant };
+        lk_counter_add(st->m_discarded_samples, vals, (double)c.lines);
+        lk_counter_add(st->m_discarded_bytes, vals, (double)c.bytes);
+        goto out;
+    }
+    store(&c, req, raw);
+    if (c.status) {
+        status = c.status;
+        lk_buf_puts(msg, c.err.p ? c.err.p : "push rejected");
+    }
+out:
+    for (size_t i = 0; i < c.n; i++)
+        push_valid_stream_free(&c.v[i]);
+    free(c.v);
+    lk_buf_free(&c.err);
+    return status;
+}
+
 static void push(api_req *rq, api_resp *rs, bool legacy)
 {
     api_state *st = rq->st;
@@ -132,43 +173,18 @@ static void push(api_req *rq, api_resp *rs, bool legacy)
         .hold = &rq->hold,
     };
     push_request req = { 0 };
-    push_ctx c = { .st = st, .tenant = rq->tenant };
-    int rc = push_decode(&in, &req, &c.err);
+    lk_buf msg = { 0 };
+    int rc = push_decode(&in, &req, &msg);
     if (rc != LK_OK) {
-        api_reply_error(rs, push_decode_status(rc), "%s", c.err.p ? c.err.p : "bad push request");
-        goto out;
+        api_reply_error(rs, push_decode_status(rc), "%s", msg.p ? msg.p : "bad push request");
+    } else {
+        int status = api_push_ingest(rq, &req, lk_str_n(rq->body.p, rq->body.len), &msg);
+        if (status == 204)
+            rs->status = 204;
+        else
+            api_reply_error(rs, status, "%s", msg.p ? msg.p : "push rejected");
     }
-    char tenant[160];
-    snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(rq->tenant));
-    const char *tv[1] = { tenant };
-    lk_counter_add(st->m_lines_received, tv, (double)req.n_entries);
-    lk_counter_add(st->m_bytes_received, tv, (double)req.line_bytes);
-
-    if (!ing_ready(st->ingester)) {
-        api_reply_error(rs, 503, "Ingester not ready: replaying the write-ahead log");
-        goto out;
-    }
-    validate_all(&c, &req);
-    if (c.bytes && !push_rate_allow(st->rate, rq->tenant, c.bytes, lk_now_ns())) {
-        lk_buf msg = { 0 };
-        push_rate_format_error(&msg, rq->tenant, push_rate_limit(st->rate), c.lines, c.bytes);
-        api_reply_error(rs, 429, "%s", msg.p);
-        const char *vals[2] = { "rate_limited", tenant };
-        lk_counter_add(st->m_discarded_samples, vals, (double)c.lines);
-        lk_counter_add(st->m_discarded_bytes, vals, (double)c.bytes);
-        lk_buf_free(&msg);
-        goto out;
-    }
-    store(&c, &req, lk_str_n(rq->body.p, rq->body.len));
-    if (c.status)
-        api_reply_error(rs, c.status, "%s", c.err.p ? c.err.p : "push rejected");
-    else
-        rs->status = 204;
-out:
-    for (size_t i = 0; i < c.n; i++)
-        push_valid_stream_free(&c.v[i]);
-    free(c.v);
-    lk_buf_free(&c.err);
+    lk_buf_free(&msg);
     push_request_free(&req);
 }
 

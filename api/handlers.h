@@ -7,6 +7,14 @@
 /* api/h_push.c */
 void api_h_push(api_req *rq, api_resp *rs);
 void api_h_push_legacy(api_req *rq, api_resp *rs);
+struct push_request;
+/* The push flow after decoding (validation, rate limit, store), shared by
+ * both push handlers and /otlp/v1/logs: the answer's status (204 or an
+ * error, with Loki's message appended to *msg). raw: the body as it came
+ * (the WAL may keep a snappy protobuf push as it is). */
+int api_push_ingest(api_req *rq, const struct push_request *req, lk_str raw, lk_buf *msg);
+/* api/h_otlp.c */
+void api_h_otlp_logs(api_req *rq, api_resp *rs);
 /* api/h_query.c */
 void api_h_query_range(api_req *rq, api_resp *rs);
 void api_h_query(api_req *rq, api_resp *rs);

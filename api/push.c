@@ -129,7 +129,7 @@ lk_label *push_add_pair(push_priv *pv, push_stream *s)
 
 /* Points every stream at its entries and pairs and every entry at its
  * metadata: each owns a contiguous run, in order. */
-static void b_finish(push_priv *pv, push_request *out)
+void push_finish(push_priv *pv, push_request *out)
 {
     size_t eo = 0, mo = 0, po = 0;
     out->line_bytes = 0;
@@ -183,7 +183,7 @@ int push_decode(const push_input *in, push_request *out, lk_buf *err)
         push_request_free(out);
         return rc;
     }
-    b_finish(pv, out);
+    push_finish(pv, out);
     out->snappy_proto = !json && enc == ENC_NONE;
     return LK_OK;
 }

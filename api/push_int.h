@@ -2,13 +2,15 @@
  * request's buffers and builder (push.c), the header parsers
  * (push_headers.c), gzip/deflate (push_inflate.c), the snappy protobuf
  * reader (push_proto.c) and the JSON reader (push_json.c). Private to
- * api/push*.c; the contract is api/push.h. */
+ * api/push*.c and api/otlp*.c (which build push requests too); the
+ * contract is api/push.h. */
 #ifndef LOKIC_API_PUSH_INT_H
 #define LOKIC_API_PUSH_INT_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "api/push.h"
 #include "lib/labels.h"
@@ -55,6 +57,10 @@ lk_entry *push_add_entry(push_priv *pv, push_stream *s);
 lk_label *push_add_meta(push_priv *pv, lk_entry *e);
 lk_label *push_add_pair(push_priv *pv, push_stream *s);
 
+/* push.c: points every stream at its entries and pairs and every entry at
+ * its metadata, and fills out from them (once, at the end of decoding). */
+void push_finish(push_priv *pv, push_request *out);
+
 /* push_headers.c */
 enum { ENC_NONE, ENC_GZIP, ENC_DEFLATE };
 /* Content-Encoding: "", "snappy" (no-op), "gzip", "deflate"; LK_EINVAL for
@@ -70,6 +76,24 @@ int push_parse_content_type(lk_str v, bool *json, lk_buf *err);
 /* push_inflate.c: inflates in (gzip, or raw/zlib deflate) into
  * pv->inflated, at most max bytes. */
 int push_inflate(lk_str in, bool gzip, size_t max, push_priv *pv, lk_str *out, lk_buf *err);
+
+/* push_proto.c: the protobuf wire reader, with gogo-protobuf's messages
+ * (also used by otlp_proto.c). A reader over one (sub)message: */
+typedef struct pb_rd {
+    const unsigned char *p, *end;
+} pb_rd;
+int pb_varint(pb_rd *r, uint64_t *v, lk_buf *err);
+/* The next field's number and wire type; msg names the message in errors. */
+int pb_tag(pb_rd *r, const char *msg, int *field, int *wire, lk_buf *err);
+/* A length-delimited field's bytes into *sub. */
+int pb_bytes(pb_rd *r, pb_rd *sub, lk_buf *err);
+/* Skips n bytes (a fixed32 or fixed64). */
+int pb_fixed(pb_rd *r, size_t n, lk_buf *err);
+/* Skips an unknown field of this wire type. */
+int pb_skip(pb_rd *r, int wire, lk_buf *err);
+/* "proto: wrong wireType = W for field F". */
+int pb_wrong(lk_buf *err, int wire, const char *field);
+lk_str pb_str(const pb_rd *r);
 
 /* push_proto.c: block-format snappy, then the PushRequest protobuf. */
 int push_decode_proto(push_priv *pv, lk_str body, size_t max, lk_buf *err);

@@ -15,12 +15,7 @@
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 
-/* A reader over one (sub)message of the wire format. */
-typedef struct pb_rd {
-    const unsigned char *p, *end;
-} pb_rd;
-
-static int pb_varint(pb_rd *r, uint64_t *v, lk_buf *err)
+int pb_varint(pb_rd *r, uint64_t *v, lk_buf *err)
 {
     uint64_t x = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -36,7 +31,7 @@ static int pb_varint(pb_rd *r, uint64_t *v, lk_buf *err)
     return push_fail(err, LK_EPARSE, "proto: integer overflow");
 }
 
-static int pb_tag(pb_rd *r, const char *msg, int *field, int *wire, lk_buf *err)
+int pb_tag(pb_rd *r, const char *msg, int *field, int *wire, lk_buf *err)
 {
     uint64_t t = 0;
     int rc = pb_varint(r, &t, err);
@@ -54,7 +49,7 @@ static int pb_tag(pb_rd *r, const char *msg, int *field, int *wire, lk_buf *err)
 }
 
 /* A length-delimited field's bytes. */
-static int pb_bytes(pb_rd *r, pb_rd *sub, lk_buf *err)
+int pb_bytes(pb_rd *r, pb_rd *sub, lk_buf *err)
 {
     uint64_t n = 0;
     int rc = pb_varint(r, &n, err);
@@ -70,7 +65,7 @@ static int pb_bytes(pb_rd *r, pb_rd *sub, lk_buf *err)
     return LK_OK;
 }
 
-static int pb_fixed(pb_rd *r, size_t n, lk_buf *err)
+int pb_fixed(pb_rd *r, size_t n, lk_buf *err)
 {
     if ((size_t)(r->end - r->p) < n)
         return push_fail(err, LK_EPARSE, "unexpected EOF");
@@ -79,7 +74,7 @@ static int pb_fixed(pb_rd *r, size_t n, lk_buf *err)
 }
 
 /* Skips an unknown field (groups included, as gogo's skip does). */
-static int pb_skip(pb_rd *r, int wire, lk_buf *err)
+int pb_skip(pb_rd *r, int wire, lk_buf *err)
 {
     int depth = 0;
     for (;;) {
@@ -122,12 +117,12 @@ static int pb_skip(pb_rd *r, int wire, lk_buf *err)
     }
 }
 
-static int pb_wrong(lk_buf *err, int wire, const char *field)
+int pb_wrong(lk_buf *err, int wire, const char *field)
 {
     return push_fail(err, LK_EPARSE, "proto: wrong wireType = %d for field %s", wire, field);
 }
 
-static lk_str pb_str(const pb_rd *r)
+lk_str pb_str(const pb_rd *r)
 {
     return lk_str_n((const char *)r->p, (size_t)(r->end - r->p));
 }

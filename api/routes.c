@@ -11,6 +11,7 @@
 static const api_route routes[] = {
     { "/loki/api/v1/push", API_POST, "loki_api_v1_push", true, api_h_push },
     { "/api/prom/push", API_POST, "api_prom_push", true, api_h_push_legacy },
+    { "/otlp/v1/logs", API_POST, "otlp_v1_logs", true, api_h_otlp_logs },
     { "/loki/api/v1/query_range", GP, "loki_api_v1_query_range", true, api_h_query_range },
     { "/loki/api/v1/query", GP, "loki_api_v1_query", true, api_h_query },
     { "/api/prom/query", GP, "api_prom_query", true, api_h_query_legacy },

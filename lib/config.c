@@ -666,6 +666,7 @@ void cfg_copy(lk_config *dst, const lk_config *src)
         *(char **)field(dst, o) = *s ? lk_strdup(*s) : NULL;
     }
     dst->source = src->source ? lk_strdup(src->source) : NULL;
+    memset(&dst->otlp, 0, sizeof dst->otlp); /* not copied: config_load_yaml moves it */
 }
 
 void config_free(lk_config *c)
@@ -682,6 +683,7 @@ void config_free(lk_config *c)
     }
     free(c->source);
     c->source = NULL;
+    lk_otlp_config_free(&c->otlp);
 }
 
 static char *path_join(const char *dir, const char *name)

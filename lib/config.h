@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/otlp_config.h"
 #include "lib/str.h"
 
 typedef struct lk_config {
@@ -68,6 +69,7 @@ typedef struct lk_config {
     int max_structured_metadata_entries_count; /* 128 */
     bool discover_service_name_enabled;  /* false in lokic (Loki 2.9 answers) */
     bool discover_log_levels;            /* false in lokic (Loki 2.9 answers) */
+    lk_otlp_config otlp;                 /* otlp_config (Loki's default: zeroed) */
 
     /* storage */
     char *filesystem_directory;      /* storage_config.filesystem.directory */

@@ -52,6 +52,13 @@ typedef struct cfg_opt {
     const char *help;
 } cfg_opt;
 
+/* config_otlp.c: limits_config.otlp_config's YAML (mapping node m) into
+ * *out (replaced on success); LK_EINVAL with "name:line:col: why". */
+struct yaml_document_s;
+struct yaml_node_s;
+int cfg_load_otlp(struct yaml_document_s *doc, struct yaml_node_s *m, const char *name,
+                  lk_otlp_config *out, lk_buf *err);
+
 extern const cfg_opt cfg_opts[];
 extern const size_t cfg_nopts;
 

@@ -112,7 +112,7 @@ static const char *const na_paths[] = {
     "limits_config.per_tenant_override_config", "limits_config.per_tenant_override_period",
     "limits_config.max_queriers_per_tenant", "limits_config.max_query_capacity",
     "limits_config.query_ready_index_num_days", "limits_config.min_sharding_lookback",
-    "limits_config.ruler_*", "limits_config.bloom_*", "limits_config.otlp_config",
+    "limits_config.ruler_*", "limits_config.bloom_*",
     "limits_config.allow_deletes", "limits_config.use_owned_stream_count",
     "limits_config.discover_generic_fields", "limits_config.log_level_fields",
     "limits_config.max_query_bytes_read", "limits_config.max_querier_bytes_read",
@@ -188,6 +188,7 @@ typedef struct cfg_loader {
     lk_buf unsup; /* LK_EUNSUPPORTED messages, "; "-separated */
     cfg_assign *as;
     size_t nas, cap;
+    yaml_node_t *otlp; /* limits_config.otlp_config, read after the options */
 } cfg_loader;
 
 static bool pattern_match(const char *pat, lk_str path)
@@ -575,6 +576,10 @@ static int walk_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
     }
     if (lk_str_eq_c(p, "schema_config"))
         return walk_schema(L, v, path);
+    if (lk_str_eq_c(p, "limits_config.otlp_config")) {
+        L->otlp = is_null(v) ? NULL : v;
+        return LK_OK;
+    }
     if (in_list(na_paths, p)) {
         warn_key(p, k, "not applicable to lokic");
         return LK_OK;
@@ -716,6 +721,8 @@ static int load_document(cfg_loader *L, lk_config *c)
     }
     if (rc == LK_OK)
         rc = apply(L, c);
+    if (rc == LK_OK && L->otlp)
+        rc = cfg_load_otlp(&L->doc, L->otlp, L->name, &c->otlp, L->err);
     lk_buf_free(&path);
     yaml_document_delete(&L->doc);
     return rc;
@@ -738,6 +745,10 @@ int config_load_yaml(lk_config *c, const char *name, lk_str text, bool expand_en
     cfg_copy(&work, c);
     rc = load_document(&L, &work);
     if (rc == LK_OK) {
+        if (!L.otlp) { /* the file left otlp_config as it was */
+            work.otlp = c->otlp;
+            memset(&c->otlp, 0, sizeof c->otlp);
+        }
         config_free(c);
         *c = work;
     } else {

@@ -8,7 +8,11 @@ pkgs=(build-essential cmake pkg-config git python3
       liblmdb-dev libyaml-dev libjansson-dev libxxhash-dev zlib1g-dev
       libre2-dev
       libcmocka-dev
-      golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml)
+      golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml
+      nodejs)
+# the real-client tests (tests/clients); NodeSource's nodejs ships npm and
+# conflicts with Debian's npm package
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [[ "${1:-}" == "--fuzz" ]]; then
   pkgs+=(clang libclang-rt-dev)
 fi
