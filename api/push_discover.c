@@ -4,8 +4,10 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/mem.h"
+#include "lib/utf8.h"
 #include "query/pipeline/level.h"
 
 /* Loki's default level fields, used when log_level_fields is set to []. */
@@ -127,30 +129,169 @@ bool push_detect_level(const lk_config *cfg, const lk_labels *labels, const lk_e
     return true;
 }
 
-size_t push_discover_levels(const lk_config *cfg, const lk_labels *labels, lk_entry *entries,
-                            size_t n, lk_label **meta, size_t *cap_meta)
+static bool alnum(unsigned char c)
 {
-    if (!cfg->discover_log_levels || !cfg->allow_structured_metadata || n == 0)
-        return 0;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool push_metadata_name(lk_str name, lk_buf *out, bool *changed)
+{
+    *changed = false;
+    lk_str core = name;
+    bool reserved = name.len >= 4 && name.p[0] == '_' && name.p[1] == '_' &&
+                    name.p[name.len - 1] == '_' && name.p[name.len - 2] == '_';
+    if (reserved)
+        core = (lk_str){ name.p + 2, name.len - 4 };
+    lk_buf_reset(out);
+    if (reserved)
+        lk_buf_puts(out, "__");
+    bool under = false, only_under = true;
+    for (size_t i = 0; i < core.len;) {
+        unsigned char c = (unsigned char)core.p[i];
+        uint32_t r;
+        size_t w = c < 0x80 ? 1 : lk_utf8_decode(core.p + i, core.len - i, &r);
+        if (alnum(c)) {
+            lk_buf_putc(out, (char)c);
+            under = only_under = false;
+        } else if (!under) {
+            lk_buf_putc(out, '_');
+            under = true;
+        }
+        i += w;
+    }
+    if (reserved)
+        lk_buf_puts(out, "__");
+    if (name.len == 0 || (!reserved && only_under))
+        return false; /* Loki refuses the request; lokic keeps the name */
+    if (!reserved && out->p[0] >= '0' && out->p[0] <= '9') {
+        lk_buf fixed = { 0 };
+        lk_buf_puts(&fixed, "key_");
+        lk_buf_put_str(&fixed, lk_buf_str(out));
+        lk_buf_reset(out);
+        lk_buf_put_str(out, lk_buf_str(&fixed));
+        lk_buf_free(&fixed);
+    }
+    *changed = !lk_str_eq(lk_buf_str(out), name);
+    return true;
+}
+
+/* Go's strings.ContainsRune(v, utf8.RuneError): invalid UTF-8 or U+FFFD. */
+static bool has_rune_error(lk_str v)
+{
+    for (size_t i = 0; i < v.len;) {
+        unsigned char c = (unsigned char)v.p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t r;
+        i += lk_utf8_decode(v.p + i, v.len - i, &r);
+        if (r == 0xFFFD)
+            return true;
+    }
+    return false;
+}
+
+/* strings.Map(removeInvalidUtf, v): every RuneError becomes a space. */
+static lk_str fix_value(lk_str v, lk_arena *a)
+{
+    char *o = lk_arena_alloc(a, v.len ? v.len : 1);
+    size_t w = 0;
+    for (size_t i = 0; i < v.len;) {
+        unsigned char c = (unsigned char)v.p[i];
+        uint32_t r = c;
+        size_t n = c < 0x80 ? 1 : lk_utf8_decode(v.p + i, v.len - i, &r);
+        if (r == 0xFFFD) {
+            o[w++] = ' ';
+        } else {
+            memcpy(o + w, v.p + i, n);
+            w += n;
+        }
+        i += n;
+    }
+    return (lk_str){ o, w };
+}
+
+static bool needs_rewrite(const lk_entry *e, lk_buf *tmp)
+{
+    for (size_t k = 0; k < e->n_meta; k++) {
+        bool changed;
+        push_metadata_name(e->meta[k].name, tmp, &changed);
+        if (changed || has_rune_error(e->meta[k].value))
+            return true;
+    }
+    return false;
+}
+
+/* Copies e's metadata to m with names and values rewritten; returns the
+ * count (a rewritten name that meets a pair of that name replaces it). */
+static size_t rewrite_meta(const lk_entry *e, lk_label *m, lk_arena *a, lk_buf *tmp)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < e->n_meta; k++) {
+        bool changed;
+        lk_str name = e->meta[k].name, value = e->meta[k].value;
+        push_metadata_name(name, tmp, &changed);
+        if (changed)
+            name = lk_arena_str(a, lk_buf_str(tmp));
+        if (has_rune_error(value))
+            value = fix_value(value, a);
+        size_t at = n;
+        for (size_t j = 0; j < n; j++)
+            if (lk_str_eq(m[j].name, name))
+                at = j;
+        if (at < n && !changed)
+            continue; /* an earlier rewritten pair of this name wins */
+        m[at] = (lk_label){ name, value };
+        if (at == n)
+            n++;
+    }
+    return n;
+}
+
+void push_meta_buf_free(push_meta_buf *b)
+{
+    free(b->v);
+    lk_arena_free(&b->strings);
+    memset(b, 0, sizeof *b);
+}
+
+size_t push_enrich_entries(const lk_config *cfg, const lk_labels *labels, lk_entry *entries,
+                           size_t n, push_meta_buf *b)
+{
+    lk_arena_free(&b->strings);
+    bool levels = cfg->discover_log_levels && cfg->allow_structured_metadata;
     size_t need = 0;
     for (size_t i = 0; i < n; i++)
         need += entries[i].n_meta + 1;
-    if (*cap_meta < need)
-        *meta = lk_grow(*meta, cap_meta, need, sizeof **meta);
-    size_t used = 0, added = 0;
+    if (need > b->cap)
+        b->v = lk_grow(b->v, &b->cap, need, sizeof *b->v);
+    lk_buf tmp = { 0 };
+    size_t used = 0, changed = 0;
     for (size_t i = 0; i < n; i++) {
         lk_entry *e = &entries[i];
+        bool rewrite = needs_rewrite(e, &tmp);
+        lk_entry clean = *e;
+        lk_label *m = b->v + used;
+        if (rewrite) {
+            clean.n_meta = rewrite_meta(e, m, &b->strings, &tmp);
+            clean.meta = m;
+        }
         lk_str level;
-        if (!push_detect_level(cfg, labels, e, &level))
+        bool leveled = levels && push_detect_level(cfg, labels, &clean, &level);
+        if (!rewrite && !leveled)
             continue;
-        lk_label *m = *meta + used;
-        for (size_t k = 0; k < e->n_meta; k++)
-            m[k] = e->meta[k];
-        m[e->n_meta] = (lk_label){ LK_STR(PUSH_DETECTED_LEVEL), level };
-        e->meta = m;
-        e->n_meta++;
-        used += e->n_meta;
-        added++;
+        if (!rewrite) {
+            for (size_t k = 0; k < e->n_meta; k++)
+                m[k] = e->meta[k];
+            clean.meta = m;
+        }
+        if (leveled)
+            m[clean.n_meta++] = (lk_label){ LK_STR(PUSH_DETECTED_LEVEL), level };
+        *e = clean;
+        used += clean.n_meta;
+        changed++;
     }
-    return added;
+    lk_buf_free(&tmp);
+    return changed;
 }

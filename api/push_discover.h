@@ -40,13 +40,34 @@ bool push_discover_service_name(const lk_config *cfg, lk_labels *labels);
 bool push_detect_level(const lk_config *cfg, const lk_labels *labels, const lk_entry *e,
                        lk_str *level);
 
-/* Level discovery over a stream's accepted entries, when
- * discover_log_levels and allow_structured_metadata are on: every entry
- * that gets a level has its metadata copied, with detected_level after
- * it, into *meta (grown as needed, owned by the caller, reused across
- * calls; entries point into it until the next call). Returns how many
- * entries got a level. */
-size_t push_discover_levels(const lk_config *cfg, const lk_labels *labels, lk_entry *entries,
-                            size_t n, lk_label **meta, size_t *cap_meta);
+/* Structured metadata names as Loki 3's distributor rewrites them
+ * (Prometheus' otlptranslator LabelNamer): every run of characters other
+ * than [A-Za-z0-9] becomes one '_' (inside __reserved__ names too), a name
+ * starting with a digit gets "key_" in front. False when the name cannot
+ * be rewritten (empty, or only underscores): it is then left as it is. The
+ * result goes to *out when it differs (true is returned either way). */
+bool push_metadata_name(lk_str name, lk_buf *out, bool *changed);
+
+/* Where enriched entries' metadata lives: the arrays and the rewritten
+ * strings. Owned by the caller, reused across calls (each call drops what
+ * the previous one made); zero it before the first use. */
+typedef struct push_meta_buf {
+    lk_label *v;
+    size_t cap;
+    lk_arena strings;
+} push_meta_buf;
+
+void push_meta_buf_free(push_meta_buf *b);
+
+/* Loki's distributor over a stream's accepted entries, in its order:
+ * metadata names rewritten (push_metadata_name; a rewritten name replaces
+ * a pair of that name) and invalid UTF-8 or U+FFFD in metadata values
+ * replaced by spaces; then, when discover_log_levels and
+ * allow_structured_metadata are on, detected_level added after the rest
+ * (push_detect_level). An entry changed this way points at a copy of its
+ * metadata in *b, valid until the next call with b. Returns how many
+ * entries were changed. */
+size_t push_enrich_entries(const lk_config *cfg, const lk_labels *labels, lk_entry *entries,
+                           size_t n, push_meta_buf *b);
 
 #endif

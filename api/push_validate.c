@@ -421,8 +421,7 @@ int push_validate_stream(const lk_config *cfg, lk_str tenant, const push_stream 
     labels_canonical(&out->labels, &out->canonical);
     out->fingerprint = labels_hash(lk_buf_str(&out->canonical));
     validate_entries(cfg, tenant, s, now_ns, out, err);
-    if (push_discover_levels(cfg, &out->labels, out->entries, out->n_entries, &out->meta,
-                             &out->cap_meta))
+    if (push_enrich_entries(cfg, &out->labels, out->entries, out->n_entries, &out->meta))
         out->enriched = true;
     return out->n_rejected ? LK_EINVAL : LK_OK;
 }
@@ -443,6 +442,6 @@ void push_valid_stream_free(push_valid_stream *v)
     clear_labels(&v->labels);
     lk_buf_free(&v->canonical);
     free(v->entries);
-    free(v->meta);
+    push_meta_buf_free(&v->meta);
     memset(v, 0, sizeof *v);
 }

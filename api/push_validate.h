@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "api/push.h"
+#include "api/push_discover.h"
 #include "lib/config.h"
 #include "lib/labels.h"
 #include "lib/str.h"
@@ -65,17 +66,17 @@ typedef struct push_valid_stream {
     int64_t discarded_bytes[PUSH_R_COUNT]; /* their line bytes by reason */
     int http_status;                 /* 400 when anything was rejected, else 0 */
     /* Loki 3's enrichment (push_discover.h): service_name added to labels,
-     * detected_level to entries, whose metadata then lives in meta (owned,
-     * kept across calls). enriched: the stream differs from what was sent,
-     * so the WAL may not keep the request as it arrived. */
-    lk_label *meta;
-    size_t cap_meta;
+     * metadata rewritten and detected_level added to entries, whose
+     * metadata then lives in meta (owned, kept across calls). enriched: the
+     * stream differs from what was sent, so the WAL may not keep the
+     * request as it arrived. */
+    push_meta_buf meta;
     bool enriched;
 } push_valid_stream;
 
 /* Validates stream s of tenant at time now_ns with cfg's limits, applying
  * Loki 3's push-time enrichment (service_name before the label checks,
- * detected_level on the accepted entries).
+ * metadata rewriting and detected_level on the accepted entries).
  * `out` must be zeroed before its first use and may be reused for the next
  * stream (its buffers are kept); it is always filled, also on error, with
  * the accepted part. Returns LK_OK when nothing was rejected (a stream with

@@ -219,6 +219,81 @@ static void test_level_sources(void **state)
     config_free(&c);
 }
 
+static const lk_str *meta_value(const lk_entry *e, const char *name)
+{
+    for (size_t i = 0; i < e->n_meta; i++)
+        if (lk_str_eq_c(e->meta[i].name, name))
+            return &e->meta[i].value;
+    return NULL;
+}
+
+static void check_name(const char *in, const char *want)
+{
+    lk_buf out = { 0 };
+    bool changed;
+    bool ok = push_metadata_name(lk_str_c(in), &out, &changed);
+    if (!want) {
+        assert_false(ok);
+    } else {
+        assert_true(ok);
+        if (!lk_str_eq_c(lk_buf_str(&out), want))
+            fail_msg("%s -> %.*s, want %s", in, (int)out.len, out.p, want);
+        assert_int_equal(changed, strcmp(in, want) != 0);
+    }
+    lk_buf_free(&out);
+}
+
+static void test_metadata_names(void **state)
+{
+    (void)state;
+    check_name("trace_id", "trace_id");
+    check_name("trace.id", "trace_id");
+    check_name("http.request..method", "http_request_method");
+    check_name("user__id", "user_id"); /* runs of underscores collapse too */
+    check_name("_private", "_private");
+    check_name("1st", "key_1st");
+    check_name("caf\xc3\xa9", "caf_");
+    check_name("__tenant.id__", "__tenant_id__");
+    check_name("", NULL);
+    check_name("._.", NULL); /* only underscores: Loki refuses, lokic keeps it */
+}
+
+/* Metadata is rewritten whatever the discovery settings, before the level
+ * is looked for (so a level under a rewritten name counts). */
+static void test_enrich_rewrites(void **state)
+{
+    (void)state;
+    lk_config c;
+    loki3(&c, "limits_config:\n  discover_log_levels: false\n");
+    lk_labels l = parse("{app=\"a\"}");
+    lk_label m1[] = { { LK_STR("trace.id"), LK_STR("t1") }, { LK_STR("ok"), LK_STR("bad\xff!") } };
+    lk_label m2[] = { { LK_STR("a_b"), LK_STR("2") }, { LK_STR("a.b"), LK_STR("1") } };
+    lk_label m3[] = { { LK_STR("plain"), LK_STR("x") } };
+    lk_entry e[] = { { NOW, LK_STR("x"), 2, m1 }, { NOW, LK_STR("y"), 2, m2 },
+                     { NOW, LK_STR("z"), 1, m3 } };
+    push_meta_buf b;
+    memset(&b, 0, sizeof b);
+    assert_int_equal(push_enrich_entries(&c, &l, e, 3, &b), 2);
+    assert_int_equal(e[0].n_meta, 2);
+    assert_true(lk_str_eq_c(*meta_value(&e[0], "trace_id"), "t1"));
+    assert_true(lk_str_eq_c(*meta_value(&e[0], "ok"), "bad !"));
+    assert_int_equal(e[1].n_meta, 1); /* the rewritten pair replaces a_b */
+    assert_true(lk_str_eq_c(*meta_value(&e[1], "a_b"), "1"));
+    assert_ptr_equal(e[2].meta, m3); /* nothing to do: not copied */
+    config_free(&c);
+
+    loki3(&c, NULL);
+    lk_label m4[] = { { LK_STR("severity.text"), LK_STR("WRN") } };
+    lk_entry e4 = { NOW, LK_STR("x"), 1, m4 };
+    assert_int_equal(push_enrich_entries(&c, &l, &e4, 1, &b), 1);
+    assert_int_equal(e4.n_meta, 2);
+    assert_true(lk_str_eq_c(*meta_value(&e4, "severity_text"), "WRN"));
+    assert_true(lk_str_eq_c(*meta_value(&e4, "detected_level"), "WRN"));
+    push_meta_buf_free(&b);
+    labels_free(&l);
+    config_free(&c);
+}
+
 static push_stream text_stream(const char *labels, lk_entry *e, size_t n)
 {
     push_stream s;
@@ -229,13 +304,6 @@ static push_stream text_stream(const char *labels, lk_entry *e, size_t n)
     return s;
 }
 
-static const lk_str *meta_value(const lk_entry *e, const char *name)
-{
-    for (size_t i = 0; i < e->n_meta; i++)
-        if (lk_str_eq_c(e->meta[i].name, name))
-            return &e->meta[i].value;
-    return NULL;
-}
 
 /* Validation applies both: service_name counts against the label limits,
  * detected_level does not count against the metadata limits, and the
@@ -305,7 +373,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_service_name),   cmocka_unit_test(test_line_json),
         cmocka_unit_test(test_line_logfmt),    cmocka_unit_test(test_line_keywords),
-        cmocka_unit_test(test_level_sources),  cmocka_unit_test(test_validate_applies),
+        cmocka_unit_test(test_level_sources),  cmocka_unit_test(test_metadata_names),
+        cmocka_unit_test(test_enrich_rewrites), cmocka_unit_test(test_validate_applies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
