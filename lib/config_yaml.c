@@ -582,7 +582,8 @@ static int walk_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
     const cfg_opt *o = cfg_find(p);
     if (o) {
         if (v->type == YAML_SCALAR_NODE || (o->type == CFG_LIST && scalar_list(&L->doc, v))) {
-            if (!is_null(v))
+            /* null keeps a default, but empties a list, as Go's YAML does */
+            if (!is_null(v) || o->type == CFG_LIST)
                 add_assign(L, o, v, p);
             return LK_OK;
         }
@@ -626,7 +627,7 @@ static int apply_one(cfg_loader *L, lk_config *c, const cfg_assign *a)
         join_list(&L->doc, a->node, &joined);
         text = lk_buf_str(&joined);
     } else {
-        text = scalar(a->node);
+        text = is_null(a->node) ? LK_STR("") : scalar(a->node);
     }
     lk_buf why = { 0 };
     int rc = cfg_set(c, a->opt, text, &why);

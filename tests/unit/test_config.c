@@ -336,6 +336,10 @@ static void test_types(void **state)
     assert_int_equal(c.discover_service_name.n, 0);
     assert_int_equal(c.log_level_fields.n, 0);
     config_free(&c);
+    load_ok(&c, "limits_config:\n  discover_service_name:\n  log_level_fields: ~\n");
+    assert_int_equal(c.discover_service_name.n, 0); /* null: empty, as in Loki */
+    assert_int_equal(c.log_level_fields.n, 0);
+    config_free(&c);
     /* a scalar is a comma-separated list, as Loki's flag takes it */
     load_ok(&c, "limits_config:\n  discover_service_name: ' svc , ,app'\n");
     assert_int_equal(c.discover_service_name.n, 2);
