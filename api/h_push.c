@@ -68,12 +68,15 @@ static void validate_all(push_ctx *c, const push_request *req)
     }
 }
 
-/* Whole: every stream of the request passed validation unchanged. */
+/* Whole: every stream of the request passed validation unchanged (nothing
+ * rejected, truncated or enriched: a replay of the request's bytes stores
+ * exactly what was acknowledged). */
 static bool validated_whole(const push_ctx *c, const push_request *req)
 {
     for (size_t i = 0; i < req->n_streams; i++) {
         const push_valid_stream *v = &c->v[i];
-        if (v->n_rejected || v->n_truncated || v->n_entries != req->streams[i].n_entries)
+        if (v->n_rejected || v->n_truncated || v->enriched ||
+            v->n_entries != req->streams[i].n_entries)
             return false;
     }
     return true;

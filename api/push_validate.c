@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/push_discover.h"
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
@@ -314,6 +315,7 @@ static void reset_out(push_valid_stream *out)
     memset(out->discarded, 0, sizeof out->discarded);
     memset(out->discarded_bytes, 0, sizeof out->discarded_bytes);
     out->http_status = 0;
+    out->enriched = false;
 }
 
 /* The line of e after max_line_size_truncate. */
@@ -396,6 +398,13 @@ int push_validate_stream(const lk_config *cfg, lk_str tenant, const push_stream 
     lk_str raw_text;
     push_reason why = PUSH_R_INVALID_LABELS;
     int rc = parse_stream_labels(s, &out->labels, &raw, &raw_text, &msg);
+    if (rc == LK_OK && push_discover_service_name(cfg, &out->labels)) {
+        /* Loki names the stream with its new labels from here on */
+        out->enriched = true;
+        lk_buf_reset(&raw);
+        labels_canonical(&out->labels, &raw);
+        raw_text = lk_buf_str(&raw);
+    }
     if (rc == LK_OK && check_labels(cfg, raw_text, &out->labels, &why, &msg) != LK_OK)
         rc = LK_EINVAL;
     if (rc != LK_OK) {
@@ -412,6 +421,8 @@ int push_validate_stream(const lk_config *cfg, lk_str tenant, const push_stream 
     labels_canonical(&out->labels, &out->canonical);
     out->fingerprint = labels_hash(lk_buf_str(&out->canonical));
     validate_entries(cfg, tenant, s, now_ns, out, err);
+    if (push_enrich_entries(cfg, &out->labels, out->entries, out->n_entries, &out->meta))
+        out->enriched = true;
     return out->n_rejected ? LK_EINVAL : LK_OK;
 }
 
@@ -431,5 +442,6 @@ void push_valid_stream_free(push_valid_stream *v)
     clear_labels(&v->labels);
     lk_buf_free(&v->canonical);
     free(v->entries);
+    push_meta_buf_free(&v->meta);
     memset(v, 0, sizeof *v);
 }

@@ -14,10 +14,12 @@
 #ifndef LOKIC_API_VALIDATE_H
 #define LOKIC_API_VALIDATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "api/push.h"
+#include "api/push_discover.h"
 #include "lib/config.h"
 #include "lib/labels.h"
 #include "lib/str.h"
@@ -63,9 +65,18 @@ typedef struct push_valid_stream {
     size_t discarded[PUSH_R_COUNT];        /* rejected entries by reason */
     int64_t discarded_bytes[PUSH_R_COUNT]; /* their line bytes by reason */
     int http_status;                 /* 400 when anything was rejected, else 0 */
+    /* Loki 3's enrichment (push_discover.h): service_name added to labels,
+     * metadata rewritten and detected_level added to entries, whose
+     * metadata then lives in meta (owned, kept across calls). enriched: the
+     * stream differs from what was sent, so the WAL may not keep the
+     * request as it arrived. */
+    push_meta_buf meta;
+    bool enriched;
 } push_valid_stream;
 
-/* Validates stream s of tenant at time now_ns with cfg's limits.
+/* Validates stream s of tenant at time now_ns with cfg's limits, applying
+ * Loki 3's push-time enrichment (service_name before the label checks,
+ * metadata rewriting and detected_level on the accepted entries).
  * `out` must be zeroed before its first use and may be reused for the next
  * stream (its buffers are kept); it is always filled, also on error, with
  * the accepted part. Returns LK_OK when nothing was rejected (a stream with
@@ -78,8 +89,9 @@ int push_validate_stream(const lk_config *cfg, lk_str tenant, const push_stream 
 void push_valid_stream_free(push_valid_stream *v);
 
 /* The labels of s as push_validate_stream stores them (parsed, sorted,
- * empty values dropped), without the limit checks: for replaying a push
- * request kept whole in the WAL. LK_EPARSE with the message in *msg. */
+ * empty values dropped), without the limit checks and without enrichment:
+ * for replaying a push request kept whole in the WAL (only requests that
+ * enrichment left unchanged are kept whole). LK_EPARSE with the message in *msg. */
 int push_stream_labels(const push_stream *s, lk_labels *out, lk_buf *msg);
 
 /* Appends msg to a combined error message, one message per line. */

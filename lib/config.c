@@ -152,11 +152,20 @@ const cfg_opt cfg_opts[] = {
     { "limits_config.max_structured_metadata_entries_count", CFG_INT, 0, "128", 0, INT32_MAX,
       F(max_structured_metadata_entries_count), NULL,
       "Most structured metadata pairs on one entry." },
-    { "limits_config.discover_service_name", CFG_BOOL_LIST, 0, "false", 0, 0,
-      F(discover_service_name_enabled), NULL,
-      "Add a service_name label at push time (Loki 3); a list of label names enables it." },
-    { "limits_config.discover_log_levels", CFG_BOOL, 0, "false", 0, 0, F(discover_log_levels),
+    { "limits_config.discover_service_name", CFG_LIST, 0,
+      "service,app,application,app_name,name,app_kubernetes_io_name,container,container_name,"
+      "k8s_container_name,component,workload,job,k8s_job_name", 0, 0, F(discover_service_name),
+      NULL, "Labels whose first present value becomes service_name at push time, else "
+      "unknown_service (Loki 3; []: off)." },
+    { "limits_config.discover_log_levels", CFG_BOOL, 0, "true", 0, 0, F(discover_log_levels),
       NULL, "Add detected_level structured metadata at push time (Loki 3)." },
+    { "limits_config.log_level_fields", CFG_LIST, 0,
+      "level,LEVEL,Level,Severity,severity,SEVERITY,lvl,LVL,Lvl,severity_text,Severity_Text,"
+      "SEVERITY_TEXT", 0, 0, F(log_level_fields), NULL,
+      "Label, metadata and line field names detected_level is taken from." },
+    { "limits_config.log_level_from_json_max_depth", CFG_INT, 0, "2", INT32_MIN, INT32_MAX,
+      F(log_level_from_json_max_depth), NULL,
+      "JSON object depth searched for a level field (<= 0: no limit)." },
 
     { "storage_config.filesystem.directory", CFG_STRING, 0, "", 0, 0, F(filesystem_directory),
       NULL, "Chunk directory (empty: <path_prefix>/chunks)." },
@@ -251,7 +260,7 @@ const char *cfg_expected(const cfg_opt *o)
 {
     switch (o->type) {
     case CFG_BOOL: return "expected true or false";
-    case CFG_BOOL_LIST: return "expected true, false or a list of label names";
+    case CFG_LIST: return "expected a list of strings";
     case CFG_INT:
     case CFG_INT64: return "expected an integer";
     case CFG_FLOAT: return "expected a number";
@@ -445,7 +454,7 @@ int cfg_check(const lk_config *c, const cfg_opt *o, lk_buf *why)
     int64_t v;
     switch (o->type) {
     case CFG_BOOL:
-    case CFG_BOOL_LIST:
+    case CFG_LIST:
     case CFG_STRING:
         return LK_OK;
     case CFG_ENUM: {
@@ -487,6 +496,54 @@ static void set_string(lk_config *c, const cfg_opt *o, lk_str text)
     *sp = lk_strndup(text.p ? text.p : "", text.len);
 }
 
+static void list_free(lk_cfg_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* Comma-separated items, each trimmed; empty items are skipped. */
+static void set_list(lk_cfg_list *l, lk_str text)
+{
+    list_free(l);
+    size_t cap = 0;
+    if (text.len == 0)
+        return;
+    for (size_t i = 0; i <= text.len;) {
+        size_t j = i;
+        while (j < text.len && text.p[j] != ',')
+            j++;
+        lk_str item = lk_str_trim((lk_str){ text.p + i, j - i });
+        if (item.len) {
+            l->v = lk_grow(l->v, &cap, l->n + 1, sizeof *l->v);
+            l->v[l->n++] = lk_strndup(item.p, item.len);
+        }
+        i = j + 1;
+    }
+}
+
+static void copy_list(lk_cfg_list *dst, const lk_cfg_list *src)
+{
+    dst->v = src->n ? lk_calloc(src->n, sizeof *dst->v) : NULL;
+    for (size_t i = 0; i < src->n; i++)
+        dst->v[i] = lk_strdup(src->v[i]);
+    dst->n = src->n;
+}
+
+static void put_list(lk_buf *out, const lk_cfg_list *l)
+{
+    lk_buf_putc(out, '[');
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            lk_buf_puts(out, ", ");
+        cfg_quote(out, lk_str_c(l->v[i]), SIZE_MAX);
+    }
+    lk_buf_putc(out, ']');
+}
+
 /* Parses into a scratch copy of the field, checks bounds there, then
  * stores, so a bad value leaves c untouched. */
 int cfg_set(lk_config *c, const cfg_opt *o, lk_str text, lk_buf *why)
@@ -496,9 +553,11 @@ int cfg_set(lk_config *c, const cfg_opt *o, lk_str text, lk_buf *why)
     int64_t v = 0;
     switch (o->type) {
     case CFG_BOOL:
-    case CFG_BOOL_LIST:
         rc = parse_bool(text, (bool *)field(&tmp, o));
         break;
+    case CFG_LIST:
+        set_list(field(c, o), text);
+        return LK_OK;
     case CFG_INT:
         rc = parse_i64(text, &v);
         if (rc == LK_OK && (v < INT32_MIN || v > INT32_MAX))
@@ -606,8 +665,10 @@ void cfg_format(const lk_config *c, const cfg_opt *o, lk_buf *out)
     const void *p = cfield(c, o);
     switch (o->type) {
     case CFG_BOOL:
-    case CFG_BOOL_LIST:
         lk_buf_puts(out, *(const bool *)p ? "true" : "false");
+        return;
+    case CFG_LIST:
+        put_list(out, p);
         return;
     case CFG_INT:
         lk_buf_put_i64(out, *(const int *)p);
@@ -660,6 +721,8 @@ void cfg_copy(lk_config *dst, const lk_config *src)
     *dst = *src;
     for (size_t i = 0; i < cfg_nopts; i++) {
         const cfg_opt *o = &cfg_opts[i];
+        if (o->type == CFG_LIST && !(o->flags & CFG_ALIAS))
+            copy_list(field(dst, o), cfield(src, o));
         if (!owns_string(o))
             continue;
         char *const *s = cfield(src, o);
@@ -675,6 +738,8 @@ void config_free(lk_config *c)
         return;
     for (size_t i = 0; i < cfg_nopts; i++) {
         const cfg_opt *o = &cfg_opts[i];
+        if (o->type == CFG_LIST && !(o->flags & CFG_ALIAS))
+            list_free(field(c, o));
         if (!owns_string(o))
             continue;
         char **s = field(c, o);

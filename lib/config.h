@@ -11,6 +11,12 @@
 #include "lib/otlp_config.h"
 #include "lib/str.h"
 
+/* A list of strings (CFG_LIST options), owned by the config. */
+typedef struct lk_cfg_list {
+    char **v;
+    size_t n;
+} lk_cfg_list;
+
 typedef struct lk_config {
     /* top level */
     bool auth_enabled;               /* auth_enabled (true) */
@@ -67,8 +73,12 @@ typedef struct lk_config {
     bool allow_structured_metadata;      /* true */
     int64_t max_structured_metadata_size; /* 64KB */
     int max_structured_metadata_entries_count; /* 128 */
-    bool discover_service_name_enabled;  /* false in lokic (Loki 2.9 answers) */
-    bool discover_log_levels;            /* false in lokic (Loki 2.9 answers) */
+    /* Loki 3 push-time discovery (api/push_discover.c); [] / false give
+     * Loki 2.9's answers */
+    lk_cfg_list discover_service_name;   /* Loki 3.6's list: service, app, ... */
+    bool discover_log_levels;            /* true */
+    lk_cfg_list log_level_fields;        /* level, LEVEL, Level, Severity, ... */
+    int log_level_from_json_max_depth;   /* 2 (<= 0: no limit) */
     lk_otlp_config otlp;                 /* otlp_config (Loki's default: zeroed) */
 
     /* storage */

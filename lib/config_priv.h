@@ -20,9 +20,9 @@ typedef enum cfg_type {
     CFG_DURATION, /* int64_t ns: Prometheus or Go duration */
     CFG_BYTES,    /* int64_t bytes: Loki's flagext.ByteSize, "256KB", "1.5MB", 1024 */
     CFG_ENUM,     /* char *, owned, one of opt->enums */
-    /* bool set from a boolean or from a list (true when non-empty), for
-     * Loki 3's limits_config.discover_service_name list of label names */
-    CFG_BOOL_LIST,
+    /* lk_cfg_list, owned: a YAML sequence of strings, or a scalar of
+     * comma-separated items as Loki's list flags take them ("" or []: empty) */
+    CFG_LIST,
 } cfg_type;
 
 enum {

@@ -275,6 +275,29 @@ static bool is_empty(yaml_document_t *doc, yaml_node_t *n)
     return false;
 }
 
+/* A sequence of scalars (a CFG_LIST value). */
+static bool scalar_list(yaml_document_t *doc, yaml_node_t *n)
+{
+    if (n->type != YAML_SEQUENCE_NODE)
+        return false;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++)
+        if (yaml_document_get_node(doc, *it)->type != YAML_SCALAR_NODE)
+            return false;
+    return true;
+}
+
+/* The items of a sequence of scalars joined with commas (CFG_LIST's text). */
+static void join_list(yaml_document_t *doc, yaml_node_t *n, lk_buf *out)
+{
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        if (out->len)
+            lk_buf_putc(out, ',');
+        lk_buf_put_str(out, scalar(yaml_document_get_node(doc, *it)));
+    }
+}
+
 static void warn_key(lk_str path, const yaml_node_t *key, const char *reason)
 {
     if (LK_LOG_WARN < lk_log_min_level)
@@ -559,9 +582,9 @@ static int walk_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
     lk_str p = lk_buf_str(path);
     const cfg_opt *o = cfg_find(p);
     if (o) {
-        if (v->type == YAML_SCALAR_NODE || (o->type == CFG_BOOL_LIST && v->type ==
-                                                                            YAML_SEQUENCE_NODE)) {
-            if (!is_null(v))
+        if (v->type == YAML_SCALAR_NODE || (o->type == CFG_LIST && scalar_list(&L->doc, v))) {
+            /* null keeps a default, but empties a list, as Go's YAML does */
+            if (!is_null(v) || o->type == CFG_LIST)
                 add_assign(L, o, v, p);
             return LK_OK;
         }
@@ -604,10 +627,13 @@ static int walk_mapping(cfg_loader *L, yaml_node_t *map, lk_buf *path)
 static int apply_one(cfg_loader *L, lk_config *c, const cfg_assign *a)
 {
     lk_str text;
-    if (a->node->type == YAML_SEQUENCE_NODE) /* CFG_BOOL_LIST */
-        text = is_empty(&L->doc, a->node) ? LK_STR("false") : LK_STR("true");
-    else
-        text = scalar(a->node);
+    lk_buf joined = { 0 };
+    if (a->node->type == YAML_SEQUENCE_NODE) { /* CFG_LIST */
+        join_list(&L->doc, a->node, &joined);
+        text = lk_buf_str(&joined);
+    } else {
+        text = is_null(a->node) ? LK_STR("") : scalar(a->node);
+    }
     lk_buf why = { 0 };
     int rc = cfg_set(c, a->opt, text, &why);
     if (rc != LK_OK) {
@@ -625,6 +651,7 @@ static int apply_one(cfg_loader *L, lk_config *c, const cfg_assign *a)
         lk_buf_free(&v);
     }
     lk_buf_free(&why);
+    lk_buf_free(&joined);
     return rc;
 }
 

@@ -371,3 +371,25 @@ int lp_compile_logfmt(const logql_stage *s, lp_stage *st, lk_buf *err)
     st->free_impl = logfmt_free;
     return 0;
 }
+
+/* ---- push-time field lookup ------------------------------------------------------------- */
+
+bool lp_logfmt_find(lk_str line, const char *const *keys, size_t n_keys, lp_scratch *s,
+                    lk_str *value)
+{
+    lfdec d;
+    dec_reset(&d, line, s);
+    size_t best = n_keys;
+    while (!dec_eol(&d) && dec_scan(&d)) {
+        for (size_t x = 0; x < best; x++) {
+            if (!lk_str_eq_nocase(d.key, keys[x]))
+                continue;
+            *value = d.value.p ? d.value : LK_STR("");
+            best = x;
+            break;
+        }
+        if (best == 0)
+            break;
+    }
+    return best < n_keys;
+}

@@ -247,6 +247,13 @@ const char *lp_json_value(lk_str data, size_t *start, size_t *end, lp_jtype *t);
  * when there are fewer; NULL or jsonparser's error message. */
 const char *lp_json_array_elem(lk_str v, long idx, bool *found, lk_str *out, lp_jtype *t);
 
+/* logfmt.c: the value of the first key of the line (Loki's logfmt decoder,
+ * stopping at the first malformed pair) that equals keys[x] ignoring ASCII
+ * case, for the smallest such x; a key without a value gives "". Quoted
+ * values are unquoted into s. False when no key matches. */
+bool lp_logfmt_find(lk_str line, const char *const *keys, size_t n_keys, lp_scratch *s,
+                    lk_str *value);
+
 /* ---- UTF-8 ------------------------------------------------------------------- */
 
 /* true when s is valid UTF-8 without U+FFFD (Go's "contains RuneError"). */

@@ -20,6 +20,11 @@ import urllib.request
 BIN = os.environ.get("LOKIC_BIN", os.path.join(os.path.dirname(__file__), "../../build/lokic"))
 
 
+# Loki 3's push-time discovery off (no service_name label, no detected_level
+# metadata): the limits of a test whose expected answers are Loki 2.9's.
+LOKI29 = {"discover_service_name": [], "discover_log_levels": False}
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

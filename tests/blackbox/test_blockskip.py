@@ -6,7 +6,7 @@ hold it: lokic_query_blocks_skipped_total grows and the query's stats show
 far fewer lines processed than the stream holds."""
 import time
 
-from harness import Lokic, Result
+from harness import LOKI29, Lokic, Result
 import wire
 
 S = 10**9
@@ -18,7 +18,7 @@ def main():
     t = Result()
     t0 = time.time_ns() - 3600 * S
     cfg = {"ingester": {"chunk_block_size": 4096}}
-    with Lokic(config=cfg, limits={"ingestion_rate_mb": 1000, "ingestion_burst_size_mb": 1000}) as srv:
+    with Lokic(config=cfg, limits={**LOKI29, "ingestion_rate_mb": 1000, "ingestion_burst_size_mb": 1000}) as srv:
         for b in range(N // 1000):
             ents = []
             for i in range(b * 1000, b * 1000 + 1000):

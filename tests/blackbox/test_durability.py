@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 
-from harness import Lokic, Result
+from harness import LOKI29, Lokic, Result
 import wire
 
 S = 10**9
@@ -54,7 +54,7 @@ def files(srv, pattern):
 def test_restart(t):
     now = time.time_ns()
     t0 = now - 3600 * S
-    with Lokic(config=SMALL_CHUNKS, limits={"max_entries_limit_per_query": 100000}) as srv:
+    with Lokic(config=SMALL_CHUNKS, limits={**LOKI29, "max_entries_limit_per_query": 100000}) as srv:
         streams = [
             ({"app": "api", "env": "prod"},
              [(t0 + i * 1000000, "api line %d status=%d" % (i, 200 + i % 3), {"trace_id": "t%d" % i})
@@ -110,7 +110,7 @@ def test_restart(t):
              "the re-push restores what was corrupt, without duplicates")
 
     # /ready is 503 while the WAL is replayed: a large WAL, polled at start
-    with Lokic(limits={"ingestion_rate_mb": 1000, "ingestion_burst_size_mb": 1000,
+    with Lokic(limits={**LOKI29, "ingestion_rate_mb": 1000, "ingestion_burst_size_mb": 1000,
                        "max_entries_limit_per_query": 200000}) as srv:
         line = "x" * 200
         for b in range(20):
@@ -176,7 +176,7 @@ def test_crash_rounds(t, rounds=10):
     acked = []
     t_start = time.time_ns() - 60 * S
     lost_total = dup_total = 0
-    srv = Lokic(config=SMALL_CHUNKS, limits={"max_entries_limit_per_query": 10000000,
+    srv = Lokic(config=SMALL_CHUNKS, limits={**LOKI29, "max_entries_limit_per_query": 10000000,
                                              "ingestion_rate_mb": 1000,
                                              "ingestion_burst_size_mb": 1000})
     try:
@@ -232,7 +232,7 @@ def test_replay_kinds(t):
         expect.setdefault(app, set()).update(e[1] for e in out)
         return out + list(extra)
 
-    with Lokic(limits={"max_line_size": 100, "reject_old_samples": False,
+    with Lokic(limits={**LOKI29, "max_line_size": 100, "reject_old_samples": False,
                        "max_entries_limit_per_query": 100000}) as srv:
         # whole: logged as the request itself (an empty label value is dropped)
         body = wire.proto_body([('{app="whole", n="1"}', ents("whole", 50, now - 50 * S)),

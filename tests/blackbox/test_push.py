@@ -3,7 +3,7 @@
 binary. Good streams of a request with bad ones are kept."""
 import time
 
-from harness import Lokic, Result
+from harness import LOKI29, Lokic, Result
 import wire
 
 NOW = time.time_ns()
@@ -24,7 +24,7 @@ def lines_of(res):
 
 def main():
     t = Result()
-    with Lokic(limits={"reject_old_samples": True, "max_line_size": 100,
+    with Lokic(limits={**LOKI29, "reject_old_samples": True, "max_line_size": 100,
                        "max_label_names_per_series": 4}) as srv:
         # protobuf, snappy (promtail's format)
         st, body, _ = srv.post("/loki/api/v1/push",
@@ -124,16 +124,16 @@ def main():
         t.check(b"loki_ingester_memory_streams" in body, "memory streams metric")
 
     # 413: a body over distributor.max_recv_msg_size
-    with Lokic(config={"distributor": {"max_recv_msg_size": 1024}}) as srv:
+    with Lokic(config={"distributor": {"max_recv_msg_size": 1024}}, limits=LOKI29) as srv:
         st, _, _ = srv.post("/loki/api/v1/push", wire.json_body([({"a": "b"}, [(NOW, "z" * 4096)])]), wire.JSON)
         t.eq(st, 413, "body too large")
     # 429: over the ingestion rate
-    with Lokic(limits={"ingestion_rate_mb": 0.001, "ingestion_burst_size_mb": 0.001}) as srv:
+    with Lokic(limits={**LOKI29, "ingestion_rate_mb": 0.001, "ingestion_burst_size_mb": 0.001}) as srv:
         st, body, _ = srv.post("/loki/api/v1/push", wire.json_body([({"a": "b"}, [(NOW, "r" * 4000)])]), wire.JSON)
         t.eq(st, 429, "rate limited")
         t.check(b"ingestion rate limit exceeded" in body, "rate limit message: %r" % body)
     # tenants: auth enabled requires X-Scope-OrgID, and tenants are separate
-    with Lokic(auth=True) as srv:
+    with Lokic(auth=True, limits=LOKI29) as srv:
         st, _, _ = srv.post("/loki/api/v1/push", wire.json_body([({"a": "b"}, [(NOW, "t1")])]), wire.JSON)
         t.eq(st, 401, "push without org id")
         st, _, _ = srv.post("/loki/api/v1/push", wire.json_body([({"a": "b"}, [(NOW, "t1")])]),

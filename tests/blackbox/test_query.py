@@ -4,7 +4,7 @@ import json
 import time
 import urllib.parse
 
-from harness import Lokic, Result
+from harness import LOKI29, Lokic, Result
 import wire
 
 T0 = 1793491200 * 10**9  # 2026-11-01T00:00:00Z
@@ -13,7 +13,7 @@ S = 10**9
 
 def main():
     t = Result()
-    with Lokic(limits={"max_entries_limit_per_query": 200}) as srv:
+    with Lokic(limits={**LOKI29, "max_entries_limit_per_query": 200}) as srv:
         streams = [
             ('{app="a", env="prod"}', [(T0 + i * S, "a line %d level=%s" % (i, "error" if i % 3 == 0 else "info")) for i in range(30)]),
             ('{app="b", env="dev"}', [(T0 + i * S + 500, "b line %d <&> 10.1.2.%d" % (i, i)) for i in range(30)]),

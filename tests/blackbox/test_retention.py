@@ -9,7 +9,7 @@ import glob
 import os
 import time
 
-from harness import Lokic, Result
+from harness import LOKI29, Lokic, Result
 import wire
 
 S = 10**9
@@ -41,7 +41,7 @@ def run(t, name, config, limits):
     now = time.time_ns()
     old = now - 3 * DAY
     recent = now - 3600 * S
-    with Lokic(config=config, limits=limits) as srv:
+    with Lokic(config=config, limits=dict(LOKI29, **limits)) as srv:
         streams = [('{app="old"}', [(old + i * S, "old line %d" % i) for i in range(20)]),
                    ('{app="recent"}', [(recent + i * S, "recent line %d" % i) for i in range(20)])]
         st, _, _ = srv.post("/loki/api/v1/push", wire.proto_body(streams), wire.PROTO)

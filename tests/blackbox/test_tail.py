@@ -8,7 +8,7 @@ stopping with a tail open exits cleanly; a tenant over
 max_concurrent_tail_requests gets Loki's 400 until a tail closes."""
 import time
 
-from harness import Lokic, Result
+from harness import LOKI29, Lokic, Result
 import wire
 from wsclient import WS
 
@@ -20,7 +20,7 @@ def lines_of(msgs):
 def main():
     t = Result()
     now = time.time_ns()
-    with Lokic() as srv:
+    with Lokic(limits=LOKI29) as srv:
         old = [(now - 60 * S + i, "old line %d" % i) for i in range(3)]
         st, _, _ = srv.post("/loki/api/v1/push", wire.proto_body([('{app="tail"}', old)]), wire.PROTO)
         t.eq(st, 204, "push history")
@@ -64,7 +64,7 @@ def main():
         t.check(time.time() - t0 < 10, "stopped with a tail open in %.1fs" % (time.time() - t0))
 
     # max_concurrent_tail_requests per tenant, freed when a tail ends
-    with Lokic(limits={"max_concurrent_tail_requests": 1}) as srv:
+    with Lokic(limits={**LOKI29, "max_concurrent_tail_requests": 1}) as srv:
         first = WS(srv.port, {"query": '{app="tail"}'})
         t.check(first.head.startswith("HTTP/1.1 101"), "first tail under the limit")
         second = WS(srv.port, {"query": '{app="tail"}'})

@@ -49,6 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lk_config cfg;
         fuzz_limits(&cfg);
         cfg.max_line_size_truncate = (mode & 8) != 0;
+        static char *services[] = { "service", "app", "job" };
+        if (mode & 16) { /* Loki 3's discovery (default level fields) */
+            cfg.discover_service_name = (lk_cfg_list){ services, 3 };
+            cfg.discover_log_levels = true;
+            cfg.log_level_from_json_max_depth = 2;
+        }
         push_valid_stream v;
         memset(&v, 0, sizeof v);
         size_t entries = 0, bytes = 0;

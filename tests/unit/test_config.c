@@ -237,8 +237,14 @@ static void test_defaults(void **state)
     assert_true(c.allow_structured_metadata);
     assert_true(c.max_structured_metadata_size == 64 * 1024);
     assert_int_equal(c.max_structured_metadata_entries_count, 128);
-    assert_false(c.discover_service_name_enabled);
-    assert_false(c.discover_log_levels);
+    /* Loki 3.6's push-time discovery defaults */
+    assert_int_equal(c.discover_service_name.n, 13);
+    assert_string_equal(c.discover_service_name.v[0], "service");
+    assert_string_equal(c.discover_service_name.v[12], "k8s_job_name");
+    assert_true(c.discover_log_levels);
+    assert_int_equal(c.log_level_fields.n, 12);
+    assert_string_equal(c.log_level_fields.v[3], "Severity");
+    assert_int_equal(c.log_level_from_json_max_depth, 2);
     assert_string_equal(c.filesystem_directory, "");
     assert_string_equal(c.active_index_directory, "");
     assert_false(c.retention_enabled);
@@ -318,17 +324,27 @@ static void test_types(void **state)
     assert_true(c.max_structured_metadata_size == 1024);
     assert_true(c.max_query_length_ns == 721 * NS_H);
     assert_int_equal(c.max_label_names_per_series, 30);
-    assert_true(c.discover_service_name_enabled);
+    assert_int_equal(c.discover_service_name.n, 2);
+    assert_string_equal(c.discover_service_name.v[0], "service");
+    assert_string_equal(c.discover_service_name.v[1], "app");
     assert_true(c.discover_log_levels);
     assert_true(c.max_line_size_truncate);
     assert_true(c.max_recv_msg_size == 4 << 20);
     config_free(&c);
 
-    load_ok(&c, "limits_config:\n  discover_service_name: []\n");
-    assert_false(c.discover_service_name_enabled);
+    load_ok(&c, "limits_config:\n  discover_service_name: []\n  log_level_fields: []\n");
+    assert_int_equal(c.discover_service_name.n, 0);
+    assert_int_equal(c.log_level_fields.n, 0);
     config_free(&c);
-    load_ok(&c, "limits_config:\n  discover_service_name: true\n");
-    assert_true(c.discover_service_name_enabled);
+    load_ok(&c, "limits_config:\n  discover_service_name:\n  log_level_fields: ~\n");
+    assert_int_equal(c.discover_service_name.n, 0); /* null: empty, as in Loki */
+    assert_int_equal(c.log_level_fields.n, 0);
+    config_free(&c);
+    /* a scalar is a comma-separated list, as Loki's flag takes it */
+    load_ok(&c, "limits_config:\n  discover_service_name: ' svc , ,app'\n");
+    assert_int_equal(c.discover_service_name.n, 2);
+    assert_string_equal(c.discover_service_name.v[0], "svc");
+    assert_string_equal(c.discover_service_name.v[1], "app");
     config_free(&c);
 }
 
