@@ -46,14 +46,6 @@ typedef struct lv {
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Loki 3.6's limits_config defaults for the lists lokic keeps no copy of. */
-static const char *const service_name_labels[] = {
-    "service", "app", "application", "app_name", "name", "app_kubernetes_io_name", "container",
-    "container_name", "k8s_container_name", "component", "workload", "job", "k8s_job_name",
-};
-static const char *const level_fields[] = {
-    "level", "LEVEL", "Level", "Severity", "severity", "SEVERITY",
-    "lvl", "LVL", "Lvl", "severity_text", "Severity_Text", "SEVERITY_TEXT",
-};
 /* distributor.otlp.default_resource_attributes_as_index_labels */
 static const char *const otlp_index_labels[] = {
     "service.name", "service.namespace", "service.instance.id", "deployment.environment",
@@ -106,10 +98,11 @@ static void limits_build(limits *l, const lk_config *c)
     size_t n = 0;
     lv *v = l->v;
     v[n++] = (lv){ .key = "discover_log_levels", .kind = LV_BOOL, .b = c->discover_log_levels };
-    v[n++] = (lv){ .key = "discover_service_name", .kind = LV_STRS, .strs = service_name_labels,
-                   .n = c->discover_service_name_enabled ? N_OF(service_name_labels) : 0 };
-    v[n++] = (lv){ .key = "log_level_fields", .kind = LV_STRS, .strs = level_fields,
-                   .n = N_OF(level_fields) };
+    v[n++] = (lv){ .key = "discover_service_name", .kind = LV_STRS,
+                   .strs = (const char *const *)c->discover_service_name.v,
+                   .n = c->discover_service_name.n };
+    v[n++] = (lv){ .key = "log_level_fields", .kind = LV_STRS,
+                   .strs = (const char *const *)c->log_level_fields.v, .n = c->log_level_fields.n };
     v[n++] = (lv){ .key = "max_entries_limit_per_query", .kind = LV_INT,
                    .i = c->max_entries_limit_per_query };
     v[n++] = (lv){ .key = "max_line_size_truncate", .kind = LV_BOOL,

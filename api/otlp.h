@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "api/push.h"
+#include "lib/config.h"
 #include "lib/otlp_config.h"
 #include "lib/str.h"
 
@@ -98,7 +99,10 @@ typedef struct otlp_input {
     size_t max_decompressed; /* as push_input's (0: none) */
     api_hold *hold;          /* as push_input's (NULL: unbounded) */
     const lk_otlp_config *cfg;   /* NULL: Loki's default otlp_config */
-    bool discover_service_name;  /* unknown_service when nothing names the service */
+    /* limits_config.discover_service_name (NULL or empty: off): when no
+     * service.name names the service, the first index label on the list
+     * gives service_name, else unknown_service */
+    const lk_cfg_list *discover_service_name;
 } otlp_input;
 
 /* Decodes an OTLP/HTTP logs body into *out, a push_request as push_decode

@@ -22,13 +22,6 @@
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 
-/* Loki 3.6's default limits_config.discover_service_name. */
-static const char *const discover_labels[] = {
-    "service", "app", "application", "app_name", "name", "app_kubernetes_io_name", "container",
-    "container_name", "k8s_container_name", "component", "workload", "job", "k8s_job_name",
-    NULL,
-};
-
 typedef struct map_ctx {
     push_priv *pv;
     otlp_mem *m;
@@ -141,10 +134,10 @@ static void add_entry_meta(map_ctx *c, lk_str name, lk_str value, void *arg)
     *l = (lk_label){ name, value };
 }
 
-static bool in_discover_list(lk_str name)
+static bool in_discover_list(const lk_cfg_list *list, lk_str name)
 {
-    for (const char *const *d = discover_labels; *d; d++)
-        if (lk_str_eq_c(name, *d))
+    for (size_t i = 0; list && i < list->n; i++)
+        if (lk_str_eq_c(name, list->v[i]))
             return true;
     return false;
 }
@@ -169,10 +162,10 @@ static void resource_labels(map_ctx *c, const otlp_resource *res)
         size_t before = c->n_labels;
         flatten(c, LK_STR_NULL, kv, a == LK_OTLP_INDEX_LABEL ? add_label : add_ctx_meta, NULL);
         for (size_t j = before; j < c->n_labels && !discovered.p; j++)
-            if (in_discover_list(c->labels[j].name))
+            if (in_discover_list(c->in->discover_service_name, c->labels[j].name))
                 discovered = c->labels[j].value;
     }
-    if (c->in->discover_service_name && !has_service)
+    if (c->in->discover_service_name && c->in->discover_service_name->n && !has_service)
         add_label(c, LK_STR("service_name"), discovered.p ? discovered : LK_STR("unknown_service"),
                   NULL);
     c->n_res_meta = c->n_meta;

@@ -106,7 +106,9 @@ def main():
                 t.eq(line, "line 0", svc + " line")
                 t.eq(meta, {"http_method": "GET", "severity_text": "INFO",
                             "trace_id": bytes(range(16)).hex(), "span_id": bytes(range(8)).hex(),
-                            "host_name": "node-1", "scope_name": "lib"}, svc + " metadata")
+                            "host_name": "node-1", "scope_name": "lib",
+                            # Loki 3's level discovery (on by default): severity_text as sent
+                            "detected_level": "INFO"}, svc + " metadata")
         st, body = query(srv, '{k8s_pod_name="orphan"}', t0)
         t.eq([e[0] for e in entries(body)], [{"k8s_pod_name": "orphan",
                                               "service_name": "unknown_service"}] * 2,
@@ -159,7 +161,8 @@ limits_config:
             t.eq(got[0][0], {"service_name": "cart", "host_name": "node-1",
                              "k8s_pod_name": "cart-1"},
                  "k8s.pod.name: a default index label, still one (defaults come first)")
-            t.eq(sorted(got[0][2]), ["scope_name", "severity_text", "span_id", "trace_id"],
+            t.eq(sorted(got[0][2]), ["detected_level", "scope_name", "severity_text", "span_id",
+                                     "trace_id"],
                  "http.method and k8s.node.name dropped")
     t.done()
 

@@ -19,6 +19,10 @@ static size_t touch(lk_str s)
     return h;
 }
 
+/* A discover_service_name list: two of Loki's names. */
+static char *discover_names[] = { "app", "k8s_pod_name" };
+static const lk_cfg_list discover = { discover_names, 2 };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -32,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .len = size - 1,
         .max_decompressed = 1 << 20,
         .cfg = mode & 8 ? &cfg : NULL,
-        .discover_service_name = (mode & 16) != 0,
+        .discover_service_name = mode & 16 ? &discover : NULL,
     };
     push_request req;
     lk_buf err = { 0 };

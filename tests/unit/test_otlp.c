@@ -148,6 +148,18 @@ static const char sample_json[] =
 
 /* ------------------------------------------------------------ helpers */
 
+/* Loki 3.6's default discover_service_name list, from the config defaults. */
+static const lk_cfg_list *default_discover_list(void)
+{
+    static lk_config cfg;
+    static bool done;
+    if (!done) {
+        config_defaults(&cfg);
+        done = true;
+    }
+    return &cfg.discover_service_name;
+}
+
 static int decode(const char *ct, const char *enc, lk_str body, const lk_otlp_config *cfg,
                   push_request *req, lk_buf *err)
 {
@@ -158,7 +170,7 @@ static int decode(const char *ct, const char *enc, lk_str body, const lk_otlp_co
         .len = body.len,
         .max_decompressed = 1 << 20,
         .cfg = cfg,
-        .discover_service_name = true,
+        .discover_service_name = default_discover_list(),
     };
     return otlp_decode(&in, req, err);
 }
