@@ -11,9 +11,12 @@
 
 FROM debian:bookworm AS build
 WORKDIR /src
+# the packages first, in a layer of their own that a change to the source
+# does not rebuild
+COPY scripts/deps.sh scripts/
+RUN scripts/deps.sh
 COPY . .
-RUN scripts/deps.sh \
- && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLOKIC_TESTS=OFF \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLOKIC_TESTS=OFF \
  && cmake --build build -j"$(nproc)" --target lokic \
  && install -D -m 0755 -s build/lokic /out/usr/bin/lokic
 
