@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Makes the base images the Dockerfile starts FROM, for building and running
 # lokic's image here without a registry: installs podman, runc and
-# debootstrap when missing, makes a `debootstrap --variant=minbase bookworm`
-# root file system once (cached in $LOKIC_IMAGE_CACHE, default
-# /var/cache/lokic-image, outside the source tree) and imports it into
-# podman's store as debian:bookworm and debian:bookworm-slim. Does nothing
-# that is done already, so a second run takes a second.
+# debootstrap when missing (scripts/deps.sh --image), makes a
+# `debootstrap --variant=minbase bookworm` root file system once (cached in
+# $LOKIC_IMAGE_CACHE, default /var/cache/lokic-image, outside the source
+# tree) and imports it into podman's store as debian:bookworm and
+# debian:bookworm-slim. Does nothing that is done already, so a second run
+# takes a second.
 #
 # Usage: tests/image/build_base.sh            (as root, or with sudo)
 # tests/image/test_image.py then builds the Dockerfile with --pull=never.
@@ -14,20 +15,11 @@ set -euo pipefail
 cache=${LOKIC_IMAGE_CACHE:-/var/cache/lokic-image}
 tags=(docker.io/library/debian:bookworm docker.io/library/debian:bookworm-slim)
 recipe=2 # raise when the root file system below changes: the cache is remade
-image_pkgs=(podman runc debootstrap)
 
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo="sudo"
 
-missing=()
-for p in "${image_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  echo "installing: ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "$0")/../../scripts/deps.sh" --image
 
 have_all=1
 for t in "${tags[@]}"; do
