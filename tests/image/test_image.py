@@ -84,17 +84,22 @@ def prepare():
         skip("podman cannot run a container here:\n%s" % tail(p.stdout.decode(errors="replace")))
 
 
+def image_id(name):
+    p = run("image", "inspect", "--format", "{{.Id}}", name)
+    return p.stdout.decode().strip() if p.returncode == 0 else None
+
+
 def build_image():
     """podman build of the checkout's Dockerfile; the image's name, or None.
-    The build stage is tagged too, so that pruning the images this build
-    replaced keeps its layers (the packages' layer above all) as the cache
-    of the next build."""
+    The build stage is tagged too, so that its layers (the packages' layer
+    above all) stay as the cache of the next build."""
     key = hashlib.sha1(SRC.encode()).hexdigest()[:12]
-    tag = "localhost/lokic-test:" + key
+    tag, build_tag = "localhost/lokic-test:" + key, "localhost/lokic-test-build:" + key
+    before = {t: image_id(t) for t in (build_tag, tag)}
     log = os.path.join(OUT, "image-build.log")
     t0 = time.time()
     with open(log, "wb") as f:
-        for target in (["--target", "build", "-t", "localhost/lokic-test-build:" + key], ["-t", tag]):
+        for target in (["--target", "build", "-t", build_tag], ["-t", tag]):
             p = subprocess.run(podman("build", "--pull=never", "--network=host", *LIMITS, *target,
                                       "-f", os.path.join(SRC, "Dockerfile"), SRC),
                                stdout=f, stderr=subprocess.STDOUT, timeout=1500)
@@ -106,7 +111,10 @@ def build_image():
             print(tail(f.read()))
         R.check(False, "podman build of the Dockerfile")
         return None
-    run("image", "prune", "-f")
+    # the images this build replaced, with their layers that nothing else uses
+    for t, old in before.items():
+        if old and old != image_id(t):
+            run("rmi", old)
     p = run("image", "inspect", "--format", "{{.Config.User}}", tag)
     R.eq(p.stdout.decode().strip(), UID + ":" + UID, "the image runs as uid 10001")
     return tag
