@@ -1,7 +1,7 @@
 # lokic's container image. Built on Debian bookworm with the README's script
-# (scripts/deps.sh installs the build packages, then the Release build of
-# scripts/run.sh), run on bookworm-slim with only the runtime libraries, as
-# the non-root user lokic (uid 10001), data on the volume /loki.
+# (scripts/deps.sh --build installs the build packages, then the Release
+# build of scripts/run.sh), run on bookworm-slim with only the runtime
+# libraries, as the non-root user lokic (uid 10001), data on the volume /loki.
 #
 #   docker build -t lokic:0.1.0 .
 #   docker run -p 3100:3100 -v lokic-data:/loki lokic:0.1.0
@@ -11,9 +11,12 @@
 
 FROM debian:bookworm AS build
 WORKDIR /src
+# the packages first, in a layer of their own that a change to the source
+# does not rebuild
+COPY scripts/deps.sh scripts/
+RUN scripts/deps.sh --build
 COPY . .
-RUN scripts/deps.sh \
- && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLOKIC_TESTS=OFF \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLOKIC_TESTS=OFF \
  && cmake --build build -j"$(nproc)" --target lokic \
  && install -D -m 0755 -s build/lokic /out/usr/bin/lokic
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lokic needs to build and test, if any are
-# missing. Usage: scripts/deps.sh [--fuzz]   (--fuzz adds clang for libFuzzer)
+# missing. Usage: scripts/deps.sh [--fuzz] [--image] [--build]
+#   --fuzz   adds clang for libFuzzer
+#   --image  adds podman, runc and debootstrap for the image test (tests/image)
+#   --build  only what building lokic needs, not its tests (the Dockerfile)
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git python3
@@ -13,9 +16,22 @@ pkgs=(build-essential cmake pkg-config git python3
 # the real-client tests (tests/clients); NodeSource's nodejs ships npm and
 # conflicts with Debian's npm package
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
-if [[ "${1:-}" == "--fuzz" ]]; then
-  pkgs+=(clang libclang-rt-dev)
-fi
+test_only=(libcmocka-dev golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
+           python3-yaml nodejs npm)
+image_pkgs=(podman runc debootstrap)
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) pkgs+=(clang libclang-rt-dev) ;;
+    --image) pkgs+=("${image_pkgs[@]}") ;;
+    --build)
+      keep=()
+      for p in "${pkgs[@]}"; do
+        [[ " ${test_only[*]} " == *" $p "* ]] || keep+=("$p")
+      done
+      pkgs=("${keep[@]}") ;;
+    *) echo "usage: $0 [--fuzz] [--image] [--build]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -22,6 +22,7 @@
 #include "storage/chunk.h"
 #include "storage/chunk_int.h"
 #include "storage/codec.h"
+#include "tests/fuzz/fuzz.h"
 
 static void fuzz_file(const uint8_t *p, size_t n)
 {

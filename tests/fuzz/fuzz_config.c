@@ -11,6 +11,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "tests/fuzz/fuzz.h"
 
 static void round_trip(lk_config *c)
 {

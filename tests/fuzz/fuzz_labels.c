@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "lib/labels.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 static void check_quote_roundtrip(lk_str in)
 {

@@ -13,6 +13,7 @@
 #include "query/logql/ast.h"
 #include "query/pipeline/linefilter.h"
 #include "query/logql/parser.h"
+#include "tests/fuzz/fuzz.h"
 
 static const char *const sample_lines[] = {
     "", "\n", "10.1.2.3 - alice GET /x", "level=error msg=\"FATAL: boom\"",

@@ -17,6 +17,7 @@
 #include "query/metric/metric.h"
 #include "query/logql/parser.h"
 #include "storage/ingester.h"
+#include "tests/fuzz/fuzz.h"
 
 #define T0 (INT64_C(1793491200) * LK_NS_PER_SEC)
 

@@ -16,6 +16,7 @@
 #include "query/logql/ast.h"
 #include "query/logql/parser.h"
 #include "query/pipeline/pipeline.h"
+#include "tests/fuzz/fuzz.h"
 
 #define STREAM "{app=\"x\", level=\"info\", n=\"3\"}"
 

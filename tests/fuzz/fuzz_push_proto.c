@@ -11,6 +11,7 @@
 #include "api/push.h"
 #include "api/push_validate.h"
 #include "lib/err.h"
+#include "tests/fuzz/fuzz.h"
 
 static void fuzz_limits(lk_config *c)
 {
@@ -27,8 +28,6 @@ static void fuzz_limits(lk_config *c)
     c->max_structured_metadata_size = 64;
     c->max_structured_metadata_entries_count = 4;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

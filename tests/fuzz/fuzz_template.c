@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/labels.h"
 #include "query/template/template.h"
+#include "tests/fuzz/fuzz.h"
 
 static const lk_label set_logs[] = {
     { LK_STR("app"), LK_STR("api") },

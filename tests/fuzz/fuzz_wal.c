@@ -17,6 +17,7 @@
 #include "storage/codec.h"
 #include "storage/wal.h"
 #include "storage/wal_int.h"
+#include "tests/fuzz/fuzz.h"
 
 typedef struct check {
     size_t records, entries;
@@ -90,8 +91,6 @@ static int on_record(void *ctx, uint64_t seg, const wal_rec *r)
     roundtrip(r);
     return 0;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "tests/unit/testutil.h"
 
 #define NS_S LK_NS_PER_SEC
 #define NS_M (60 * NS_S)
@@ -673,13 +673,11 @@ static void test_loki_stack_default(void **state)
 static void test_shared_files(void **state)
 {
     (void)state;
-    const char *src = getenv("LOKIC_SOURCE_DIR");
-    if (!src)
+    char *path = tu_source_path("../shared/configs/loki-stack-default.yaml");
+    if (!path || access(path, R_OK) != 0) {
+        free(path);
         skip();
-    char path[4096];
-    snprintf(path, sizeof path, "%s/../shared/configs/loki-stack-default.yaml", src);
-    if (access(path, R_OK) != 0)
-        skip();
+    }
     lk_config c;
     config_defaults(&c);
     lk_buf err = { 0 };
@@ -691,8 +689,9 @@ static void test_shared_files(void **state)
     assert_string_equal(c.source, path);
     assert_true(c.chunk_idle_period_ns == 3 * NS_M);
     config_free(&c);
+    free(path);
 
-    snprintf(path, sizeof path, "%s/../shared/configs/loki-aws.yaml", src);
+    path = tu_source_path("../shared/configs/loki-aws.yaml");
     config_defaults(&c);
     cap_begin(&cap);
     rc = config_load_file(&c, path, false, &err);
@@ -700,6 +699,7 @@ static void test_shared_files(void **state)
     assert_int_equal(rc, LK_EUNSUPPORTED);
     assert_non_null(strstr(err.p, "store \"aws\""));
     assert_null(c.source);
+    free(path);
     lk_buf_free(&err);
     config_free(&c);
 }
@@ -1119,12 +1119,11 @@ static void test_load_file(void **state)
                         "open(\"/nonexistent/lokic.yaml\") failed: No such file or directory");
     lk_buf_reset(&err);
 
-    char path[] = "/tmp/lokic-test-config-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    const char *text = "server:\n  http_listen_port: 3333\n  log_level: [x]\n";
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
+    char *dir = tu_tmpdir("config");
+    lk_buf file = { 0 };
+    lk_buf_printf(&file, "%s/lokic.yaml", dir);
+    const char *path = file.p;
+    tu_write_file(path, "server:\n  http_listen_port: 3333\n  log_level: [x]\n");
     assert_int_equal(config_load_file(&c, path, false, &err), LK_EINVAL);
     char want[256];
     snprintf(want, sizeof want,
@@ -1134,14 +1133,12 @@ static void test_load_file(void **state)
     assert_string_equal(err.p, want);
     assert_null(c.source);
 
-    fd = open(path, O_WRONLY | O_TRUNC);
-    text = "server:\n  http_listen_port: 3333\n";
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
+    tu_write_file(path, "server:\n  http_listen_port: 3333\n");
     assert_int_equal(config_load_file(&c, path, false, &err), LK_OK);
     assert_int_equal(c.http_listen_port, 3333);
     assert_string_equal(c.source, path);
-    unlink(path);
+    lk_buf_free(&file);
+    tu_rmtree(dir);
     lk_buf_free(&err);
     config_free(&c);
 }

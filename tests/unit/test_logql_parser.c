@@ -20,6 +20,7 @@
 #include "lib/timeutil.h"
 #include "query/logql/ast.h"
 #include "query/logql/parser.h"
+#include "tests/unit/testutil.h"
 
 #define ERR_EMPTY                                                                            \
     "parse error : queries require at least one regexp or equality matcher that does not "  \
@@ -1200,9 +1201,10 @@ static void test_tree_variants(void **state)
 
 static char *conformance_path(const char *file)
 {
-    const char *root = getenv("LOKIC_SOURCE_DIR");
-    char *p = malloc(4096);
-    snprintf(p, 4096, "%s/../shared/conformance/%s", root ? root : ".", file);
+    lk_buf rel = { 0 };
+    lk_buf_printf(&rel, "../shared/conformance/%s", file);
+    char *p = tu_source_path(rel.p);
+    lk_buf_free(&rel);
     return p;
 }
 
@@ -1234,20 +1236,20 @@ static void test_conformance_queries(void **state)
     (void)state;
     char *qpath = conformance_path("queries.jsonl");
     char *gpath = conformance_path("golden.json.gz");
-    FILE *f = fopen(qpath, "r");
-    json_t *golden = load_golden(gpath);
+    lk_buf lines = { 0 };
+    json_t *golden = qpath && tu_read_file(qpath, &lines) ? load_golden(gpath) : NULL;
     free(qpath);
     free(gpath);
-    if (!f || !golden) {
-        if (f)
-            fclose(f);
-        json_decref(golden);
+    if (!golden) {
+        lk_buf_free(&lines);
         skip();
     }
-    char line[16384];
     int cases = 0, queries = 0;
-    while (fgets(line, sizeof(line), f)) {
-        json_t *c = json_loads(line, 0, NULL);
+    for (size_t at = 0; at < lines.len;) {
+        const char *nl = memchr(lines.p + at, '\n', lines.len - at);
+        size_t len = nl ? (size_t)(nl - (lines.p + at)) : lines.len - at;
+        json_t *c = json_loadb(lines.p + at, len, 0, NULL);
+        at += len + 1;
         assert_non_null(c);
         const char *id = json_string_value(json_object_get(c, "id"));
         const char *q = query_param(json_object_get(c, "params"));
@@ -1280,7 +1282,7 @@ static void test_conformance_queries(void **state)
         }
         json_decref(c);
     }
-    fclose(f);
+    lk_buf_free(&lines);
     json_decref(golden);
     assert_int_equal(cases, 159);
     assert_true(queries > 140);

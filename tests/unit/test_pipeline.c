@@ -21,6 +21,7 @@
 #include "query/select.h"
 #include "storage/ingester.h"
 #include "api/resp.h"
+#include "tests/unit/testutil.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -718,18 +719,14 @@ typedef struct store {
 
 static void push_stream(ing *g, const char *labels, const lk_entry *e, size_t n)
 {
-    lk_labels l;
-    assert_int_equal(labels_parse(lk_str_c(labels), &l, NULL), 0);
-    lk_buf c = { 0 };
-    labels_canonical(&l, &c);
+    tu_stream s;
+    tu_stream_init(&s, labels);
     ing_push_result res;
     lk_buf err = { 0 };
-    int rc = ing_push(g, LK_STR("t"), &l, lk_buf_str(&c), labels_hash(lk_buf_str(&c)), e, n, &res,
-                      &err);
+    int rc = ing_push(g, LK_STR("t"), &s.labels, lk_buf_str(&s.canonical), s.fp, e, n, &res, &err);
     if (rc != 0)
         fail_msg("push: %s", err.p);
-    labels_free(&l);
-    lk_buf_free(&c);
+    tu_stream_free(&s);
     lk_buf_free(&err);
 }
 
