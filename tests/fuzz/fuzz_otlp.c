@@ -8,8 +8,8 @@
 
 #include "api/otlp.h"
 #include "lib/err.h"
+#include "tests/fuzz/fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static size_t touch(lk_str s)
 {

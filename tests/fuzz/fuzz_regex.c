@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/regex.h"
+#include "tests/fuzz/fuzz.h"
 
 #define MAX_PAIRS 16
 
