@@ -13,13 +13,13 @@
 typedef struct lk_regex_prefilter {
     size_t n;    /* 0: no prefilter (every subject passes) */
     lk_str *lit; /* the literals; bytes in mem */
-    bool *fold;  /* lit[i] is lower case, matched ASCII case-insensitively */
     char *mem;
 } lk_regex_prefilter;
 
 /* Reads a pattern as lib/regex_syntax.c spells it for RE2 (lk_regex_syntax.re2)
  * and fills *out; out->n is 0 when nothing useful is required (a branch
- * without a literal, a pattern that matches "", only non-ASCII text). */
+ * without a literal, a pattern that matches "", only one-byte literals,
+ * letters only under (?i), only non-ASCII text). */
 void lk_regex_prefilter_build(lk_str re2_pattern, lk_regex_prefilter *out);
 /* Does s contain one of the literals (always true without a prefilter)? */
 bool lk_regex_prefilter_pass(const lk_regex_prefilter *pf, lk_str s);
