@@ -92,6 +92,9 @@ bool lk_re2_match(const lk_re2 *re, lk_str text, size_t from, bool anchored, lon
     /* A non-NULL data pointer even for "", so an empty group at offset 0
      * is told apart from a group that did not take part (data() NULL). */
     re2::StringPiece t(text.p ? text.p : "", text.len);
+    RE2::Anchor anchor = anchored ? RE2::ANCHOR_BOTH : RE2::UNANCHORED;
+    if (n_pairs == 0) /* the DFA alone answers */
+        return cre(re)->Match(t, from, t.size(), anchor, NULL, 0);
     re2::StringPiece few[16];
     std::vector<re2::StringPiece> many;
     re2::StringPiece *sub = few;
@@ -99,7 +102,6 @@ bool lk_re2_match(const lk_re2 *re, lk_str text, size_t from, bool anchored, lon
         many.resize((size_t)n_pairs);
         sub = many.data();
     }
-    RE2::Anchor anchor = anchored ? RE2::ANCHOR_BOTH : RE2::UNANCHORED;
     if (!cre(re)->Match(t, from, t.size(), anchor, sub, n_pairs))
         return false;
     for (int i = 0; i < n_pairs; i++) {

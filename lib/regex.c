@@ -32,6 +32,12 @@
  * newline scan plus a prefix / suffix / substring test. These agree with Go
  * on every subject, invalid UTF-8 included.
  *
+ * Prefilter: for other patterns, lib/regex_prefilter.c finds literals one
+ * of which every match contains (`(GET|POST) /api` -> "GET /api", "POST
+ * /api"); a subject with none of them is no match without RE2. Calls that
+ * need positions use it only from offset 0 (a FindAll loop would search the
+ * rest of the subject again at each step).
+ *
  * A compiled expression is immutable: threads share it freely. */
 #define _GNU_SOURCE
 #include "lib/regex.h"
@@ -42,6 +48,7 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "lib/re2_wrap.h"
+#include "lib/regex_prefilter.h"
 #include "lib/regex_syntax.h"
 
 #define RE_MEM (8LL << 20)
@@ -74,6 +81,7 @@ struct lk_regex {
     lk_str *set; /* sorted; bytes in setmem */
     size_t nset;
     char *setmem;
+    lk_regex_prefilter pf; /* RE_ENGINE only; pf.n 0 when none */
 };
 
 /* ---- fast paths ---------------------------------------------------------- */
@@ -373,8 +381,10 @@ int lk_regex_compile(lk_str pattern, int flags, lk_regex **out, lk_buf *err)
     re->ngroups = syn.ngroups;
     re->names = lk_buf_steal(&syn.names);
     syn.groups = NULL;
-    lk_regex_syntax_free(&syn);
     choose_fast_path(re, pattern.p, pattern.len);
+    if (re->kind == RE_ENGINE && !(flags & LK_RE_NO_PREFILTER))
+        lk_regex_prefilter_build(lk_buf_str(&syn.re2), &re->pf);
+    lk_regex_syntax_free(&syn);
     *out = re;
     return 0;
 }
@@ -389,6 +399,7 @@ void lk_regex_free(lk_regex *re)
     free(re->lit);
     free(re->set);
     free(re->setmem);
+    lk_regex_prefilter_free(&re->pf);
     free(re);
 }
 
@@ -397,6 +408,8 @@ bool lk_regex_match(const lk_regex *re, lk_str subject)
     int f = fast_match(re, subject);
     if (f >= 0)
         return f;
+    if (!lk_regex_prefilter_pass(&re->pf, subject))
+        return false;
     lk_regex_subject rs;
     void *mem = subject_own(&rs, re, subject);
     bool m;
@@ -444,6 +457,8 @@ int lk_regex_exec_in(const lk_regex *re, const lk_regex_subject *rs, size_t from
     int f = fast_exec(re, rs->s, from, ovector);
     if (f >= 0)
         return f;
+    if (from == 0 && !lk_regex_prefilter_pass(&re->pf, rs->s))
+        return 0;
     int set = n_pairs < re->ncap + 1 ? n_pairs : re->ncap + 1;
     if (!run(re, rs, to_run(rs, from), ovector, set))
         return 0;
@@ -459,6 +474,8 @@ int lk_regex_exec(const lk_regex *re, lk_str subject, size_t from, long *ovector
     int f = fast_exec(re, subject, from, ovector);
     if (f >= 0)
         return f;
+    if (from == 0 && !lk_regex_prefilter_pass(&re->pf, subject))
+        return 0;
     lk_regex_subject rs;
     void *mem = subject_own(&rs, re, subject);
     int set = lk_regex_exec_in(re, &rs, from, ovector, n_pairs);

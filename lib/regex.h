@@ -13,6 +13,7 @@ typedef struct lk_regex lk_regex;
 
 enum {
     LK_RE_ANCHORED = 1, /* must match the whole subject, as Prometheus matchers do */
+    LK_RE_NO_PREFILTER = 2, /* every subject goes to RE2 (tests compare the answers) */
 };
 
 /* LK_EPARSE with a message like Go's regexp: "error parsing regexp: missing

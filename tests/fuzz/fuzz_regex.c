@@ -3,8 +3,9 @@
  * flags byte (bit 0: LK_RE_ANCHORED), the pattern, a NUL byte, the subject.
  * When the pattern compiles, the answers must hang together: match agrees
  * with exec, every offset lies in the subject and inside the match, an
- * anchored match spans the rest of the subject, and a prepared subject gives
- * exec's answers while a Go-style FindAll walks it. */
+ * anchored match spans the rest of the subject, a prepared subject gives
+ * exec's answers while a Go-style FindAll walks it, and the required-literal
+ * prefilter changes no answer (the pattern compiled without it agrees). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,21 @@ static void walk(const lk_regex *re, lk_str s, int n_pairs)
     free(mem);
 }
 
+/* The same answers with every subject given to RE2. */
+static void check_prefilter(const lk_regex *re, lk_str pat, int flags, lk_str subj, int n_pairs)
+{
+    lk_regex *plain = NULL;
+    check(lk_regex_compile(pat, flags | LK_RE_NO_PREFILTER, &plain, NULL) == 0,
+          "compiles only with the prefilter");
+    long a[2 * MAX_PAIRS], b[2 * MAX_PAIRS];
+    check(lk_regex_match(re, subj) == lk_regex_match(plain, subj), "prefilter changes match");
+    int na = lk_regex_exec(re, subj, 0, a, n_pairs);
+    int nb = lk_regex_exec(plain, subj, 0, b, n_pairs);
+    check(na == nb && memcmp(a, b, 2 * (size_t)na * sizeof(long)) == 0,
+          "prefilter changes exec");
+    lk_regex_free(plain);
+}
+
 static int count_name(void *ctx, int group, lk_str name)
 {
     int *ncap = ctx;
@@ -103,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (got > 0)
         check_pairs(ov, got, mid, subj.len, flags & LK_RE_ANCHORED);
     walk(re, subj, n_pairs);
+    check_prefilter(re, pat, flags, subj, n_pairs);
     lk_regex_free(re);
     return 0;
 }

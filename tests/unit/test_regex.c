@@ -17,6 +17,8 @@
 #include "lib/err.h"
 #include "lib/matcher.h"
 #include "lib/regex.h"
+#include "lib/regex_prefilter.h"
+#include "lib/regex_syntax.h"
 
 static lk_regex *compile_ok(const char *pat, int flags)
 {
@@ -785,6 +787,130 @@ static void test_matchers_match_labels(void **state)
     labels_free(&l);
 }
 
+static int lit_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The prefilter's literals for a Go pattern, sorted, joined with ','; ""
+ * for no prefilter. */
+static void expect_lits(const char *pat, const char *want)
+{
+    lk_regex_syntax syn;
+    lk_regex_prefilter pf;
+    char got[1024] = "", *each[32];
+    assert_int_equal(lk_regex_syntax_read(lk_str_c(pat), &syn, NULL), 0);
+    lk_regex_prefilter_build(lk_buf_str(&syn.re2), &pf);
+    assert_true(pf.n <= 32);
+    for (size_t i = 0; i < pf.n; i++) {
+        each[i] = calloc(1, pf.lit[i].len + 1);
+        memcpy(each[i], pf.lit[i].p, pf.lit[i].len);
+    }
+    qsort(each, pf.n, sizeof(char *), lit_cmp);
+    for (size_t i = 0; i < pf.n; i++) {
+        if (i)
+            strcat(got, ",");
+        strcat(got, each[i]);
+        free(each[i]);
+    }
+    lk_regex_prefilter_free(&pf);
+    lk_regex_syntax_free(&syn);
+    if (strcmp(got, want) != 0)
+        fail_msg("prefilter of %s: got [%s], want [%s]", pat, got, want);
+}
+
+static void test_prefilter_literals(void **state)
+{
+    (void)state;
+    expect_lits("status=5..", "status=5");
+    /* Cut to the longest length that leaves fewest strings (not below 4). */
+    expect_lits("(GET|POST) /api/v[12]/", "GET /api/v,POST /api/");
+    expect_lits("(GET|POST) /api/v[12]/[a-z]+", "GET /api/v,POST /api/");
+    expect_lits("ab(1234|5678)", "ab1234,ab5678");
+    expect_lits("(abcdx|abcdy)", "abcd");
+    expect_lits("^abc", "abc");
+    expect_lits("abc$", "abc");
+    expect_lits("\\bfoo\\b", "foo");
+    expect_lits("colou?r", "colo");
+    expect_lits("[ab]c", "ac,bc");
+    expect_lits("[^a]bc", "bc");
+    expect_lits("[a-z]+foo", "foo");
+    expect_lits("(ab)+", "ab");
+    expect_lits("(abc){2,}x", "abc");
+    expect_lits("x{0}bc", "bc");
+    expect_lits("foo|bar.*", "bar,foo");
+    expect_lits("\\Qa.b\\E", "a.b");
+    expect_lits("\\x41B\\101", "ABA");
+    expect_lits("(?P<x>ab)c", "abc");
+    /* No literal every match must hold, or only one byte long. */
+    expect_lits("", "");
+    expect_lits(".*", "");
+    expect_lits("a*", "");
+    expect_lits("a+", "");
+    expect_lits("\\d+\\.\\d+\\.\\d+\\.\\d+", "");
+    expect_lits("(abc){0,}", "");
+    expect_lits("(abc)?", "");
+    expect_lits("foo|\\d+", "");
+    expect_lits("foo|", "");
+    expect_lits("[a-z]+", "");
+    expect_lits("\\pL+", "");
+    expect_lits("(a|b|c|d|e|f|g|h|i|j|l|m|n|o|p|q|r)", "");
+    expect_lits("(a|b|c|d|e|f|g|h|i|j|l|m|n|o|p|q|r)zz", "zz");
+    /* Only ASCII; U+FFFD (Go's reading of an invalid byte) ends a literal. */
+    expect_lits("é+xy", "xy");
+    expect_lits("ab\\x{fffd}c", "ab");
+    expect_lits("日本", "");
+    /* Letters under (?i) are left to RE2 (and k, s fold to non-ASCII). */
+    expect_lits("(?i)error", "");
+    expect_lits("(?i)status=5", "=5");
+    expect_lits("(?i)k8s", "");
+    expect_lits("(?i:ab)cd", "cd");
+    expect_lits("(?i)[ab]xy", "");
+    expect_lits("(?i)[.]12", ".12");
+    expect_lits("(?i)ab(?-i)xyz", "xyz");
+    expect_lits("xx(?i:y)|zz", "xx,zz");
+    expect_lits("a(?i)bc|de", "");
+}
+
+/* Patterns x subjects: the prefiltered answers equal RE2's alone. */
+static void test_prefilter_agrees(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "status=5..", "(GET|POST) /api/v[12]/", "\\d+\\.\\d+\\.\\d+\\.\\d+", "(?i)error",
+        "(?i)status", "(?i)status=5", "(?i)k8s", "(?i)[ks]x", "a(?i)bc|de", "colou?r", "^abc",
+        "abc$", "\\bfoo\\b",
+        "foo|bar.*", "(a+)(b+)?c", "(?i)ab(?-i)xyz", "[^a]bc", "a.c", "x\\x{fffd}y", "(?s)a.b",
+        "(?m)^a$", "(?i)Straße", "level=(warn|error)\\b", "\\Bb", ".*", "a*", "é+x",
+    };
+    static const char *const subjs[] = {
+        "", "status=500", "STATUS=500", "GET /api/v1/x", "POST /api/v3/", "10.0.0.1 ok",
+        "an ERROR here", "Error", "error", "\xE2\x84\xAA" "8s", "k8\xC5\xBF", "K8S", "\xE2\x84\xAAx",
+        "Sx", "color", "colour", "colr", "abc", "xabc", "abcx", "foo", "a foo b", "foobar",
+        "barbaz", "aabbc", "ac", "ABXYZ", "abxyz", "ABxyz", "xbc", "abc\xFF", "\xFF" "bc",
+        "x\xFFy", "x\xEF\xBF\xBDy", "a\nb", "b\na\nc", "STRASSE", "strasse", "straße",
+        "level=warn", "level=errors", "aébx", "éééx", "\xC3" "b", "Status=5", "aBC", "abc de",
+    };
+    for (size_t p = 0; p < sizeof(pats) / sizeof(pats[0]); p++) {
+        for (int flags = 0; flags <= LK_RE_ANCHORED; flags++) {
+            lk_regex *a = compile_ok(pats[p], flags);
+            lk_regex *b = compile_ok(pats[p], flags | LK_RE_NO_PREFILTER);
+            for (size_t s = 0; s < sizeof(subjs) / sizeof(subjs[0]); s++) {
+                lk_str subj = lk_str_c(subjs[s]);
+                long oa[8] = { 0 }, ob[8] = { 0 };
+                if (lk_regex_match(a, subj) != lk_regex_match(b, subj))
+                    fail_msg("match %s on [%s] differs with the prefilter", pats[p], subjs[s]);
+                int na = lk_regex_exec(a, subj, 0, oa, 4);
+                int nb = lk_regex_exec(b, subj, 0, ob, 4);
+                if (na != nb || memcmp(oa, ob, sizeof(oa)) != 0)
+                    fail_msg("exec %s on [%s] differs with the prefilter", pats[p], subjs[s]);
+            }
+            lk_regex_free(a);
+            lk_regex_free(b);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -808,6 +934,8 @@ int main(void)
         cmocka_unit_test(test_matcher_ops),
         cmocka_unit_test(test_matcher_bad_regex),
         cmocka_unit_test(test_matchers_match_labels),
+        cmocka_unit_test(test_prefilter_literals),
+        cmocka_unit_test(test_prefilter_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
