@@ -50,6 +50,7 @@
 #include "lib/re2_wrap.h"
 #include "lib/regex_prefilter.h"
 #include "lib/regex_syntax.h"
+#include "lib/utf8.h"
 
 #define RE_MEM (8LL << 20)
 #define RE_MEM_BIG (64LL << 20)
@@ -235,7 +236,7 @@ static size_t count_invalid(lk_str s)
         return 0;
     size_t bad = 0;
     for (size_t i = 0; i < s.len;) {
-        size_t l = lk_regex_utf8_len((const unsigned char *)s.p + i, s.len - i);
+        size_t l = lk_utf8_valid_len(s.p + i, s.len - i);
         bad += l == 0;
         i += l ? l : 1;
     }
@@ -259,7 +260,7 @@ void lk_regex_subject_fill(lk_regex_subject *rs, void *mem)
     char *o = (char *)(rs->bad + rs->nbad);
     rs->run = (lk_str){ o, s.len + 2 * rs->nbad };
     for (size_t i = 0; i < s.len;) {
-        size_t l = lk_regex_utf8_len((const unsigned char *)s.p + i, s.len - i);
+        size_t l = lk_utf8_valid_len(s.p + i, s.len - i);
         if (l) {
             memcpy(o, s.p + i, l);
             o += l;

@@ -19,6 +19,7 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "lib/re2_wrap.h"
+#include "lib/utf8.h"
 
 #define RE_MAX_REPEAT 1000
 #define RE_MAX_NEST 1000
@@ -41,48 +42,6 @@ static int re_err(re_tr *t, const char *code, const char *expr, size_t len)
     if (t->err)
         lk_buf_printf(t->err, "error parsing regexp: %s: `%.*s`", code, (int)len, expr);
     return LK_EPARSE;
-}
-
-size_t lk_regex_utf8_len(const unsigned char *p, size_t n)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0)
-            return 0;
-        if (c == 0xED && p[1] >= 0xA0)
-            return 0;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && p[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-static uint32_t utf8_decode(const unsigned char *p, size_t len)
-{
-    switch (len) {
-    case 1: return p[0];
-    case 2: return ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-    case 3: return ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-    default:
-        return ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
-               ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-    }
 }
 
 static bool is_digit(char c)
@@ -258,7 +217,7 @@ static int tr_char_escape(re_tr *t, uint32_t *rune)
     }
 bad:
     if ((unsigned char)c >= 0x80) {
-        size_t l = lk_regex_utf8_len((const unsigned char *)p + s + 1, n - s - 1);
+        size_t l = lk_utf8_valid_len(p + s + 1, n - s - 1);
         i = s + 1 + (l ? l : 1);
     }
     return re_err(t, "invalid escape sequence", p + s, i - s);
@@ -300,7 +259,7 @@ static int tr_unicode_class(re_tr *t)
         name = (lk_str){ p + i + 1, (size_t)(close - p) - i - 1 };
         i = (size_t)(close - p) + 1;
     } else {
-        size_t l = lk_regex_utf8_len((const unsigned char *)p + i, n - i);
+        size_t l = lk_utf8_valid_len(p + i, n - i);
         name = (lk_str){ p + i, l ? l : 1 };
         i += l ? l : 1;
     }
@@ -374,8 +333,8 @@ static int tr_class_char(re_tr *t, size_t cls_start, uint32_t *rune)
         return re_err(t, "missing closing ]", p + cls_start, n - cls_start);
     if (p[t->i] == '\\')
         return tr_char_escape(t, rune);
-    size_t l = lk_regex_utf8_len((const unsigned char *)p + t->i, n - t->i);
-    *rune = utf8_decode((const unsigned char *)p + t->i, l);
+    size_t l = lk_utf8_valid_len(p + t->i, n - t->i);
+    lk_utf8_decode(p + t->i, l, rune);
     char c = p[t->i];
     if (c == '[' || c == ']' || c == '-' || c == '^' || c == '\\')
         lk_buf_putc(t->out, '\\');
@@ -553,7 +512,7 @@ static int tr_group(re_tr *t, bool *opens, int *fold)
     bool saw = false;
     while (i < n) {
         char c = p[i];
-        size_t l = lk_regex_utf8_len((const unsigned char *)p + i, n - i);
+        size_t l = lk_utf8_valid_len(p + i, n - i);
         i += l ? l : 1;
         if (c == 'i' || c == 'm' || c == 's' || c == 'U') {
             saw = true;
@@ -689,7 +648,7 @@ static int re_translate(re_tr *t)
     const char *p = t->p;
     size_t n = t->n;
     for (size_t i = 0; i < n;) {
-        size_t l = lk_regex_utf8_len((const unsigned char *)p + i, n - i);
+        size_t l = lk_utf8_valid_len(p + i, n - i);
         if (!l)
             return re_err(t, "invalid UTF-8", p + i, n - i);
         i += l;
@@ -760,10 +719,11 @@ static int re_translate(re_tr *t)
             repeatable = true;
             w = 0;
         } else {
-            size_t cl = lk_regex_utf8_len((const unsigned char *)p + s, n - s);
+            size_t cl = lk_utf8_valid_len(p + s, n - s);
             if (c == '{' || c == '}' || c == ']')
                 lk_buf_putc(t->out, '\\');
-            uint32_t r = utf8_decode((const unsigned char *)p + s, cl);
+            uint32_t r;
+            lk_utf8_decode(p + s, cl, &r);
             note_range(t, r, r);
             size_t mark = t->out->len;
             lk_buf_append(t->out, p + s, cl);

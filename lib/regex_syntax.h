@@ -37,8 +37,5 @@ typedef struct lk_regex_syntax {
 int lk_regex_syntax_read(lk_str pattern, lk_regex_syntax *out, lk_buf *err);
 void lk_regex_syntax_free(lk_regex_syntax *s);
 
-/* Length of the valid UTF-8 sequence at p as Go's utf8.DecodeRune reads it
- * (no surrogates, no overlong forms, at most U+10FFFF); 0 when invalid. */
-size_t lk_regex_utf8_len(const unsigned char *p, size_t n);
 
 #endif

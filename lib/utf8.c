@@ -76,6 +76,8 @@ size_t lk_utf8_decode_last(const void *p, size_t n, uint32_t *r)
 
 size_t lk_utf8_valid_len(const void *p, size_t n)
 {
+    if (n == 0)
+        return 0;
     uint32_t r;
     size_t w = lk_utf8_decode(p, n, &r);
     return w == 1 && *(const unsigned char *)p >= 0x80 ? 0 : w;

@@ -19,8 +19,8 @@
 size_t lk_utf8_decode(const void *p, size_t n, uint32_t *r);
 /* utf8.DecodeLastRune: the rune that ends at p + n, returns its width. */
 size_t lk_utf8_decode_last(const void *p, size_t n, uint32_t *r);
-/* The width of the valid sequence at p (n > 0 bytes there), 0 when the
- * bytes there are not one (what DecodeRune reads as an error). */
+/* The width of the valid sequence at p (n bytes there), 0 when the bytes
+ * there are not one (what DecodeRune reads as an error) or n is 0. */
 size_t lk_utf8_valid_len(const void *p, size_t n);
 /* utf8.EncodeRune: writes 1 to 4 bytes at o and returns how many; a
  * surrogate or a value above U+10FFFF is written as U+FFFD. */

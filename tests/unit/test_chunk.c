@@ -20,7 +20,7 @@
 
 /* ---- helpers */
 
-static tu_rng rng = { 0x9e3779b97f4a7c15ull }; /* one sequence for the whole run */
+static tst_rng rng = { 0x9e3779b97f4a7c15ull }; /* one sequence for the whole run */
 
 static lk_entry ent(int64_t ts, const char *line)
 {
@@ -199,17 +199,17 @@ static chk_head *random_head(int n, int64_t base)
     chk_head *h = chk_head_new();
     char line[300], names[4][16], values[4][40];
     for (int i = 0; i < n; i++) {
-        size_t len = tu_rand(&rng) % 200;
+        size_t len = tst_rand(&rng) % 200;
         for (size_t k = 0; k < len; k++)
-            line[k] = (char)(tu_rand(&rng) & 0xff);
+            line[k] = (char)(tst_rand(&rng) & 0xff);
         lk_label meta[4];
-        size_t nm = tu_rand(&rng) % 5;
+        size_t nm = tst_rand(&rng) % 5;
         for (size_t k = 0; k < nm; k++) {
-            snprintf(names[k], sizeof(names[k]), "n%d", (int)(tu_rand(&rng) % 10));
-            snprintf(values[k], sizeof(values[k]), "v%llu", (unsigned long long)tu_rand(&rng));
+            snprintf(names[k], sizeof(names[k]), "n%d", (int)(tst_rand(&rng) % 10));
+            snprintf(values[k], sizeof(values[k]), "v%llu", (unsigned long long)tst_rand(&rng));
             meta[k] = (lk_label){ lk_str_c(names[k]), lk_str_c(values[k]) };
         }
-        lk_entry e = { .ts = base + (int64_t)(tu_rand(&rng) % 1000), .line = lk_str_n(line, len),
+        lk_entry e = { .ts = base + (int64_t)(tst_rand(&rng) % 1000), .line = lk_str_n(line, len),
                        .n_meta = nm, .meta = nm ? meta : NULL };
         assert_true(chk_head_append(h, &e) >= 0);
     }
@@ -220,8 +220,8 @@ static void test_block_round_trip(void **state)
 {
     (void)state;
     for (int round = 0; round < 20; round++) {
-        int n = 1 + (int)(tu_rand(&rng) % 500);
-        chk_head *h = random_head(n, (int64_t)(tu_rand(&rng) % 100000) - 50000);
+        int n = 1 + (int)(tst_rand(&rng) % 500);
+        chk_head *h = random_head(n, (int64_t)(tst_rand(&rng) % 100000) - 50000);
         chk_block *b = block_of(h);
         const chk_block_info *in = chk_block_get_info(b);
         assert_int_equal(in->entries, chk_head_len(h));
@@ -726,12 +726,12 @@ static const char seps[] = " =:/,.\"-_[]";
 static size_t random_line(char *buf, size_t cap)
 {
     size_t n = 0;
-    int w = 1 + (int)(tu_rand(&rng) % 12);
+    int w = 1 + (int)(tst_rand(&rng) % 12);
     for (int i = 0; i < w; i++) {
-        const char *word = words[tu_rand(&rng) % (sizeof(words) / sizeof(words[0]))];
+        const char *word = words[tst_rand(&rng) % (sizeof(words) / sizeof(words[0]))];
         char num[24];
-        if (tu_rand(&rng) % 4 == 0) {
-            snprintf(num, sizeof(num), "%llu", (unsigned long long)(tu_rand(&rng) % 100000));
+        if (tst_rand(&rng) % 4 == 0) {
+            snprintf(num, sizeof(num), "%llu", (unsigned long long)(tst_rand(&rng) % 100000));
             word = num;
         }
         size_t l = strlen(word);
@@ -739,7 +739,7 @@ static size_t random_line(char *buf, size_t cap)
             break;
         memcpy(buf + n, word, l);
         n += l;
-        buf[n++] = seps[tu_rand(&rng) % (sizeof(seps) - 1)];
+        buf[n++] = seps[tst_rand(&rng) % (sizeof(seps) - 1)];
     }
     return n;
 }
@@ -761,10 +761,10 @@ static void test_filter_no_false_negatives(void **state)
         assert_int_equal(chk_block_decode(b, &d, NULL), 0);
         /* every substring of every line may be contained */
         for (int k = 0; k < 2000; k++) {
-            const lk_entry *e = &d.e[tu_rand(&rng) % d.n];
+            const lk_entry *e = &d.e[tst_rand(&rng) % d.n];
             if (e->line.len == 0)
                 continue;
-            size_t s = tu_rand(&rng) % e->line.len, l = 1 + tu_rand(&rng) % (e->line.len - s);
+            size_t s = tst_rand(&rng) % e->line.len, l = 1 + tst_rand(&rng) % (e->line.len - s);
             assert_true(chk_filter_may_contain(b, lk_str_n(e->line.p + s, l)));
         }
         /* whole lines too, and the empty needle */

@@ -47,7 +47,7 @@ static void make_file(int64_t ts0, int n, lk_buf *file, chk_ref *ref)
 static void test_paths(void **state)
 {
     (void)state;
-    char *root = tu_tmpdir("cdir");
+    char *root = tst_tmpdir("cdir");
     cdir *d;
     assert_int_equal(cdir_open(root, &d, NULL), 0);
     chk_ref r = { .sid = { 0x1234, 0xabcd }, .from = T0, .through = T0 + DAY + 5, .crc = 0xdeadbeef };
@@ -71,13 +71,13 @@ static void test_paths(void **state)
     lk_buf_free(&p);
     lk_buf_free(&want);
     cdir_close(d);
-    tu_rmtree(root);
+    tst_rmtree(root);
 }
 
 static void test_write_and_read(void **state)
 {
     (void)state;
-    char *root = tu_tmpdir("cdir");
+    char *root = tst_tmpdir("cdir");
     cdir *d;
     assert_int_equal(cdir_open(root, &d, NULL), 0);
     lk_buf a = { 0 }, b = { 0 }, err = { 0 };
@@ -116,7 +116,7 @@ static void test_write_and_read(void **state)
     /* a damaged header */
     lk_buf path = { 0 };
     cdir_path(d, LK_STR("fake"), &f[0].ref, &path);
-    tu_flip_byte(path.p, 0, 0x20);
+    tst_flip_byte(path.p, 0, 0x20);
     lk_buf_reset(&err);
     assert_int_equal(cdir_read(d, LK_STR("fake"), &f[0].ref, CANON, &c, &err), LK_ECORRUPT);
     assert_non_null(strstr(err.p, path.p));
@@ -125,35 +125,35 @@ static void test_write_and_read(void **state)
     size_t removed = 0;
     assert_int_equal(cdir_drop_before(d, chk_period(T0) + 1, &removed, NULL), 0);
     assert_int_equal(removed, 1);
-    assert_false(tu_exists(path.p));
+    assert_false(tst_exists(path.p));
     cdir_path(d, LK_STR("other"), &f[1].ref, &path);
-    assert_true(tu_exists(path.p));
+    assert_true(tst_exists(path.p));
     assert_int_equal(cdir_drop_before(d, chk_period(T0) + 1, &removed, NULL), 0);
     assert_int_equal(removed, 0);
     assert_int_equal(cdir_drop_before(d, chk_period(T0) + 10, &removed, NULL), 0);
     assert_int_equal(removed, 1);
-    assert_false(tu_exists(path.p));
+    assert_false(tst_exists(path.p));
 
     lk_buf_free(&path);
     lk_buf_free(&a);
     lk_buf_free(&b);
     lk_buf_free(&err);
     cdir_close(d);
-    tu_rmtree(root);
+    tst_rmtree(root);
 }
 
 static void test_staging_emptied(void **state)
 {
     (void)state;
-    char *root = tu_tmpdir("cdir");
+    char *root = tst_tmpdir("cdir");
     cdir *d;
     assert_int_equal(cdir_open(root, &d, NULL), 0);
     cdir_close(d);
     lk_buf p = { 0 };
     lk_buf_printf(&p, "%s/staging%%/x.lkc.tmp", root);
-    tu_write_file(p.p, "half a chunk");
+    tst_write_file(p.p, "half a chunk");
     assert_int_equal(cdir_open(root, &d, NULL), 0);
-    assert_false(tu_exists(p.p));
+    assert_false(tst_exists(p.p));
     /* retention ignores the staging area */
     size_t removed = 9;
     assert_int_equal(cdir_drop_before(d, INT32_MAX, &removed, NULL), 0);
@@ -162,13 +162,13 @@ static void test_staging_emptied(void **state)
     /* a file where the directory should be */
     lk_buf_reset(&p);
     lk_buf_printf(&p, "%s/file", root);
-    tu_write_file(p.p, "");
+    tst_write_file(p.p, "");
     lk_buf err = { 0 };
     assert_int_equal(cdir_open(p.p, &d, &err), LK_EIO);
     assert_non_null(err.p);
     lk_buf_free(&err);
     lk_buf_free(&p);
-    tu_rmtree(root);
+    tst_rmtree(root);
 }
 
 int main(void)

@@ -673,7 +673,7 @@ static void test_loki_stack_default(void **state)
 static void test_shared_files(void **state)
 {
     (void)state;
-    char *path = tu_source_path("../shared/configs/loki-stack-default.yaml");
+    char *path = tst_source_path("../shared/configs/loki-stack-default.yaml");
     if (!path || access(path, R_OK) != 0) {
         free(path);
         skip();
@@ -691,7 +691,7 @@ static void test_shared_files(void **state)
     config_free(&c);
     free(path);
 
-    path = tu_source_path("../shared/configs/loki-aws.yaml");
+    path = tst_source_path("../shared/configs/loki-aws.yaml");
     config_defaults(&c);
     cap_begin(&cap);
     rc = config_load_file(&c, path, false, &err);
@@ -1119,11 +1119,11 @@ static void test_load_file(void **state)
                         "open(\"/nonexistent/lokic.yaml\") failed: No such file or directory");
     lk_buf_reset(&err);
 
-    char *dir = tu_tmpdir("config");
+    char *dir = tst_tmpdir("config");
     lk_buf file = { 0 };
     lk_buf_printf(&file, "%s/lokic.yaml", dir);
     const char *path = file.p;
-    tu_write_file(path, "server:\n  http_listen_port: 3333\n  log_level: [x]\n");
+    tst_write_file(path, "server:\n  http_listen_port: 3333\n  log_level: [x]\n");
     assert_int_equal(config_load_file(&c, path, false, &err), LK_EINVAL);
     char want[256];
     snprintf(want, sizeof want,
@@ -1133,12 +1133,12 @@ static void test_load_file(void **state)
     assert_string_equal(err.p, want);
     assert_null(c.source);
 
-    tu_write_file(path, "server:\n  http_listen_port: 3333\n");
+    tst_write_file(path, "server:\n  http_listen_port: 3333\n");
     assert_int_equal(config_load_file(&c, path, false, &err), LK_OK);
     assert_int_equal(c.http_listen_port, 3333);
     assert_string_equal(c.source, path);
     lk_buf_free(&file);
-    tu_rmtree(dir);
+    tst_rmtree(dir);
     lk_buf_free(&err);
     config_free(&c);
 }

@@ -28,7 +28,7 @@
 
 static const lk_str FAKE = { "fake", 4 };
 
-static idx_chunk chunk_of(lk_str tenant, const tu_stream *s, int64_t from, int64_t through,
+static idx_chunk chunk_of(lk_str tenant, const tst_stream *s, int64_t from, int64_t through,
                           uint32_t crc)
 {
     return (idx_chunk){ .tenant = tenant, .canonical = lk_buf_str(&s->canonical),
@@ -84,13 +84,13 @@ static void select_str(idx *x, lk_str tenant, const char *sel, int64_t from, int
 static void test_select_matchers(void **state)
 {
     (void)state;
-    char *dir = tu_tmpdir("idx");
+    char *dir = tst_tmpdir("idx");
     idx *x;
     assert_int_equal(idx_open(dir, &x, NULL), 0);
-    tu_stream a, b, c;
-    tu_stream_init(&a, "{app=\"api\", env=\"prod\"}");
-    tu_stream_init(&b, "{app=\"web\", env=\"prod\", team=\"x\"}");
-    tu_stream_init(&c, "{app=\"api\", env=\"dev\"}");
+    tst_stream a, b, c;
+    tst_stream_init(&a, "{app=\"api\", env=\"prod\"}");
+    tst_stream_init(&b, "{app=\"web\", env=\"prod\", team=\"x\"}");
+    tst_stream_init(&c, "{app=\"api\", env=\"dev\"}");
     idx_chunk v[] = { chunk_of(FAKE, &a, T0 + HOUR, T0 + 2 * HOUR, 1),
                       chunk_of(FAKE, &b, T0 + HOUR, T0 + 3 * HOUR, 2),
                       chunk_of(FAKE, &c, T0 + 5 * HOUR, T0 + 6 * HOUR, 3) };
@@ -129,21 +129,21 @@ static void test_select_matchers(void **state)
     select_str(x, LK_STR("other"), "app=api", f, t, &out);
     assert_string_equal(out.p ? out.p : "", "");
     lk_buf_free(&out);
-    tu_stream_free(&a);
-    tu_stream_free(&b);
-    tu_stream_free(&c);
+    tst_stream_free(&a);
+    tst_stream_free(&b);
+    tst_stream_free(&c);
     idx_close(x);
-    tu_rmtree(dir);
+    tst_rmtree(dir);
 }
 
 static void test_periods_and_chunks(void **state)
 {
     (void)state;
-    char *dir = tu_tmpdir("idx");
+    char *dir = tst_tmpdir("idx");
     idx *x;
     assert_int_equal(idx_open(dir, &x, NULL), 0);
-    tu_stream a;
-    tu_stream_init(&a, "{app=\"api\"}");
+    tst_stream a;
+    tst_stream_init(&a, "{app=\"api\"}");
     /* one chunk across midnight, one on each side, one two days later */
     idx_chunk v[] = { chunk_of(FAKE, &a, T0 + DAY - HOUR, T0 + DAY + HOUR, 7),
                       chunk_of(FAKE, &a, T0 + 10 * HOUR, T0 + 11 * HOUR, 8),
@@ -201,20 +201,20 @@ static void test_periods_and_chunks(void **state)
     assert_int_equal(r.n, 1);
     assert_int_equal(r.v[0].n_chunks, 4);
     idx_result_free(&r);
-    tu_stream_free(&a);
+    tst_stream_free(&a);
     idx_close(x);
-    tu_rmtree(dir);
+    tst_rmtree(dir);
 }
 
 static void test_collision_and_long_values(void **state)
 {
     (void)state;
-    char *dir = tu_tmpdir("idx");
+    char *dir = tst_tmpdir("idx");
     idx *x;
     assert_int_equal(idx_open(dir, &x, NULL), 0);
-    tu_stream a, b;
-    tu_stream_init(&a, "{app=\"a\"}");
-    tu_stream_init(&b, "{app=\"b\"}");
+    tst_stream a, b;
+    tst_stream_init(&a, "{app=\"a\"}");
+    tst_stream_init(&b, "{app=\"b\"}");
     b.sid.fp = a.sid.fp; /* a fingerprint collision */
     idx_chunk v[] = { chunk_of(FAKE, &a, T0, T0 + 1, 1), chunk_of(FAKE, &b, T0, T0 + 1, 2) };
     assert_int_equal(idx_add(x, v, 2, NULL), 0);
@@ -238,11 +238,11 @@ static void test_collision_and_long_values(void **state)
     for (int i = 0; i < 300; i++)
         lk_buf_putc(&longn, (char)('k' + i % 10));
     lk_buf_printf(&text, "{app=\"long\", %s=\"x\", v=\"%s\"}", longn.p, longv.p);
-    tu_stream l1, l2;
-    tu_stream_init(&l1, text.p);
+    tst_stream l1, l2;
+    tst_stream_init(&l1, text.p);
     lk_buf_reset(&text);
     lk_buf_printf(&text, "{app=\"long\", v=\"%sZ\"}", longv.p); /* same first 64 bytes */
-    tu_stream_init(&l2, text.p);
+    tst_stream_init(&l2, text.p);
     idx_chunk w[] = { chunk_of(FAKE, &l1, T0, T0 + 1, 3), chunk_of(FAKE, &l2, T0, T0 + 1, 4) };
     assert_int_equal(idx_add(x, w, 2, NULL), 0);
     lk_matcher m[2];
@@ -269,23 +269,23 @@ static void test_collision_and_long_values(void **state)
     lk_buf_free(&longv);
     lk_buf_free(&longn);
     lk_buf_free(&out);
-    tu_stream_free(&a);
-    tu_stream_free(&b);
-    tu_stream_free(&l1);
-    tu_stream_free(&l2);
+    tst_stream_free(&a);
+    tst_stream_free(&b);
+    tst_stream_free(&l1);
+    tst_stream_free(&l2);
     idx_close(x);
-    tu_rmtree(dir);
+    tst_rmtree(dir);
 }
 
 static void test_retention_drop(void **state)
 {
     (void)state;
-    char *dir = tu_tmpdir("idx");
+    char *dir = tst_tmpdir("idx");
     idx *x;
     assert_int_equal(idx_open(dir, &x, NULL), 0);
-    tu_stream a, b;
-    tu_stream_init(&a, "{app=\"a\"}");
-    tu_stream_init(&b, "{app=\"b\", env=\"x\"}");
+    tst_stream a, b;
+    tst_stream_init(&a, "{app=\"a\"}");
+    tst_stream_init(&b, "{app=\"b\", env=\"x\"}");
     const lk_str tenants[3] = { LK_STR("alpha"), FAKE, LK_STR("zulu") };
     for (int t = 0; t < 3; t++) {
         for (int d = 0; d < 5; d++) {
@@ -326,20 +326,20 @@ static void test_retention_drop(void **state)
     assert_int_equal(idx_select(x, FAKE, NULL, 0, T0, T0 + 10 * DAY, true, &r, NULL), 0);
     assert_int_equal(r.n, 0);
     idx_result_free(&r);
-    tu_stream_free(&a);
-    tu_stream_free(&b);
+    tst_stream_free(&a);
+    tst_stream_free(&b);
     idx_close(x);
-    tu_rmtree(dir);
+    tst_rmtree(dir);
 }
 
 static void test_bad_arguments(void **state)
 {
     (void)state;
-    char *dir = tu_tmpdir("idx");
+    char *dir = tst_tmpdir("idx");
     idx *x;
     assert_int_equal(idx_open(dir, &x, NULL), 0);
-    tu_stream a;
-    tu_stream_init(&a, "{app=\"a\"}");
+    tst_stream a;
+    tst_stream_init(&a, "{app=\"a\"}");
     char longt[200];
     memset(longt, 't', sizeof longt);
     idx_chunk v = chunk_of(lk_str_n(longt, sizeof longt), &a, T0, T0 + 1, 1);
@@ -353,14 +353,14 @@ static void test_bad_arguments(void **state)
     /* a file where the directory should be */
     lk_buf path = { 0 };
     lk_buf_printf(&path, "%s/file", dir);
-    tu_write_file(path.p, "");
+    tst_write_file(path.p, "");
     lk_buf_reset(&err);
     assert_int_equal(idx_open(path.p, &x, &err), LK_EIO);
     assert_non_null(err.p);
     lk_buf_free(&path);
     lk_buf_free(&err);
-    tu_stream_free(&a);
-    tu_rmtree(dir);
+    tst_stream_free(&a);
+    tst_rmtree(dir);
 }
 
 int main(void)

@@ -303,18 +303,18 @@ static void test_roundtrip(void **state)
 static void test_many_and_random(void **state)
 {
     (void)state;
-    tu_rng rng = tu_rng_seed(2463534242u);
+    tst_rng rng = tst_rng_seed(2463534242u);
     for (int round = 0; round < 200; round++) {
         lk_label pairs[40];
         char names[40][12];
         char vals[40][24];
         size_t n = 1 + (size_t)(round % 40);
         for (size_t i = 0; i < n; i++) {
-            uint64_t x = tu_rand(&rng);
+            uint64_t x = tst_rand(&rng);
             snprintf(names[i], sizeof(names[i]), "l%u", (unsigned)(x % 97));
             size_t vl = 1 + x % 23;
             for (size_t k = 0; k < vl; k++)
-                vals[i][k] = (char)(tu_rand(&rng) & 0xff);
+                vals[i][k] = (char)(tst_rand(&rng) & 0xff);
             pairs[i] = (lk_label){ lk_str_c(names[i]), lk_str_n(vals[i], vl) };
         }
         lk_labels l, back;

@@ -53,15 +53,15 @@ static ing *new_ing(void)
 
 static void push_n(ing *g, const char *labels, const lk_entry *e, size_t n)
 {
-    tu_stream s;
-    tu_stream_init(&s, labels);
+    tst_stream s;
+    tst_stream_init(&s, labels);
     lk_buf err = { 0 };
     ing_push_result res;
     int rc = ing_push(g, FAKE, &s.labels, lk_buf_str(&s.canonical), s.fp, e, n, &res, &err);
     if (rc)
         fail_msg("push %s: %s", labels, err.p ? err.p : "?");
     assert_int_equal(res.accepted, n);
-    tu_stream_free(&s);
+    tst_stream_free(&s);
     lk_buf_free(&err);
 }
 
@@ -328,7 +328,7 @@ static bool reference(const char *f, const rsample *s, size_t n, int64_t lo, int
     return true;
 }
 
-static tu_rng rng = { 0x9e3779b97f4a7c15ull };
+static tst_rng rng = { 0x9e3779b97f4a7c15ull };
 
 static void check_against_reference(ing *g, const char *f, const rsample *s, size_t n,
                                     int64_t start, int64_t end, int64_t step, int64_t range,
@@ -389,8 +389,8 @@ static void test_range_functions_reference(void **state)
     int64_t ts = T0 - 30 * MIN;
     for (size_t i = 0; i < N; i++) {
         /* a 1s grid, so samples fall on window bounds; some gaps */
-        ts += (int64_t)(1 + tu_rand(&rng) % (i % 97 == 0 ? 400 : 20)) * SEC;
-        double v = (double)(tu_rand(&rng) % 1000) / 8.0;
+        ts += (int64_t)(1 + tst_rand(&rng) % (i % 97 == 0 ? 400 : 20)) * SEC;
+        double v = (double)(tst_rand(&rng) % 1000) / 8.0;
         if (i % 50 == 25)
             v = 1; /* counter resets for rate_counter */
         lines[i] = malloc(64);
@@ -415,9 +415,9 @@ static void test_range_functions_reference(void **state)
     for (size_t f = 0; f < sizeof(fns) / sizeof(*fns); f++) {
         for (size_t k = 0; k < sizeof(shapes) / sizeof(*shapes); k++) {
             int64_t step = shapes[k][0] * SEC, range = shapes[k][1] * SEC;
-            int64_t start = T0 - 10 * MIN + (int64_t)(tu_rand(&rng) % 60) * SEC;
+            int64_t start = T0 - 10 * MIN + (int64_t)(tst_rand(&rng) % 60) * SEC;
             /* short steps: more than one page (512) of cells per series */
-            int64_t steps = shapes[k][0] < 10 ? 600 + (int64_t)(tu_rand(&rng) % 600) : 1 + (int64_t)(tu_rand(&rng) % 90);
+            int64_t steps = shapes[k][0] < 10 ? 600 + (int64_t)(tst_rand(&rng) % 600) : 1 + (int64_t)(tst_rand(&rng) % 90);
             int64_t end = start + steps * step;
             int64_t offset = k % 3 == 2 ? 5 * MIN : 0;
             check_against_reference(g, fns[f], s, N, start, end, step, range, offset,
@@ -425,8 +425,8 @@ static void test_range_functions_reference(void **state)
         }
         /* instant queries */
         for (int i = 0; i < 5; i++) {
-            int64_t t = T0 + (int64_t)(tu_rand(&rng) % 3600) * SEC;
-            check_against_reference(g, fns[f], s, N, t, t, 0, (int64_t)(1 + tu_rand(&rng) % 10) * MIN,
+            int64_t t = T0 + (int64_t)(tst_rand(&rng) % 3600) * SEC;
+            check_against_reference(g, fns[f], s, N, t, t, 0, (int64_t)(1 + tst_rand(&rng) % 10) * MIN,
                                     0, 2);
         }
     }

@@ -1203,7 +1203,7 @@ static char *conformance_path(const char *file)
 {
     lk_buf rel = { 0 };
     lk_buf_printf(&rel, "../shared/conformance/%s", file);
-    char *p = tu_source_path(rel.p);
+    char *p = tst_source_path(rel.p);
     lk_buf_free(&rel);
     return p;
 }
@@ -1237,7 +1237,7 @@ static void test_conformance_queries(void **state)
     char *qpath = conformance_path("queries.jsonl");
     char *gpath = conformance_path("golden.json.gz");
     lk_buf lines = { 0 };
-    json_t *golden = qpath && tu_read_file(qpath, &lines) ? load_golden(gpath) : NULL;
+    json_t *golden = qpath && tst_read_file(qpath, &lines) ? load_golden(gpath) : NULL;
     free(qpath);
     free(gpath);
     if (!golden) {

@@ -719,14 +719,14 @@ typedef struct store {
 
 static void push_stream(ing *g, const char *labels, const lk_entry *e, size_t n)
 {
-    tu_stream s;
-    tu_stream_init(&s, labels);
+    tst_stream s;
+    tst_stream_init(&s, labels);
     ing_push_result res;
     lk_buf err = { 0 };
     int rc = ing_push(g, LK_STR("t"), &s.labels, lk_buf_str(&s.canonical), s.fp, e, n, &res, &err);
     if (rc != 0)
         fail_msg("push: %s", err.p);
-    tu_stream_free(&s);
+    tst_stream_free(&s);
     lk_buf_free(&err);
 }
 

@@ -17,7 +17,7 @@
 #include "storage/fsutil.h"
 #include "tests/unit/testutil.h"
 
-char *tu_tmpdir(const char *tag)
+char *tst_tmpdir(const char *tag)
 {
     const char *base = getenv("TMPDIR");
     lk_buf path = { 0 };
@@ -26,7 +26,7 @@ char *tu_tmpdir(const char *tag)
     return lk_buf_steal(&path);
 }
 
-void tu_rmtree(char *dir)
+void tst_rmtree(char *dir)
 {
     lk_buf err = { 0 };
     if (fs_remove_tree(dir, &err) != 0)
@@ -35,7 +35,7 @@ void tu_rmtree(char *dir)
     free(dir);
 }
 
-void tu_stream_init(tu_stream *s, const char *text)
+void tst_stream_init(tst_stream *s, const char *text)
 {
     memset(s, 0, sizeof(*s));
     lk_buf err = { 0 };
@@ -47,13 +47,13 @@ void tu_stream_init(tu_stream *s, const char *text)
     s->sid = chk_sid_of(lk_buf_str(&s->canonical));
 }
 
-void tu_stream_free(tu_stream *s)
+void tst_stream_free(tst_stream *s)
 {
     labels_free(&s->labels);
     lk_buf_free(&s->canonical);
 }
 
-uint64_t tu_rand(tu_rng *r)
+uint64_t tst_rand(tst_rng *r)
 {
     uint64_t x = r->x;
     x ^= x << 13;
@@ -62,7 +62,7 @@ uint64_t tu_rand(tu_rng *r)
     return r->x = x;
 }
 
-void tu_write_file(const char *path, const char *text)
+void tst_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -72,7 +72,7 @@ void tu_write_file(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-bool tu_read_file(const char *path, lk_buf *out)
+bool tst_read_file(const char *path, lk_buf *out)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -86,7 +86,7 @@ bool tu_read_file(const char *path, lk_buf *out)
     return true;
 }
 
-void tu_flip_byte(const char *path, off_t off, uint8_t mask)
+void tst_flip_byte(const char *path, off_t off, uint8_t mask)
 {
     int fd = open(path, O_RDWR);
     if (fd < 0)
@@ -98,13 +98,13 @@ void tu_flip_byte(const char *path, off_t off, uint8_t mask)
     close(fd);
 }
 
-bool tu_exists(const char *path)
+bool tst_exists(const char *path)
 {
     struct stat sb;
     return stat(path, &sb) == 0;
 }
 
-char *tu_source_path(const char *rel)
+char *tst_source_path(const char *rel)
 {
     const char *root = getenv("LOKIC_SOURCE_DIR");
     if (!root)
