@@ -30,9 +30,9 @@
 #include "lib/matcher.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
-#include "storage/fsutil.h"
 #include "storage/index.h"
 #include "storage/ingester.h"
+#include "tests/unit/testutil.h"
 
 #define SEC LK_NS_PER_SEC
 #define HOUR (3600 * SEC)
@@ -73,10 +73,8 @@ typedef struct env {
 
 static void env_init(env *e)
 {
-    char tmpl[] = "/tmp/lokic-flush-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
     memset(e, 0, sizeof(*e));
-    e->root = lk_strdup(tmpl);
+    e->root = tst_tmpdir("flush");
     lk_buf_printf(&e->wal, "%s/wal", e->root);
     lk_buf_printf(&e->chunks, "%s/chunks", e->root);
     lk_buf_printf(&e->index, "%s/index", e->root);
@@ -89,8 +87,7 @@ static void env_init(env *e)
 
 static void env_free(env *e)
 {
-    assert_int_equal(fs_remove_tree(e->root, NULL), 0);
-    free(e->root);
+    tst_rmtree(e->root);
     lk_buf_free(&e->wal);
     lk_buf_free(&e->chunks);
     lk_buf_free(&e->index);

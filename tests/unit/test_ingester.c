@@ -23,9 +23,9 @@
 #include "lib/timeutil.h"
 #include "lib/mem.h"
 #include "storage/chunk.h"
-#include "storage/fsutil.h"
 #include "storage/ingester.h"
 #include "storage/wal.h"
+#include "tests/unit/testutil.h"
 #include "storage/stream.h" /* st_view internals, for the corrupt-block test */
 
 #define SEC LK_NS_PER_SEC
@@ -940,7 +940,7 @@ static void wal_records(const char *dir, size_t *seen, lk_buf *out)
 }
 
 typedef struct durable {
-    char dir[64];
+    char *dir;
     ing *g;
     size_t seen;
     stream_id a, b, c;
@@ -952,8 +952,7 @@ typedef struct durable {
 static void durable_start(durable *d, int max_streams)
 {
     memset(d, 0, sizeof(*d));
-    snprintf(d->dir, sizeof d->dir, "/tmp/lokic-ing-XXXXXX");
-    assert_non_null(mkdtemp(d->dir));
+    d->dir = tst_tmpdir("ing");
     ing_opts o = { .max_streams_per_user = max_streams, .wal_dir = d->dir };
     assert_int_equal(ing_open(&o, &d->g, NULL), 0);
     ing_stream_in in = { 0 };
@@ -972,7 +971,7 @@ static void durable_start(durable *d, int max_streams)
 static void durable_stop(durable *d)
 {
     ing_destroy(d->g);
-    assert_int_equal(fs_remove_tree(d->dir, NULL), 0);
+    tst_rmtree(d->dir);
     sid_free(&d->a);
     sid_free(&d->b);
     sid_free(&d->c);

@@ -23,6 +23,7 @@
 #include "storage/fsutil.h"
 #include "storage/ingester.h"
 #include "storage/readerr.h"
+#include "tests/unit/testutil.h"
 
 #define SEC LK_NS_PER_SEC
 #define T0 (INT64_C(1793491200) * SEC)
@@ -140,8 +141,7 @@ static int64_t read_all(ing *g, sto_stats *st)
 static void test_view_records(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/lokic-readerr-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
+    char *tmpl = tst_tmpdir("readerr");
     lk_buf chunks = { 0 }, index = { 0 }, dir = { 0 };
     flushed_stream(tmpl, &chunks, &index);
     lk_buf_printf(&dir, "%s/fake/%d", chunks.p, (int)(T0 / (86400 * SEC)));
@@ -179,7 +179,7 @@ static void test_view_records(void **state)
     lk_buf_free(&dir);
     lk_buf_free(&chunks);
     lk_buf_free(&index);
-    assert_int_equal(fs_remove_tree(tmpl, NULL), 0);
+    tst_rmtree(tmpl);
     lk_metrics_reset();
 }
 
@@ -226,8 +226,7 @@ static void put_malformed_chunk_key(const char *index_dir)
 static void test_index_skips_recorded(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/lokic-readerr-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
+    char *tmpl = tst_tmpdir("readerr");
     lk_buf chunks = { 0 }, index = { 0 };
     flushed_stream(tmpl, &chunks, &index);
     put_malformed_chunk_key(index.p);
@@ -241,7 +240,7 @@ static void test_index_skips_recorded(void **state)
     ing_destroy(g);
     lk_buf_free(&chunks);
     lk_buf_free(&index);
-    assert_int_equal(fs_remove_tree(tmpl, NULL), 0);
+    tst_rmtree(tmpl);
     lk_metrics_reset();
 }
 

@@ -30,6 +30,7 @@
 #include "storage/index.h"
 #include "storage/ingester.h"
 #include "storage/reindex.h"
+#include "tests/unit/testutil.h"
 
 #define SEC LK_NS_PER_SEC
 #define HOUR (3600 * SEC)
@@ -47,10 +48,8 @@ typedef struct env {
  * blocks) and shuts down: everything is in chunk files and the index. */
 static void env_init(env *e)
 {
-    char tmpl[] = "/tmp/lokic-reindex-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
     memset(e, 0, sizeof(*e));
-    e->root = lk_strdup(tmpl);
+    e->root = tst_tmpdir("reindex");
     lk_buf_printf(&e->chunks, "%s/chunks", e->root);
     lk_buf_printf(&e->index, "%s/index", e->root);
     lk_buf_printf(&e->mdb, "%s/data.mdb", e->index.p);
@@ -85,8 +84,7 @@ static void env_init(env *e)
 
 static void env_free(env *e)
 {
-    assert_int_equal(fs_remove_tree(e->root, NULL), 0);
-    free(e->root);
+    tst_rmtree(e->root);
     lk_buf_free(&e->chunks);
     lk_buf_free(&e->index);
     lk_buf_free(&e->mdb);
@@ -316,8 +314,7 @@ static int count_tenant(void *ctx, const cdir_entry *e)
 static void test_scan_tenants(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/lokic-reindex-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
+    char *tmpl = tst_tmpdir("reindex");
     cdir *d;
     assert_int_equal(cdir_open(tmpl, &d, NULL), 0);
     chk_ref r = { .sid = { 0x1234, 0xabcd }, .from = 5, .through = 6, .crc = 0x42 };
@@ -339,7 +336,7 @@ static void test_scan_tenants(void **state)
     lk_buf_free(&seen);
     lk_buf_free(&p);
     cdir_close(d);
-    assert_int_equal(fs_remove_tree(tmpl, NULL), 0);
+    tst_rmtree(tmpl);
 }
 
 int main(void)

@@ -25,24 +25,11 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "storage/codec.h"
-#include "storage/fsutil.h"
 #include "storage/wal.h"
 #include "storage/wal_int.h"
+#include "tests/unit/testutil.h"
 
 #define T0 INT64_C(1793491200000000000)
-
-static char *mktmp(void)
-{
-    char tmpl[] = "/tmp/lokic-wal-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return lk_strdup(tmpl);
-}
-
-static void rmtmp(char *dir)
-{
-    assert_int_equal(fs_remove_tree(dir, NULL), 0);
-    free(dir);
-}
 
 /* ---- what replay saw */
 
@@ -110,7 +97,7 @@ static void append_rec(wal *w, wal_ticket *t, const char *tenant, const char *la
 
 static void roundtrip(bool compress)
 {
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     wal *w;
     wal_opts o = { .dir = dir, .compress = compress };
     assert_int_equal(wal_open(&o, &w, NULL), 0);
@@ -149,7 +136,7 @@ static void roundtrip(bool compress)
     assert_int_equal(wal_active_segment(w), 2);
     wal_close(w);
     lk_buf_free(&expect);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 static void test_roundtrip_plain(void **state)
@@ -209,7 +196,7 @@ static void two_segments(const char *dir, lk_buf exp[4], off_t ends[3])
 static void test_torn_tail(void **state)
 {
     (void)state;
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     lk_buf exp[4] = { { 0 } };
     off_t ends[3];
     two_segments(dir, exp, ends);
@@ -253,7 +240,7 @@ static void test_torn_tail(void **state)
     lk_buf_free(&p);
     for (int i = 0; i < 4; i++)
         lk_buf_free(&exp[i]);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 static void flip_byte(const char *path, off_t off)
@@ -270,7 +257,7 @@ static void flip_byte(const char *path, off_t off)
 static void test_bad_crc(void **state)
 {
     (void)state;
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     lk_buf exp[4] = { { 0 } };
     off_t ends[3];
     two_segments(dir, exp, ends);
@@ -300,13 +287,13 @@ static void test_bad_crc(void **state)
     lk_buf_free(&p);
     for (int i = 0; i < 4; i++)
         lk_buf_free(&exp[i]);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 static void test_rotation_and_removal(void **state)
 {
     (void)state;
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     wal *w;
     wal_opts o = { .dir = dir, .segment_size = 4096 };
     assert_int_equal(wal_open(&o, &w, NULL), 0);
@@ -352,7 +339,7 @@ static void test_rotation_and_removal(void **state)
     seen_free(&s);
     seen_free(&s2);
     lk_buf_free(&expect);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 /* ---- group commit */
@@ -385,7 +372,7 @@ static void *push_main(void *arg)
 static void test_group_commit(void **state)
 {
     (void)state;
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     wal *w;
     wal_opts o = { .dir = dir };
     assert_int_equal(wal_open(&o, &w, NULL), 0);
@@ -413,7 +400,7 @@ static void test_group_commit(void **state)
     assert_int_equal(st.records, 2 * N * PER);
     assert_int_equal(st.entries, 10 * N * PER);
     seen_free(&s);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 /* ---- a failed write */
@@ -421,7 +408,7 @@ static void test_group_commit(void **state)
 static void test_failed_write_then_recovery(void **state)
 {
     (void)state;
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     wal *w;
     wal_opts o = { .dir = dir };
     assert_int_equal(wal_open(&o, &w, NULL), 0);
@@ -466,7 +453,7 @@ static void test_failed_write_then_recovery(void **state)
     lk_buf_free(&err);
     lk_buf_free(&expect);
     lk_buf_free(&good);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 /* ---- the record decoder on bad input */
@@ -561,7 +548,7 @@ static void test_segment_names(void **state)
     assert_int_equal(wal_parse_segment_name("0000001a.wal", &id), WAL_NAME_OTHER);
     assert_int_equal(wal_parse_segment_name("00000012.wal.tmp", &id), WAL_NAME_OTHER);
     /* other files in the directory are ignored */
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     lk_buf p = { 0 };
     lk_buf_printf(&p, "%s/notes.txt", dir);
     FILE *f = fopen(p.p, "w");
@@ -575,7 +562,7 @@ static void test_segment_names(void **state)
     assert_int_equal(wal_replay("/nonexistent/lokic-wal", collect, &s, &st, NULL), 0);
     seen_free(&s);
     lk_buf_free(&p);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 /* An empty segment id as the writer makes it (header only). */
@@ -600,7 +587,7 @@ static void plant_segment(const char *dir, uint64_t id)
 static void test_ids_past_32_bits(void **state)
 {
     (void)state;
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     plant_segment(dir, UINT32_MAX);
     wal *w;
     wal_opts o = { .dir = dir };
@@ -626,7 +613,7 @@ static void test_ids_past_32_bits(void **state)
     seen_free(&s);
     lk_buf_free(&expect);
     lk_buf_free(&path);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 /* No segment can follow the last id: appends fail (nothing is
@@ -634,7 +621,7 @@ static void test_ids_past_32_bits(void **state)
 static void test_last_id_refused(void **state)
 {
     (void)state;
-    char *dir = mktmp();
+    char *dir = tst_tmpdir("wal");
     plant_segment(dir, WAL_MAX_SEGMENT_ID);
     wal *w;
     wal_opts o = { .dir = dir };
@@ -657,7 +644,7 @@ static void test_last_id_refused(void **state)
     seen_free(&s);
     lk_buf_free(&expect);
     lk_buf_free(&err);
-    rmtmp(dir);
+    tst_rmtree(dir);
 }
 
 int main(void)
