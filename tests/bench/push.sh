@@ -6,6 +6,9 @@
 #
 #   tests/bench/push.sh [requests] [conns]          burst, WAL on (durable acks)
 #   WAL=0 tests/bench/push.sh [requests] [conns]    burst, ingester.wal.enabled: false
+#   DISCOVERY=0 tests/bench/push.sh ...             with Loki 3's push-time
+#                                                   service_name and detected_level
+#                                                   discovery off (Loki 2.9's pushes)
 #   tests/bench/push.sh compare [requests] [conns] [runs]
 #                                                   WAL off and on, alternating runs,
 #                                                   best of each and the ratio
@@ -60,6 +63,7 @@ limits_config:
   reject_old_samples: false
   ingestion_rate_mb: 100000
   ingestion_burst_size_mb: 100000
+$([[ ${DISCOVERY:-1} == 0 ]] && printf '  discover_service_name: []\n  discover_log_levels: false\n')
 YAML
   "$bdir/lokic" -config.file="$tmp/config.yaml" &
   pid=$!
