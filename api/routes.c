@@ -29,6 +29,8 @@ static const api_route routes[] = {
     { "/loki/api/v1/index/volume", GP, "loki_api_v1_index_volume", true, api_h_volume },
     { "/loki/api/v1/index/volume_range", GP, "loki_api_v1_index_volume_range", true,
       api_h_volume_range },
+    { "/loki/api/v1/detected_labels", GP, "loki_api_v1_detected_labels", true,
+      api_h_detected_labels },
     { "/loki/api/v1/tail", API_GET, "loki_api_v1_tail", true, api_h_tail },
     { "/api/prom/tail", API_GET, "api_prom_tail", true, api_h_tail_legacy },
     { "/loki/api/v1/drilldown-limits", API_GET, "loki_api_v1_drilldown_limits", false,
