@@ -123,7 +123,7 @@ static int parse_params(api_req *rq, bool range, vol_params *p, lk_buf *err)
     api_param_get(rq, "targetLabels", &targets);
     rc = parse_targets(targets, p, err);
     if (rc == 0)
-        rc = api_parse_selector(q, false, &p->m, err);
+        rc = api_parse_selector(q, true, &p->m, err); /* `{}`: every stream */
     return rc;
 }
 

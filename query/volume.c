@@ -32,12 +32,13 @@ static bool in_selector(const vol_spec *s, lk_str name)
 }
 
 /* Is the label name part of the series name? With targets, the targets;
- * without, every label by label name, else the selector's names. */
+ * without, every label by label name or for `{}`, else the selector's
+ * names. */
 static bool aggregated(const vol_spec *s, lk_str name)
 {
     if (s->n_targets)
         return is_target(s, name);
-    return s->by_labels || in_selector(s, name);
+    return s->by_labels || s->nm == 0 || in_selector(s, name);
 }
 
 bool vol_stream_wanted(const vol_spec *spec, const lk_labels *stream)

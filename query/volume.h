@@ -18,7 +18,8 @@
 typedef struct vol_spec {
     const lk_str *targets;   /* targetLabels (none: the selector's label names) */
     size_t n_targets;
-    const lk_matcher *ms;    /* the selector (its names when no targets) */
+    const lk_matcher *ms;    /* the selector (its names when no targets; none: `{}`,
+                              * every label) */
     size_t nm;
     bool by_labels;          /* aggregateBy=labels */
     size_t limit;            /* series kept per bucket */

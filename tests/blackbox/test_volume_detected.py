@@ -79,6 +79,11 @@ def check_volume(t, srv):
     t.eq(len(pts), 10, "volume_range: one point per step bucket")
     t.eq(pts[0][0], (T0 + 60 * S - 1000000) / S, "volume_range: a bucket ends 1ms before the next")
     t.check(abs(sum(int(p[1]) for p in pts) - web) <= 600, "volume_range: buckets add up: %r" % pts)
+    st, doc = get(srv, "a", "/loki/api/v1/index/volume", query='{}')
+    t.eq(sorted(metrics(doc)), ['{"build": "123", "service_name": "ids"}',
+                                '{"env": "prod", "pod": "pay-1", "service_name": "pay"}',
+                                '{"env": "prod", "pod": "web-1", "service_name": "web"}'],
+         "volume: {} is every stream, by all its labels")
     st, _ = get(srv, "a", "/loki/api/v1/index/volume")
     t.eq(st, 400, "volume: no query")
     st, _ = get(srv, "a", "/loki/api/v1/index/volume", query='{service_name=~".+"}', aggregateBy="x")

@@ -103,6 +103,15 @@ static void test_targets_and_labels(void **state)
     assert_int_equal(s->metric.v[0].value.len, 0);
     assert_int_equal(series(&a, "{app=\"\"}")->bytes[0], 5);
     vol_acc_free(&a);
+
+    /* `{}`: no matchers, every label */
+    vol_spec all = { .limit = 100 };
+    vol_acc_init(&a, &all, 1);
+    add(&a, "{ns=\"x\", pod=\"1\"}", 10, 0);
+    vol_acc_finish(&a);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(series(&a, "{ns=\"x\", pod=\"1\"}")->bytes[0], 10);
+    vol_acc_free(&a);
     matcher_free(&m);
 }
 
