@@ -121,8 +121,8 @@ static void limits_build(limits *l, const lk_config *c)
                    .s = duration(&l->durs[1], c->query_timeout_ns) };
     v[n++] = (lv){ .key = "retention_period", .kind = LV_STR,
                    .s = duration(&l->durs[2], c->retention_period_ns) };
-    v[n++] = (lv){ .key = "volume_enabled", .kind = LV_BOOL, .b = true };
-    v[n++] = (lv){ .key = "volume_max_series", .kind = LV_INT, .i = 1000 };
+    v[n++] = (lv){ .key = "volume_enabled", .kind = LV_BOOL, .b = c->volume_enabled };
+    v[n++] = (lv){ .key = "volume_max_series", .kind = LV_INT, .i = c->volume_max_series };
 }
 
 static void limits_free(limits *l)

@@ -33,6 +33,14 @@ void api_h_tail_legacy(api_req *rq, api_resp *rs); /* /api/prom/tail: the legacy
 void api_tails_free(api_state *st); /* the per-tenant tail counts */
 /* api/h_stats.c */
 void api_h_index_stats(api_req *rq, api_resp *rs);
+/* api/h_dlabels.c */
+void api_h_detected_labels(api_req *rq, api_resp *rs);
+/* api/h_dfields.c */
+void api_h_detected_fields(api_req *rq, api_resp *rs);
+void api_h_detected_field_values(api_req *rq, api_resp *rs);
+/* api/h_volume.c */
+void api_h_volume(api_req *rq, api_resp *rs);
+void api_h_volume_range(api_req *rq, api_resp *rs);
 /* api/h_ops.c */
 void api_h_ready(api_req *rq, api_resp *rs);
 void api_h_metrics(api_req *rq, api_resp *rs);

@@ -163,6 +163,10 @@ const cfg_opt cfg_opts[] = {
       "level,LEVEL,Level,Severity,severity,SEVERITY,lvl,LVL,Lvl,severity_text,Severity_Text,"
       "SEVERITY_TEXT", 0, 0, F(log_level_fields), NULL,
       "Label, metadata and line field names detected_level is taken from." },
+    { "limits_config.volume_enabled", CFG_BOOL, 0, "true", 0, 0, F(volume_enabled), NULL,
+      "Answer /loki/api/v1/index/volume and volume_range (else 404)." },
+    { "limits_config.volume_max_series", CFG_INT, 0, "1000", 0, INT32_MAX, F(volume_max_series),
+      NULL, "Most series a volume query may aggregate into (0: no limit)." },
     { "limits_config.log_level_from_json_max_depth", CFG_INT, 0, "2", INT32_MIN, INT32_MAX,
       F(log_level_from_json_max_depth), NULL,
       "JSON object depth searched for a level field (<= 0: no limit)." },

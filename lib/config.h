@@ -80,6 +80,8 @@ typedef struct lk_config {
     lk_cfg_list log_level_fields;        /* level, LEVEL, Level, Severity, ... */
     int log_level_from_json_max_depth;   /* 2 (<= 0: no limit) */
     lk_otlp_config otlp;                 /* otlp_config (Loki's default: zeroed) */
+    bool volume_enabled;                 /* true: index/volume, index/volume_range */
+    int volume_max_series;               /* 1000 */
 
     /* storage */
     char *filesystem_directory;      /* storage_config.filesystem.directory */

@@ -105,7 +105,6 @@ static const char *const na_paths[] = {
     "limits_config.tsdb_max_bytes_per_shard", "limits_config.tsdb_sharding_strategy",
     "limits_config.tsdb_precompute_chunks", "limits_config.max_query_lookback",
     "limits_config.max_chunks_per_query", "limits_config.split_*",
-    "limits_config.volume_enabled", "limits_config.volume_max_series",
     "limits_config.deletion_mode", "limits_config.retention_stream", "limits_config.shard_streams",
     "limits_config.increment_duplicate_timestamp", "limits_config.cardinality_limit",
     "limits_config.max_streams_matchers_per_query",

@@ -9,6 +9,7 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "storage/chunk_int.h"
+#include "storage/usize.h"
 
 #define DEFAULT_MAX_BLOCKS 10 /* chunk_target_size 0 */
 
@@ -19,12 +20,14 @@ struct chk_chunk {
     int64_t mint, maxt; /* of the blocks */
     size_t block_entries;
     int64_t comp_bytes;
+    chk_usize *usize;  /* Loki's uncompressed size; NULL when not appended to */
 };
 
 chk_chunk *chk_chunk_new(void)
 {
     chk_chunk *c = lk_calloc(1, sizeof(*c));
     c->head = chk_head_new();
+    c->usize = lk_calloc(1, sizeof(*c->usize));
     return c;
 }
 
@@ -41,6 +44,9 @@ void chk_chunk_free(chk_chunk *c)
         chk_block_unref(c->blocks[i]);
     free(c->blocks);
     chk_head_free(c->head);
+    if (c->usize)
+        chk_usize_free(c->usize);
+    free(c->usize);
     free(c);
 }
 
@@ -61,7 +67,10 @@ int chk_chunk_append(chk_chunk *c, const lk_entry *e)
 {
     if (!c->head)
         return LK_EINVAL;
-    return chk_head_append(c->head, e);
+    int rc = chk_head_append(c->head, e);
+    if (rc == 1 && c->usize)
+        chk_usize_add(c->usize, e);
+    return rc;
 }
 
 bool chk_chunk_head_full(const chk_chunk *c, const chk_limits *l)
@@ -172,4 +181,9 @@ int64_t chk_chunk_raw_bytes(const chk_chunk *c)
         n += chk_block_get_info(chk_chunk_block(c, i))->raw_len;
     const chk_head *h = chk_chunk_head(c);
     return h ? n + chk_head_bytes(h) : n;
+}
+
+int64_t chk_chunk_loki_bytes(const chk_chunk *c)
+{
+    return c->usize ? c->usize->bytes : chk_chunk_raw_bytes(c);
 }

@@ -165,6 +165,9 @@ int64_t chk_chunk_maxt(const chk_chunk *c);
 size_t chk_chunk_entries(const chk_chunk *c);        /* blocks + head */
 int64_t chk_chunk_comp_bytes(const chk_chunk *c);    /* compressed payloads */
 int64_t chk_chunk_raw_bytes(const chk_chunk *c);     /* uncompressed blocks + head */
+/* The uncompressed size as Loki counts it (storage/usize.h) for a chunk
+ * appended to since it was created; else chk_chunk_raw_bytes. */
+int64_t chk_chunk_loki_bytes(const chk_chunk *c);
 
 /* ---- chunk file (byte layout at the top of storage/chunkfile.c) */
 

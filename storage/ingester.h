@@ -240,6 +240,10 @@ typedef struct ing_index_stats {
 int ing_index_stats_get(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                         int64_t through, ing_index_stats *out);
 
+/* The bytes of v's chunks in [from, through], each chunk weighted as
+ * ing_index_stats_get weighs it (index/volume). */
+uint64_t ing_view_bytes(const st_view *v, int64_t from, int64_t through);
+
 /* Gauges for /metrics. */
 typedef struct ing_counters {
     int64_t streams;          /* in memory */

@@ -398,7 +398,7 @@ static void view_add_chunk(st_view *v, const st_chunk *sc, int64_t from, int64_t
     const chk_chunk *c = sc->c;
     size_t cap = v->n_chunks; /* arrays sized by the caller */
     v->chunks[cap] = (st_view_chunk){ chk_chunk_mint(c), chk_chunk_maxt(c),
-                                      (int64_t)chk_chunk_entries(c), chk_chunk_raw_bytes(c) };
+                                      (int64_t)chk_chunk_entries(c), chk_chunk_loki_bytes(c) };
     v->n_chunks++;
     if (sc->state == CH_FLUSHED)
         v->flushed[v->n_flushed++] = sc->ref;

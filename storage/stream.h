@@ -121,7 +121,8 @@ st_view *st_view_new(st_stream *s, bool with_data);
 
 typedef struct st_view_chunk {
     int64_t mint, maxt;
-    int64_t entries, raw_bytes; /* the whole chunk's, at the snapshot */
+    int64_t entries, raw_bytes; /* the whole chunk's, at the snapshot (raw_bytes:
+                                 * chk_chunk_loki_bytes) */
 } st_view_chunk;
 
 struct st_view {

@@ -57,6 +57,15 @@ void lp_runner_reset(lp_runner *r, const lk_labels *stream_labels);
 bool lp_run(lp_runner *r, const lk_entry *e, lp_result *out);
 void lp_runner_free(lp_runner *r);
 
+/* ---- JSON paths (query/pipeline/jsonpaths.c) ---- */
+
+/* Called for each leaf `| json` would extract from a line: name as the json
+ * stage flattens it (before any _extracted suffix), path the unescaped keys
+ * from the top (valid during the call). */
+typedef void (*lp_json_leaf_fn)(void *ctx, lk_str name, const lk_str *path, size_t n);
+/* Walks the line's JSON object; false when it is not valid JSON. */
+bool lp_json_leaves(lk_str line, lp_json_leaf_fn fn, void *ctx);
+
 /* ---- metric queries: sample extraction for a range aggregation ---- */
 
 typedef struct lp_extractor lp_extractor;

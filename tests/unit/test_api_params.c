@@ -111,7 +111,8 @@ static void test_routes(void **state)
     assert_null(api_route_find(LK_STR("/loki/api/v1/label/a/b/values"), &arg));
     assert_non_null(api_route_find(LK_STR("/loki/api/v1/push/"), &arg));
     assert_non_null(api_route_find(LK_STR("/loki/api/v1/tail"), &arg));
-    assert_null(api_route_find(LK_STR("/loki/api/v1/index/volume"), &arg));
+    assert_non_null(api_route_find(LK_STR("/loki/api/v1/index/volume"), &arg));
+    assert_null(api_route_find(LK_STR("/loki/api/v1/no_such_endpoint"), &arg));
     assert_int_equal(api_method_bit("POST"), API_POST);
 }
 
