@@ -20,6 +20,7 @@
 #include "lib/mem.h"
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
+#include "query/pattern/store.h"
 #include "storage/wal.h"
 
 typedef struct push_ctx {
@@ -109,6 +110,10 @@ static void store(push_ctx *c, const push_request *req, lk_str body)
     if (rc != LK_OK) {
         set_status(c, status_of(rc));
         push_err_join(&c->err, lk_buf_str(&msg));
+    } else if (c->st->patterns) {
+        for (size_t i = 0; i < c->n; i++)
+            pat_store_push(c->st->patterns, c->tenant, in[i].canonical, in[i].fp,
+                           in[i].labels, in[i].entries, in[i].n);
     }
     char tenant[160];
     snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));

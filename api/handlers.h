@@ -33,6 +33,7 @@ void api_h_tail_legacy(api_req *rq, api_resp *rs); /* /api/prom/tail: the legacy
 void api_tails_free(api_state *st); /* the per-tenant tail counts */
 /* api/h_stats.c */
 void api_h_index_stats(api_req *rq, api_resp *rs);
+void api_h_patterns(api_req *rq, api_resp *rs);
 /* api/h_ops.c */
 void api_h_ready(api_req *rq, api_resp *rs);
 void api_h_metrics(api_req *rq, api_resp *rs);

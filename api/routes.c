@@ -26,6 +26,7 @@ static const api_route routes[] = {
       api_h_label_values_legacy },
     { "/api/prom/series", GP, "api_prom_series", true, api_h_series },
     { "/loki/api/v1/index/stats", GP, "loki_api_v1_index_stats", true, api_h_index_stats },
+    { "/loki/api/v1/patterns", GP, "loki_api_v1_patterns", true, api_h_patterns },
     { "/loki/api/v1/tail", API_GET, "loki_api_v1_tail", true, api_h_tail },
     { "/api/prom/tail", API_GET, "api_prom_tail", true, api_h_tail_legacy },
     { "/loki/api/v1/drilldown-limits", API_GET, "loki_api_v1_drilldown_limits", false,

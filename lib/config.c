@@ -188,6 +188,10 @@ const cfg_opt cfg_opts[] = {
 
     { "querier.query_ingesters_within", CFG_DURATION, 0, "3h", 0, MAXDUR,
       F(query_ingesters_within_ns), NULL, "Only ask the in-memory data for newer queries." },
+    { "pattern_ingester.enabled", CFG_BOOL, 0, "false", 0, 0, F(pattern_ingester_enabled), NULL,
+      "Mine log patterns at push time for /loki/api/v1/patterns (Loki 3)." },
+    { "pattern_ingester.retain_for", CFG_DURATION, 0, "3h", 0, MAXDUR,
+      F(pattern_retain_for_ns), NULL, "How long mined pattern counts are kept." },
     { "querier.max_memory_per_query", CFG_BYTES, 0, "256MB", 0, MAXSIZE,
       F(max_memory_per_query), NULL,
       "lokic: memory one query may hold before it fails with 400 (0: no limit)." },
