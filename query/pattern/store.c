@@ -1,9 +1,12 @@
 /* The pattern ingester's memory: tenants, their streams, a Drain per level
- * (see store.h). One mutex per tenant guards its streams and Drains; the
- * store's mutex only guards the tenant list. */
+ * (see store.h). Locking: the store's mutex guards the tenant list; a
+ * tenant's rwlock guards its stream table (read: push and query, write:
+ * adding a stream, pruning); a stream's mutex guards its Drains, so pushes
+ * to different streams mine in parallel. */
 #include "query/pattern/store.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,13 +29,14 @@ typedef struct pstream {
     pat_format fmt;
     int64_t last_ts;
     drain *d[N_LEVELS];
+    pthread_mutex_t mu;
     struct pstream *next;
 } pstream;
 
 typedef struct ptenant {
     char *name;
     size_t len;
-    pthread_mutex_t mu;
+    pthread_rwlock_t mu;
     pstream **buckets;
     size_t n_buckets, n_streams;
     int64_t last_prune;
@@ -60,6 +64,7 @@ static void stream_free(pstream *p)
     for (size_t l = 0; l < N_LEVELS; l++)
         drain_destroy(p->d[l]);
     labels_free(&p->labels);
+    pthread_mutex_destroy(&p->mu);
     free(p->canonical);
     free(p);
 }
@@ -80,7 +85,7 @@ void pat_store_destroy(pat_store *s)
             }
         }
         free(t->buckets);
-        pthread_mutex_destroy(&t->mu);
+        pthread_rwlock_destroy(&t->mu);
         free(t->name);
         free(t);
         t = next;
@@ -99,7 +104,7 @@ static ptenant *tenant_get(pat_store *s, lk_str name, bool create)
         t = lk_calloc(1, sizeof *t);
         t->name = lk_strndup(name.p, name.len);
         t->len = name.len;
-        pthread_mutex_init(&t->mu, NULL);
+        pthread_rwlock_init(&t->mu, NULL);
         t->n_buckets = 64;
         t->buckets = lk_calloc(t->n_buckets, sizeof *t->buckets);
         t->last_prune = lk_now_ns();
@@ -128,16 +133,26 @@ static void rehash(ptenant *t)
     t->n_buckets = nb;
 }
 
-static pstream *stream_get(ptenant *t, lk_str canonical, uint64_t fp, const lk_labels *labels,
-                           lk_str first_line)
+static pstream *stream_find(const ptenant *t, lk_str canonical, uint64_t fp)
 {
     for (pstream *p = t->buckets[fp % t->n_buckets]; p; p = p->next)
         if (p->fp == fp && p->clen == canonical.len &&
             memcmp(p->canonical, canonical.p, canonical.len) == 0)
             return p;
+    return NULL;
+}
+
+/* Under the tenant's write lock. */
+static pstream *stream_add(ptenant *t, lk_str canonical, uint64_t fp, const lk_labels *labels,
+                           lk_str first_line)
+{
+    pstream *p = stream_find(t, canonical, fp);
+    if (p)
+        return p;
     if (t->n_streams >= 2 * t->n_buckets)
         rehash(t);
-    pstream *p = lk_calloc(1, sizeof *p);
+    p = lk_calloc(1, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
     p->canonical = lk_memdup(canonical.p, canonical.len ? canonical.len : 1);
     p->clen = canonical.len;
     p->fp = fp;
@@ -208,14 +223,27 @@ void pat_store_push(pat_store *s, lk_str tenant, lk_str canonical, uint64_t fp,
         return;
     ptenant *t = tenant_get(s, tenant, true);
     int64_t now = lk_now_ns();
-    pthread_mutex_lock(&t->mu);
-    if (s->retain_ns > 0 && now - t->last_prune > PRUNE_EVERY_NS) {
-        tenant_prune(t, s->retain_ns, now);
-        t->last_prune = now;
+    pthread_rwlock_rdlock(&t->mu);
+    pstream *p = stream_find(t, canonical, fp);
+    bool prune = s->retain_ns > 0 && now - t->last_prune > PRUNE_EVERY_NS;
+    if (!p || prune) {
+        pthread_rwlock_unlock(&t->mu);
+        pthread_rwlock_wrlock(&t->mu);
+        if (s->retain_ns > 0 && now - t->last_prune > PRUNE_EVERY_NS) {
+            tenant_prune(t, s->retain_ns, now);
+            t->last_prune = now;
+        }
+        stream_add(t, canonical, fp, labels, e[0].line);
+        pthread_rwlock_unlock(&t->mu);
+        pthread_rwlock_rdlock(&t->mu);
+        p = stream_find(t, canonical, fp);
     }
-    pstream *p = stream_get(t, canonical, fp, labels, e[0].line);
-    stream_push(p, e, n, now);
-    pthread_mutex_unlock(&t->mu);
+    if (p) { /* NULL only if pruned away in between */
+        pthread_mutex_lock(&p->mu);
+        stream_push(p, e, n, now);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_rwlock_unlock(&t->mu);
 }
 
 /* ---- query ------------------------------------------------------------------------ */
@@ -363,20 +391,22 @@ int pat_store_query(pat_store *s, lk_str tenant, const lk_matcher *ms, size_t n_
     q.step = step_ns / 1000000;
     if (q.step < PAT_SAMPLE_INTERVAL_MS)
         q.step = PAT_SAMPLE_INTERVAL_MS;
-    pthread_mutex_lock(&t->mu);
+    pthread_rwlock_rdlock(&t->mu);
     for (size_t b = 0; b < t->n_buckets; b++) {
         for (pstream *p = t->buckets[b]; p; p = p->next) {
             if (!matchers_match_labels(ms, n_ms, &p->labels))
                 continue;
+            pthread_mutex_lock(&p->mu);
             for (size_t l = 0; l < N_LEVELS; l++) {
                 if (!p->d[l])
                     continue;
                 q.level = l;
                 drain_each(p->d[l], on_cluster, &q);
             }
+            pthread_mutex_unlock(&p->mu);
         }
     }
-    pthread_mutex_unlock(&t->mu);
+    pthread_rwlock_unlock(&t->mu);
     result_prune(out);
     free(q.index);
     free(q.hashes);

@@ -6,6 +6,7 @@
 #
 #   tests/bench/push.sh [requests] [conns]          burst, WAL on (durable acks)
 #   WAL=0 tests/bench/push.sh [requests] [conns]    burst, ingester.wal.enabled: false
+#   PATTERNS=1 tests/bench/push.sh ...              with pattern_ingester.enabled: true
 #   tests/bench/push.sh compare [requests] [conns] [runs]
 #                                                   WAL off and on, alternating runs,
 #                                                   best of each and the ratio
@@ -60,6 +61,8 @@ limits_config:
   reject_old_samples: false
   ingestion_rate_mb: 100000
   ingestion_burst_size_mb: 100000
+pattern_ingester:
+  enabled: $([[ ${PATTERNS:-0} == 1 ]] && echo true || echo false)
 YAML
   "$bdir/lokic" -config.file="$tmp/config.yaml" &
   pid=$!
