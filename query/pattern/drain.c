@@ -21,8 +21,9 @@ static const lk_str PARAM = { PAT_PARAM, sizeof PAT_PARAM - 1 };
 typedef struct dnode dnode;
 
 typedef struct dchild {
-    char *key;
+    uint64_t head;          /* the key's first 8 bytes, zero-padded: compared first */
     size_t len;
+    char *key;
     dnode *node;
 } dchild;
 
@@ -162,11 +163,44 @@ static bool limiter_allow(drain *d, int64_t now)
 
 /* ---- the parse tree ---------------------------------------------------------------- */
 
+/* Byte equality of two short strings of the same length, without a call. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static inline bool tok_eq(lk_str a, lk_str b)
+{
+    return a.len == b.len && (a.p == b.p || same_bytes(a.p, b.p, a.len));
+}
+
+/* Cluster tokens equal to <_> all point to PARAM, so that this is exact. */
+static inline bool is_param(lk_str t)
+{
+    return t.p == PARAM.p;
+}
+
+static uint64_t head_of(lk_str key)
+{
+    uint64_t h = 0;
+    memcpy(&h, key.p, key.len < 8 ? key.len : 8);
+    return h;
+}
+
 static dnode *child(const dnode *n, lk_str key)
 {
-    for (size_t i = 0; i < n->n_kids; i++)
-        if (n->kids[i].len == key.len && memcmp(n->kids[i].key, key.p, key.len) == 0)
-            return n->kids[i].node;
+    uint64_t h = key.len ? head_of(key) : 0;
+    for (size_t i = 0; i < n->n_kids; i++) {
+        const dchild *k = &n->kids[i];
+        if (k->head == h && k->len == key.len &&
+            (key.len <= 8 || same_bytes(k->key + 8, key.p + 8, key.len - 8)))
+            return k->node;
+    }
     return NULL;
 }
 
@@ -175,7 +209,8 @@ static dnode *add_child(dnode *n, lk_str key)
     if (n->n_kids == n->cap_kids)
         n->kids = lk_grow(n->kids, &n->cap_kids, n->n_kids + 1, sizeof *n->kids);
     dnode *c = lk_calloc(1, sizeof *c);
-    n->kids[n->n_kids++] = (dchild){ lk_memdup(key.p, key.len ? key.len : 1), key.len, c };
+    n->kids[n->n_kids++] = (dchild){ key.len ? head_of(key) : 0, key.len,
+                                     lk_memdup(key.p, key.len ? key.len : 1), c };
     return c;
 }
 
@@ -221,11 +256,6 @@ static bool has_numbers(lk_str s)
     return false;
 }
 
-static bool tok_eq(lk_str a, lk_str b)
-{
-    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
-}
-
 /* Similarity of the cluster to the line (equal tokens / tokens) and the
  * cluster's number of <_>; -1 when a marked token (first byte NUL) differs. */
 static double seq_distance(const dcluster *c, const lk_str *tok, int *params)
@@ -237,7 +267,7 @@ static double seq_distance(const dcluster *c, const lk_str *tok, int *params)
             *params = -1;
             return 0;
         }
-        if (tok_eq(a, PARAM))
+        if (is_param(a))
             np++;
         else if (tok_eq(a, tok[i]))
             sim++;
@@ -349,6 +379,10 @@ static dcluster *cluster_new(drain *d, const pat_tokens *t)
     c->tok = lk_malloc(t->n * sizeof *c->tok);
     size_t at = 0;
     for (size_t i = 0; i < t->n; i++) {
+        if (tok_eq(t->tok[i], PARAM)) {
+            c->tok[i] = PARAM;
+            continue;
+        }
         if (t->tok[i].len)
             memcpy(c->mem + at, t->tok[i].p, t->tok[i].len);
         c->tok[i] = lk_str_n(c->mem + at, t->tok[i].len);

@@ -167,13 +167,29 @@ static pstream *stream_add(ptenant *t, lk_str canonical, uint64_t fp, const lk_l
 
 /* ---- push ------------------------------------------------------------------------- */
 
+/* ASCII case-insensitive equality with a lower-case name. */
+static bool eq_lower(lk_str v, const char *name, size_t len)
+{
+    if (v.len != len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = v.p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != name[i])
+            return false;
+    }
+    return true;
+}
+
 static size_t level_of(const lk_entry *e)
 {
+    static const lk_str key = LK_STR("detected_level");
     for (size_t i = 0; i < e->n_meta; i++) {
-        if (!lk_str_eq_c(e->meta[i].name, "detected_level"))
+        if (!lk_str_eq(e->meta[i].name, key))
             continue;
         for (size_t l = 1; l < N_LEVELS; l++)
-            if (lk_str_eq_nocase(e->meta[i].value, levels[l]))
+            if (eq_lower(e->meta[i].value, levels[l], strlen(levels[l])))
                 return l;
         return 0;
     }

@@ -121,8 +121,20 @@ static void tokenize_plain(lk_str line, pat_tokens *t)
 
 static bool variable_key(lk_str k)
 {
-    return lk_str_eq_nocase(k, "ts") || lk_str_eq_c(k, "t") || lk_str_eq_nocase(k, "traceID") ||
-           lk_str_eq_nocase(k, "time") || lk_str_eq_nocase(k, "timestamp");
+    switch (k.len) {
+    case 1:
+        return k.p[0] == 't';
+    case 2:
+        return lk_str_eq_nocase(k, "ts");
+    case 4:
+        return lk_str_eq_nocase(k, "time");
+    case 7:
+        return lk_str_eq_nocase(k, "traceID");
+    case 9:
+        return lk_str_eq_nocase(k, "timestamp");
+    default:
+        return false;
+    }
 }
 
 static void logfmt_pair(void *ctx, lk_str key, lk_str value)
@@ -185,16 +197,12 @@ bool pat_tokenize(pat_format f, lk_str line, pat_tokens *t)
 {
     t->n = 0;
     t->n_spaces = 0;
+    if (f == PAT_FMT_JSON) /* only the message's length counts */
+        return tokenize_json(line, t);
     if (line.len > PAT_MAX_LINE)
         return false;
-    switch (f) {
-    case PAT_FMT_LOGFMT:
+    if (f == PAT_FMT_LOGFMT)
         return tokenize_logfmt(line, t);
-    case PAT_FMT_JSON:
-        return tokenize_json(line, t);
-    case PAT_FMT_PLAIN:
-        break;
-    }
     tokenize_plain(line, t);
     return true;
 }

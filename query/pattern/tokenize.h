@@ -10,7 +10,7 @@
  *   plain   runs of letters, digits and _-.:/ are tokens; a space separates;
  *           = and other punctuation are tokens of their own (the spaces are
  *           remembered so that the pattern keeps them)
- * Lines longer than PAT_MAX_LINE bytes are not mined. */
+ * Lines (for JSON: messages) longer than PAT_MAX_LINE bytes are not mined. */
 #ifndef LOKIC_QUERY_PATTERN_TOKENIZE_H
 #define LOKIC_QUERY_PATTERN_TOKENIZE_H
 

@@ -91,6 +91,11 @@ static void test_tokenize_logfmt_json(void **state)
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     assert_false(pat_tokenize(PAT_FMT_PLAIN, lk_str_c(big), &t));
+    /* JSON: only the message's length counts */
+    char json[PAT_MAX_LINE + 64];
+    snprintf(json, sizeof json, "{\"msg\":\"a b c d\",\"pad\":\"%.*s\"}", PAT_MAX_LINE, big);
+    assert_true(pat_tokenize(PAT_FMT_JSON, lk_str_c(json), &t));
+    assert_int_equal(t.n, 4);
     pat_tokens_free(&t);
 }
 
