@@ -272,7 +272,7 @@ void api_h_drilldown_limits(api_req *rq, api_resp *rs)
     lv all = { .kind = LV_MAP, .kids = l.v, .n = N_LIMITS };
     json_value(&w, &all);
     jw_key(&w, "pattern_ingester_enabled");
-    jw_bool(&w, false); /* lokic has no pattern ingester yet */
+    jw_bool(&w, rq->st->cfg->pattern_ingester_enabled);
     jw_key(&w, "version");
     jw_cstr(&w, api_loki_version());
     jw_obj_close(&w);

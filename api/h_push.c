@@ -3,8 +3,9 @@
  * rate, hand what was kept to the ingester (ing_push_request: it stores,
  * logs to the write-ahead log and waits until that is on disk; the
  * request's bytes go along when validation kept all of a snappy protobuf
- * request, so that the WAL can keep it as it arrived), and answer 204 or
- * Loki's error with every rejected stream named; 500 when the WAL write
+ * request, so that the WAL can keep it as it arrived) and, with
+ * pattern_ingester.enabled, to the pattern miner; answer 204 or Loki's
+ * error with every rejected stream named; 500 when the WAL write
  * failed (nothing was acknowledged; a retry is safe), 503 while the WAL is
  * being replayed at startup. */
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "lib/mem.h"
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
+#include "query/pattern/store.h"
 #include "storage/wal.h"
 
 typedef struct push_ctx {
@@ -109,6 +111,13 @@ static void store(push_ctx *c, const push_request *req, lk_str body)
     if (rc != LK_OK) {
         set_status(c, status_of(rc));
         push_err_join(&c->err, lk_buf_str(&msg));
+    }
+    /* The pattern ingester mines every validated stream whatever the
+     * ingester made of it, as Loki's distributor tees them to it. */
+    if (c->st->patterns) {
+        for (size_t i = 0; i < c->n; i++)
+            pat_store_push(c->st->patterns, c->tenant, in[i].canonical, in[i].fp,
+                           in[i].labels, in[i].entries, in[i].n);
     }
     char tenant[160];
     snprintf(tenant, sizeof tenant, "%.*s", LK_STR_FMT(c->tenant));

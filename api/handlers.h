@@ -41,6 +41,8 @@ void api_h_detected_field_values(api_req *rq, api_resp *rs);
 /* api/h_volume.c */
 void api_h_volume(api_req *rq, api_resp *rs);
 void api_h_volume_range(api_req *rq, api_resp *rs);
+/* api/h_patterns.c */
+void api_h_patterns(api_req *rq, api_resp *rs);
 /* api/h_ops.c */
 void api_h_ready(api_req *rq, api_resp *rs);
 void api_h_metrics(api_req *rq, api_resp *rs);

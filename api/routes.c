@@ -35,6 +35,7 @@ static const api_route routes[] = {
       api_h_detected_fields },
     { "/loki/api/v1/detected_field/{name}/values", GP, "loki_api_v1_detected_field_name_values",
       true, api_h_detected_field_values },
+    { "/loki/api/v1/patterns", GP, "loki_api_v1_patterns", true, api_h_patterns },
     { "/loki/api/v1/tail", API_GET, "loki_api_v1_tail", true, api_h_tail },
     { "/api/prom/tail", API_GET, "api_prom_tail", true, api_h_tail_legacy },
     { "/loki/api/v1/drilldown-limits", API_GET, "loki_api_v1_drilldown_limits", false,

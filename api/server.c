@@ -32,6 +32,7 @@
 #include "lib/mem.h"
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
+#include "query/pattern/store.h"
 
 /* lokic's connection limit when server.http_listen_conn_limit is 0: every
  * connection is a thread. */
@@ -466,6 +467,8 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     (void)err;
     s->st.rate = push_ratelimiter_create_cfg(cfg);
     s->st.qmem = qm_budget_new(cfg->max_memory_all_queries, true);
+    if (cfg->pattern_ingester_enabled)
+        s->st.patterns = pat_store_create(cfg->pattern_retain_for_ns);
     register_metrics(&s->st);
     *out = s;
     return LK_OK;
@@ -605,6 +608,7 @@ void api_server_destroy(api_server *s)
     api_connwatch_destroy(s->watch);
     push_ratelimiter_destroy(s->st.rate);
     qm_budget_free(s->st.qmem);
+    pat_store_destroy(s->st.patterns);
     api_tails_free(&s->st);
     pthread_mutex_destroy(&s->st.tails_mu);
     free(s);

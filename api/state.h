@@ -20,6 +20,7 @@ struct api_state {
     push_ratelimiter *rate;
     api_inflight inflight;           /* bytes requests hold while received and decoded */
     qm_budget *qmem;                 /* memory of the running queries (query/qmem.h) */
+    struct pat_store *patterns;      /* pattern ingester; NULL unless enabled (query/pattern/store.h) */
     atomic_bool ready;
     atomic_bool stopping;
     int64_t start_ns;

@@ -200,6 +200,11 @@ const cfg_opt cfg_opts[] = {
       "lokic: memory all running queries may hold; past it queries get 429 (0: no limit)." },
     { "querier.query_timeout", CFG_DURATION, CFG_ALIAS | CFG_WEAK | CFG_PROM, "1m", 0, MAXDUR,
       F(query_timeout_ns), NULL, "Deprecated spelling of limits_config.query_timeout." },
+
+    { "pattern_ingester.enabled", CFG_BOOL, 0, "false", 0, 0, F(pattern_ingester_enabled), NULL,
+      "Mine log patterns at push time for /loki/api/v1/patterns (Loki 3)." },
+    { "pattern_ingester.retain_for", CFG_DURATION, 0, "3h", 0, MAXDUR,
+      F(pattern_retain_for_ns), NULL, "How long mined pattern counts are kept." },
 };
 const size_t cfg_nopts = sizeof cfg_opts / sizeof cfg_opts[0];
 

@@ -95,6 +95,10 @@ typedef struct lk_config {
 
     /* querier */
     int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */
+
+    /* pattern ingester (query/pattern/store.h) */
+    bool pattern_ingester_enabled;     /* pattern_ingester.enabled (false) */
+    int64_t pattern_retain_for_ns;     /* pattern_ingester.retain_for (3h) */
     int64_t max_memory_per_query;      /* lokic's querier.max_memory_per_query (256MB; 0 = none) */
     int64_t max_memory_all_queries;    /* lokic's querier.max_memory_all_queries (1GB; 0 = none) */
 

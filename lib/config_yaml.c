@@ -57,7 +57,7 @@ static const char *const na_paths[] = {
     /* whole blocks */
     "ballast_bytes", "shutdown_delay", "use_buffered_logger", "use_sync_logger",
     "query_scheduler", "frontend", "frontend_worker", "query_range", "ruler", "ruler_storage",
-    "ingester_client", "block_builder", "block_scheduler", "pattern_ingester", "index_gateway",
+    "ingester_client", "block_builder", "block_scheduler", "pattern_ingester.*", "index_gateway",
     "bloom_build", "bloom_gateway", "bloom_compactor", "chunk_store_config",
     "compactor_grpc_client", "memberlist", "kafka_config", "dataobj", "runtime_config",
     "operational_config", "tracing", "analytics", "profiling", "internal_server", "ui",

@@ -393,3 +393,15 @@ bool lp_logfmt_find(lk_str line, const char *const *keys, size_t n_keys, lp_scra
     }
     return best < n_keys;
 }
+
+/* ---- every pair (the pattern ingester's logfmt tokenizer) ------------------------------- */
+
+bool lp_logfmt_each(lk_str line, lp_scratch *s, void (*fn)(void *ctx, lk_str key, lk_str value),
+                    void *ctx)
+{
+    lfdec d;
+    dec_reset(&d, line, s);
+    while (!dec_eol(&d) && dec_scan(&d))
+        fn(ctx, d.key, d.value.p ? d.value : LK_STR(""));
+    return !d.failed;
+}

@@ -253,6 +253,11 @@ const char *lp_json_array_elem(lk_str v, long idx, bool *found, lk_str *out, lp_
  * values are unquoted into s. False when no key matches. */
 bool lp_logfmt_find(lk_str line, const char *const *keys, size_t n_keys, lp_scratch *s,
                     lk_str *value);
+/* logfmt.c: fn for every pair of the line in order (a key without a value
+ * gives ""; quoted values unquoted into s), stopping at the first malformed
+ * pair; false when there was one (Loki's decoder Err()). */
+bool lp_logfmt_each(lk_str line, lp_scratch *s, void (*fn)(void *ctx, lk_str key, lk_str value),
+                    void *ctx);
 
 /* ---- UTF-8 ------------------------------------------------------------------- */
 

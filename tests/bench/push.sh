@@ -9,6 +9,7 @@
 #   DISCOVERY=0 tests/bench/push.sh ...             with Loki 3's push-time
 #                                                   service_name and detected_level
 #                                                   discovery off (Loki 2.9's pushes)
+#   PATTERNS=1 tests/bench/push.sh ...              with pattern_ingester.enabled: true
 #   tests/bench/push.sh compare [requests] [conns] [runs]
 #                                                   WAL off and on, alternating runs,
 #                                                   best of each and the ratio
@@ -64,6 +65,8 @@ limits_config:
   ingestion_rate_mb: 100000
   ingestion_burst_size_mb: 100000
 $([[ ${DISCOVERY:-1} == 0 ]] && printf '  discover_service_name: []\n  discover_log_levels: false\n')
+pattern_ingester:
+  enabled: $([[ ${PATTERNS:-0} == 1 ]] && echo true || echo false)
 YAML
   "$bdir/lokic" -config.file="$tmp/config.yaml" &
   pid=$!
