@@ -100,33 +100,62 @@ static lk_str severity_level(lk_str number)
     return LK_STR("unknown");
 }
 
-bool push_detect_level(const lk_config *cfg, const lk_labels *labels, const lk_entry *e,
-                       lk_str *level)
+/* What level detection needs of a stream, worked out once for all its
+ * entries: the level fields as lengths and bytes (compared per key of
+ * every line), and the level a stream label gives. */
+typedef struct level_ctx {
+    lk_str *fields;
+    size_t n_fields;
+    const lk_str *label_level; /* the first level field that is a stream label */
+    int json_max_depth;
+} level_ctx;
+
+static void level_ctx_init(level_ctx *c, const lk_config *cfg, const lk_labels *labels)
 {
-    if (meta_get(e, LK_STR(PUSH_DETECTED_LEVEL)))
-        return false;
-    const char *const *fields = (const char *const *)cfg->log_level_fields.v;
-    size_t n_fields = cfg->log_level_fields.n;
-    if (n_fields == 0) {
-        fields = default_level_fields;
-        n_fields = sizeof default_level_fields / sizeof *default_level_fields;
+    const char *const *names = (const char *const *)cfg->log_level_fields.v;
+    size_t n = cfg->log_level_fields.n;
+    if (n == 0) {
+        names = default_level_fields;
+        n = sizeof default_level_fields / sizeof *default_level_fields;
     }
-    const lk_str *v = NULL;
-    for (size_t i = 0; i < n_fields && !v; i++)
-        v = labels_get(labels, lk_str_c(fields[i]));
-    for (size_t i = 0; i < n_fields && !v; i++)
-        v = meta_get(e, lk_str_c(fields[i]));
+    c->fields = lk_malloc(n * sizeof *c->fields);
+    c->n_fields = n;
+    c->label_level = NULL;
+    for (size_t i = 0; i < n; i++)
+        c->fields[i] = lk_str_c(names[i]);
+    for (size_t i = 0; i < n && !c->label_level; i++)
+        c->label_level = labels_get(labels, c->fields[i]);
+    c->json_max_depth = cfg->log_level_from_json_max_depth;
+}
+
+static bool detect_level(const level_ctx *c, const lk_entry *e, lk_str *level)
+{
+    if (e->n_meta && meta_get(e, LK_STR(PUSH_DETECTED_LEVEL)))
+        return false;
+    const lk_str *v = c->label_level;
+    for (size_t i = 0; i < c->n_fields && !v && e->n_meta; i++)
+        v = meta_get(e, c->fields[i]);
     if (v) {
         *level = *v;
         return v->len > 0;
     }
-    const lk_str *severity = meta_get(e, LK_STR("severity_number"));
+    const lk_str *severity = e->n_meta ? meta_get(e, LK_STR("severity_number")) : NULL;
     if (severity && severity->len) {
         *level = severity_level(*severity);
         return true;
     }
-    *level = lk_str_c(lp_line_level(e->line, fields, n_fields, cfg->log_level_from_json_max_depth));
+    *level = lk_str_c(lp_line_level(e->line, c->fields, c->n_fields, c->json_max_depth));
     return true;
+}
+
+bool push_detect_level(const lk_config *cfg, const lk_labels *labels, const lk_entry *e,
+                       lk_str *level)
+{
+    level_ctx c;
+    level_ctx_init(&c, cfg, labels);
+    bool got = detect_level(&c, e, level);
+    free(c.fields);
+    return got;
 }
 
 static bool alnum(unsigned char c)
@@ -267,6 +296,9 @@ size_t push_enrich_entries(const lk_config *cfg, const lk_labels *labels, lk_ent
     if (need > b->cap)
         b->v = lk_grow(b->v, &b->cap, need, sizeof *b->v);
     lk_buf tmp = { 0 };
+    level_ctx lc = { 0 };
+    if (levels)
+        level_ctx_init(&lc, cfg, labels);
     size_t used = 0, changed = 0;
     for (size_t i = 0; i < n; i++) {
         lk_entry *e = &entries[i];
@@ -278,7 +310,7 @@ size_t push_enrich_entries(const lk_config *cfg, const lk_labels *labels, lk_ent
             clean.meta = m;
         }
         lk_str level;
-        bool leveled = levels && push_detect_level(cfg, labels, &clean, &level);
+        bool leveled = levels && detect_level(&lc, &clean, &level);
         if (!rewrite && !leveled)
             continue;
         if (!rewrite) {
@@ -293,5 +325,6 @@ size_t push_enrich_entries(const lk_config *cfg, const lk_labels *labels, lk_ent
         changed++;
     }
     lk_buf_free(&tmp);
+    free(lc.fields);
     return changed;
 }

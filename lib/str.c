@@ -23,11 +23,15 @@ bool lk_str_has_prefix(lk_str s, lk_str prefix)
 
 bool lk_str_eq_nocase(lk_str a, const char *b)
 {
-    size_t n = strlen(b);
-    if (a.len != n)
+    return lk_str_eq_fold(a, lk_str_c(b));
+}
+
+bool lk_str_eq_fold(lk_str a, lk_str b)
+{
+    if (a.len != b.len)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        char x = a.p[i], y = b[i];
+    for (size_t i = 0; i < a.len; i++) {
+        char x = a.p[i], y = b.p[i];
         if (x >= 'A' && x <= 'Z')
             x = (char)(x - 'A' + 'a');
         if (y >= 'A' && y <= 'Z')

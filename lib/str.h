@@ -45,6 +45,7 @@ int lk_str_cmp(lk_str a, lk_str b);
 bool lk_str_has_prefix(lk_str s, lk_str prefix);
 /* Case-insensitive ASCII equality. */
 bool lk_str_eq_nocase(lk_str a, const char *b);
+bool lk_str_eq_fold(lk_str a, lk_str b);
 lk_str lk_str_trim(lk_str s);
 
 /* A growable byte buffer. Always kept NUL-terminated past len (when p is

@@ -48,7 +48,7 @@ static bool looks_json(lk_str line)
 }
 
 typedef struct json_find {
-    const char *const *fields;
+    const lk_str *fields;
     size_t n_fields;
     int max_depth, depth;
     lk_str found;
@@ -62,7 +62,7 @@ static const char *json_member(void *ctx, lk_str key, lk_str value, lp_jtype t)
     json_find *f = ctx;
     if (t == LP_J_STRING) {
         for (size_t i = 0; i < f->n_fields; i++) {
-            if (lk_str_eq_c(key, f->fields[i])) {
+            if (lk_str_eq(key, f->fields[i])) {
                 f->found = value;
                 return FOUND;
             }
@@ -144,7 +144,7 @@ const char *lp_keyword_level(lk_str line)
     return "unknown";
 }
 
-const char *lp_line_level(lk_str line, const char *const *fields, size_t n_fields,
+const char *lp_line_level(lk_str line, const lk_str *fields, size_t n_fields,
                           int json_max_depth)
 {
     lp_scratch s = { 0 };

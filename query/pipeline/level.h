@@ -25,7 +25,7 @@
  *    "info"/"INFO" anywhere, else "[err]"/"err:"/"[error]" (either case),
  *    else "warning"/"warn:"/"[warn]", else "critical:"/"[critical]", else
  *    "debug"/"DEBUG", else "unknown" (lp_keyword_level). */
-const char *lp_line_level(lk_str line, const char *const *fields, size_t n_fields,
+const char *lp_line_level(lk_str line, const lk_str *fields, size_t n_fields,
                           int json_max_depth);
 
 /* The keyword fallback alone. */

@@ -374,7 +374,7 @@ int lp_compile_logfmt(const logql_stage *s, lp_stage *st, lk_buf *err)
 
 /* ---- push-time field lookup ------------------------------------------------------------- */
 
-bool lp_logfmt_find(lk_str line, const char *const *keys, size_t n_keys, lp_scratch *s,
+bool lp_logfmt_find(lk_str line, const lk_str *keys, size_t n_keys, lp_scratch *s,
                     lk_str *value)
 {
     lfdec d;
@@ -382,7 +382,7 @@ bool lp_logfmt_find(lk_str line, const char *const *keys, size_t n_keys, lp_scra
     size_t best = n_keys;
     while (!dec_eol(&d) && dec_scan(&d)) {
         for (size_t x = 0; x < best; x++) {
-            if (!lk_str_eq_nocase(d.key, keys[x]))
+            if (!lk_str_eq_fold(d.key, keys[x]))
                 continue;
             *value = d.value.p ? d.value : LK_STR("");
             best = x;

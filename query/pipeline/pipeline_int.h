@@ -251,7 +251,7 @@ const char *lp_json_array_elem(lk_str v, long idx, bool *found, lk_str *out, lp_
  * stopping at the first malformed pair) that equals keys[x] ignoring ASCII
  * case, for the smallest such x; a key without a value gives "". Quoted
  * values are unquoted into s. False when no key matches. */
-bool lp_logfmt_find(lk_str line, const char *const *keys, size_t n_keys, lp_scratch *s,
+bool lp_logfmt_find(lk_str line, const lk_str *keys, size_t n_keys, lp_scratch *s,
                     lk_str *value);
 /* logfmt.c: fn for every pair of the line in order (a key without a value
  * gives ""; quoted values unquoted into s), stopping at the first malformed

@@ -91,8 +91,12 @@ static void test_service_name(void **state)
 
 static const char *line_level(const lk_config *c, const char *line)
 {
-    return lp_line_level(lk_str_c(line), (const char *const *)c->log_level_fields.v,
-                         c->log_level_fields.n, c->log_level_from_json_max_depth);
+    lk_str fields[32];
+    assert_true(c->log_level_fields.n <= 32);
+    for (size_t i = 0; i < c->log_level_fields.n; i++)
+        fields[i] = lk_str_c(c->log_level_fields.v[i]);
+    return lp_line_level(lk_str_c(line), fields, c->log_level_fields.n,
+                         c->log_level_from_json_max_depth);
 }
 
 #define LINE(c, line, want) assert_string_equal(line_level(c, line), want)
