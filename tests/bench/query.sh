@@ -7,6 +7,8 @@
 # server CPU seconds of that run.
 #   tests/bench/query.sh [lines] [streams]
 # LOKIC_BIN=path uses an already built lokic instead of building one.
+# DISCOVERY=0 turns Loki 3's push-time discovery off (no service_name or
+# detected_level added: Loki 2.9's data).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 lines=${1:-1500000}
@@ -40,6 +42,7 @@ limits_config:
   ingestion_rate_mb: 100000
   ingestion_burst_size_mb: 100000
   query_timeout: 10m
+$([[ ${DISCOVERY:-1} == 0 ]] && printf '  discover_service_name: []\n  discover_log_levels: false\n')
 YAML
 "$LOKIC_BIN" -config.file="$tmp/config.yaml" &
 pid=$!
