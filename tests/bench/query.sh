@@ -13,21 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 lines=${1:-1500000}
 streams=${2:-200}
-build=build-bench
-if [ -z "${LOKIC_BIN:-}" ]; then
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DLOKIC_WERROR=ON >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target lokic >/dev/null
-  LOKIC_BIN=$build/lokic
-fi
-proto=$(ls "$build"/api/proto/push.pb-c.c 2>/dev/null || true)
-if [ -z "$proto" ]; then
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" --target lokic_api >/dev/null
-  proto=$build/api/proto/push.pb-c.c
-fi
-tmp=$(mktemp -d)
-cc -std=gnu11 -O2 -I. -I"$build" tests/bench/gen_bench.c "$proto" -lprotobuf-c -lsnappy \
-  -lpthread -o "$tmp/gen_bench"
+. tests/bench/dataset.sh
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$tmp/config.yaml" <<YAML
 auth_enabled: false
