@@ -45,15 +45,8 @@ typedef struct lv {
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Loki 3.6's limits_config defaults for the lists lokic keeps no copy of. */
-/* distributor.otlp.default_resource_attributes_as_index_labels */
-static const char *const otlp_index_labels[] = {
-    "service.name", "service.namespace", "service.instance.id", "deployment.environment",
-    "deployment.environment.name", "cloud.region", "cloud.availability_zone", "k8s.cluster.name",
-    "k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "container.name",
-    "k8s.replicaset.name", "k8s.deployment.name", "k8s.statefulset.name", "k8s.daemonset.name",
-    "k8s.cronjob.name", "k8s.job.name",
-};
+/* The default index-label attributes, the list the OTLP decoder applies. */
+static const char *const otlp_index_labels[] = { LK_OTLP_DEFAULT_INDEX_ATTRS };
 
 /* The default otlp_config, as encoding/json spells a push.OTLPConfig (Go
  * field names, no tags). */

@@ -8,14 +8,7 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 
-const char *const lk_otlp_default_index_attrs[] = {
-    "service.name",        "service.namespace",       "service.instance.id",
-    "deployment.environment", "cloud.region",         "cloud.availability_zone",
-    "k8s.cluster.name",    "k8s.namespace.name",      "k8s.pod.name",
-    "k8s.container.name",  "container.name",          "k8s.replicaset.name",
-    "k8s.deployment.name", "k8s.statefulset.name",    "k8s.daemonset.name",
-    "k8s.cronjob.name",    "k8s.job.name",            NULL,
-};
+const char *const lk_otlp_default_index_attrs[] = { LK_OTLP_DEFAULT_INDEX_ATTRS, NULL };
 
 static const char *const action_names[] = {
     [LK_OTLP_STRUCTURED_METADATA] = "structured_metadata",

@@ -41,7 +41,16 @@ typedef struct lk_otlp_config {
     lk_otlp_rules log;          /* log_attributes */
 } lk_otlp_config;
 
-/* Loki 3.6's default index-label resource attributes, NULL-terminated. */
+/* Loki 3.6's default index-label resource attributes
+ * (distributor.otlp.default_resource_attributes_as_index_labels), as an
+ * initializer list for the decoder's table and the published limits. */
+#define LK_OTLP_DEFAULT_INDEX_ATTRS                                                        \
+    "service.name", "service.namespace", "service.instance.id", "deployment.environment",   \
+        "cloud.region", "cloud.availability_zone", "k8s.cluster.name", "k8s.namespace.name", \
+        "k8s.pod.name", "k8s.container.name", "container.name", "k8s.replicaset.name",       \
+        "k8s.deployment.name", "k8s.statefulset.name", "k8s.daemonset.name",                 \
+        "k8s.cronjob.name", "k8s.job.name"
+/* The same, NULL-terminated. */
 extern const char *const lk_otlp_default_index_attrs[];
 
 lk_otlp_action lk_otlp_resource_action(const lk_otlp_config *c, lk_str attr);
