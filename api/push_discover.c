@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/goint.h"
 #include "lib/mem.h"
 #include "lib/utf8.h"
 #include "query/pipeline/level.h"
@@ -56,32 +57,11 @@ static const lk_str *meta_get(const lk_entry *e, lk_str name)
     return NULL;
 }
 
-/* Go's strconv.Atoi: an optional sign and decimal digits, within int64. */
-static bool go_atoi(lk_str s, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (s.len && (s.p[0] == '+' || s.p[0] == '-'))
-        neg = s.p[i++] == '-';
-    if (i == s.len)
-        return false;
-    uint64_t v = 0;
-    for (; i < s.len; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(s.p[i] - '0');
-        if (v > (uint64_t)INT64_MAX + neg)
-            return false;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return true;
-}
-
 /* OTLP's SeverityNumber ranges (1-4 trace, 5-8 debug, ..., 21-24 fatal). */
 static lk_str severity_level(lk_str number)
 {
     int64_t n;
-    if (!go_atoi(number, &n))
+    if (lk_go_parse_int(number, &n) != 0)
         return LK_STR("info");
     if (n == 0)
         return LK_STR("unknown");

@@ -10,6 +10,7 @@
  * fit is LK_ERANGE. Where Loki computes a time parameter through a float64,
  * the decimal text is evaluated exactly here instead (same result except
  * where float64 rounding would move a value across a millisecond). */
+#include "lib/goint.h"
 #include "lib/timeutil.h"
 
 #include <limits.h>
@@ -320,32 +321,6 @@ static int hex_time(lk_str s, int64_t *out)
     return secs_to_ns((int64_t)ip, (int64_t)(fr * 1e9), out);
 }
 
-/* Go's strconv.ParseInt(s, 10, 64). */
-static int go_parse_int(lk_str s, int64_t *out)
-{
-    const char *p = s.p, *e = s.p + s.len;
-    bool neg = false;
-    if (p < e && (*p == '+' || *p == '-'))
-        neg = *p++ == '-';
-    if (p >= e)
-        return LK_EPARSE;
-    uint64_t v = 0;
-    bool over = false;
-    for (; p < e; p++) {
-        if (!is_digit(*p))
-            return LK_EPARSE;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            over = true;
-        else
-            v = v * 10 + d;
-    }
-    if (over || v > (uint64_t)INT64_MAX + (neg ? 1 : 0))
-        return LK_ERANGE;
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 0;
-}
-
 int lk_parse_time_param(lk_str s, int64_t *out_ns)
 {
     if (!s.p || s.len == 0)
@@ -361,7 +336,7 @@ int lk_parse_time_param(lk_str s, int64_t *out_ns)
             return hex_time(s, out_ns);
     }
     int64_t v;
-    int rc = go_parse_int(s, &v);
+    int rc = lk_go_parse_int(s, &v);
     if (rc == 0) {
         if (s.len <= 10) /* Loki counts the sign too */
             return secs_to_ns(v, 0, out_ns);

@@ -7,29 +7,10 @@
 #include <string.h>
 
 #include "lib/bytesize.h"
+#include "lib/goint.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 #include "query/pipeline/conv.h"
-
-/* strconv.ParseInt(v, 10, 64) */
-static bool go_int(lk_str v)
-{
-    size_t i = 0;
-    if (v.len && (v.p[0] == '+' || v.p[0] == '-'))
-        i = 1;
-    if (i == v.len)
-        return false;
-    uint64_t n = 0, max = v.p[0] == '-' ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (; i < v.len; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return false;
-        unsigned d = (unsigned)(v.p[i] - '0');
-        if (n > (max - d) / 10)
-            return false;
-        n = n * 10 + d;
-    }
-    return true;
-}
 
 static bool go_float(lk_str v)
 {
@@ -53,7 +34,7 @@ const char *dt_field_type(lk_str v)
 {
     int64_t ns;
     uint64_t b;
-    if (go_int(v))
+    if (lk_go_parse_int(v, &(int64_t){ 0 }) == 0)
         return "int";
     if (go_float(v))
         return "float";

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "lib/err.h"
+#include "lib/goint.h"
 #include "lib/labels.h"
 #include "lib/mem.h"
 #include "query/logql/lexer.h"
@@ -146,32 +147,6 @@ out:
     return rc;
 }
 
-/* strconv.Atoi */
-static bool go_atoi(lk_str s, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (s.len && (s.p[0] == '+' || s.p[0] == '-')) {
-        neg = s.p[0] == '-';
-        i = 1;
-    }
-    if (i == s.len)
-        return false;
-    uint64_t v = 0;
-    for (; i < s.len; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return false;
-        uint64_t d = (uint64_t)(s.p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (v > (uint64_t)INT64_MAX + (neg ? 1 : 0))
-        return false;
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return true;
-}
-
 /* mustNewVectorAggregationExpr */
 static int vagg_error(const logql_vector_agg *v, lk_buf *err)
 {
@@ -185,7 +160,7 @@ static int vagg_error(const logql_vector_agg *v, lk_buf *err)
         int64_t k;
         if (!v->has_param)
             lk_buf_printf(&msg, "parameter required for operation %s", op);
-        else if (!go_atoi(v->param_text, &k))
+        else if (lk_go_parse_int(v->param_text, &k) != 0)
             lk_buf_printf(&msg, "invalid parameter %s(%.*s,", op, LK_STR_FMT(v->param_text));
         else if (k <= 0)
             lk_buf_printf(&msg, "invalid parameter (must be greater than 0) %s(%.*s", op,

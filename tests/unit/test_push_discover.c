@@ -209,6 +209,10 @@ static void test_level_sources(void **state)
     level_of(&c, "{app=\"a\"}", m6, 1, "x", "info");
     lk_label m7[] = { { LK_STR("severity_number"), LK_STR("24") } };
     level_of(&c, "{app=\"a\"}", m7, 1, "x", "fatal");
+    /* Regression: a number past uint64 wrapped to 1 (trace) in push_discover's
+     * own Atoi; Go's Atoi fails on it, which reads as info */
+    lk_label m9[] = { { LK_STR("severity_number"), LK_STR("18446744073709551617") } };
+    level_of(&c, "{app=\"a\"}", m9, 1, "x", "info");
     /* the line */
     level_of(&c, "{app=\"a\"}", NULL, 0, "lvl=dbg", "debug");
     config_free(&c);
