@@ -24,9 +24,7 @@
 static void write_point(jw *w, lk_buf *tmp, int64_t ns, double v)
 {
     jw_arr_open(w);
-    lk_buf_reset(tmp);
-    lk_gofloat_append(tmp, (double)(ns / LK_NS_PER_MS) / 1000.0, 'f', -1);
-    jw_raw(w, tmp->p, tmp->len);
+    api_write_sample_time(w, tmp, ns);
     lk_buf_reset(tmp);
     lk_gofloat_append(tmp, v, 'f', -1);
     jw_str(w, lk_buf_str(tmp));

@@ -11,11 +11,11 @@
 
 #include "api/handlers.h"
 #include "api/params.h"
+#include "api/resp.h"
 #include "api/selector.h"
 #include "api/state.h"
 #include "lib/config.h"
 #include "lib/err.h"
-#include "lib/gofloat.h"
 #include "lib/jsonw.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
@@ -164,9 +164,7 @@ static void write_metric(jw *w, const lk_labels *l)
 static void write_point(jw *w, lk_buf *tmp, int64_t ns, uint64_t bytes)
 {
     jw_arr_open(w);
-    lk_buf_reset(tmp);
-    lk_gofloat_append(tmp, (double)(ns / LK_NS_PER_MS) / 1000.0, 'f', -1);
-    jw_raw(w, tmp->p, tmp->len);
+    api_write_sample_time(w, tmp, ns);
     lk_buf_reset(tmp);
     lk_buf_put_u64(tmp, bytes);
     jw_str(w, lk_buf_str(tmp));

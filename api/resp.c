@@ -2,6 +2,7 @@
  * when a query could not read everything it should have). */
 #include "api/resp.h"
 
+#include "lib/gofloat.h"
 #include "lib/timeutil.h"
 
 static void write_cache(jw *w, const char *name)
@@ -273,4 +274,11 @@ void api_write_legacy_tail_frame(lk_buf *out, const logql_streams *r)
     jw_key(&w, "dropped_entries");
     jw_null(&w); /* lokic drops none; Loki's nil slice */
     jw_obj_close(&w);
+}
+
+void api_write_sample_time(jw *w, lk_buf *tmp, int64_t ns)
+{
+    lk_buf_reset(tmp);
+    lk_gofloat_append(tmp, (double)(ns / LK_NS_PER_MS) / 1000.0, 'f', -1);
+    jw_raw(w, tmp->p, tmp->len);
 }

@@ -24,6 +24,10 @@ void api_write_stats(jw *w, const api_query_stats *s);
 void api_write_warnings(jw *w, const sto_stats *s);
 /* {"name":"value",...} */
 void api_write_labels(jw *w, const lk_labels *l);
+/* A sample's time as Prometheus' model.Time prints it in matrices and
+ * vectors: Unix seconds with up to 3 decimals (milliseconds), a JSON
+ * number. tmp is scratch. */
+void api_write_sample_time(jw *w, lk_buf *tmp, int64_t ns);
 /* {"status":"success","data":{"resultType":"streams","result":[...],"stats":{...}}}
  * ("warnings" after "status" when the query could not read everything);
  * a categorized result (categorize-labels) adds "encodingFlags" and writes
