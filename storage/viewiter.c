@@ -45,6 +45,7 @@
 #include "lib/mem.h"
 #include "storage/chunk.h"
 #include "storage/chunkdir.h"
+#include "storage/delete.h"
 #include "storage/ingester.h"
 #include "storage/readerr.h"
 #include "storage/stream.h"
@@ -579,6 +580,8 @@ sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, boo
         add_sources(it, v);
     else
         it->stats->blocks_skipped += (int64_t)(v->n_blocks + v->n_disk);
+    if (opts && opts->deletes && from < through)
+        return del_iter_wrap(&it->base, opts->deletes, st_view_labels(v), from, through - 1);
     return &it->base;
 }
 
