@@ -13,8 +13,10 @@
  *      new in, old out; an emptied chunk only leaves), so a crash leaves
  *      exactly one of the two indexed;
  *   4. the old file is unlinked (a crash before leaves an unreferenced file);
- *   5. when every chunk is done, the request is marked processed (a crash
- *      before reruns it, which finds nothing left to delete).
+ *   5. when every chunk is done and none of the request's range is left
+ *      only in memory (else the next cycle goes again, once it is flushed),
+ *      the request is marked processed (a crash before reruns it, which
+ *      finds only what is left to delete).
  * Lines still in memory, and those of unreferenced files an index rebuild
  * would find again, stay hidden by the query-time filter: a processed
  * request keeps filtering, as in Loki. A query that listed the old chunk
@@ -58,7 +60,11 @@ static int filter_chunk(rewrite *rw, const chk_chunk *c, chk_chunk **out, size_t
             }
             if (chk_chunk_head_full(nc, &rw->g->lim))
                 chk_chunk_cut_block(nc);
-            rc = chk_chunk_append(nc, &dec.e[i]);
+            int a = chk_chunk_append(nc, &dec.e[i]); /* 1 stored, 0 duplicate */
+            if (a < 0) {
+                lk_buf_printf(err, "rewriting a chunk: %s", lk_strerror(a));
+                rc = a;
+            }
         }
     }
     chk_decoded_free(&dec);
@@ -150,7 +156,26 @@ static int rewrite_series(rewrite *rw, const del_set *s, size_t req, const idx_s
     return rc;
 }
 
-/* Rewrites the tenant's chunks holding lines of request `req` of s. */
+/* Does the tenant still hold entries of [from, through] only in memory? */
+static bool unflushed(ing *g, lk_str tenant, int64_t from, int64_t through)
+{
+    ing_tenant *t = ing_tenant_get(g, tenant, false);
+    if (!t)
+        return false;
+    size_t n;
+    st_stream **all = ing_tenant_streams(t, &n);
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        found = found || st_stream_unflushed_in(all[i], from, through);
+        st_stream_unref(all[i]);
+    }
+    free(all);
+    return found;
+}
+
+/* Rewrites the tenant's chunks holding lines of request `req` of s.
+ * Returns 1 (not an error) when some of its range is still only in
+ * memory: the request is applied again next cycle, once that is flushed. */
 static int apply_request(ing *g, lk_str tenant, const del_set *s, size_t req, lk_buf *err)
 {
     size_t n;
@@ -162,6 +187,11 @@ static int apply_request(ing *g, lk_str tenant, const del_set *s, size_t req, lk
     for (size_t i = 0; rc == 0 && i < res.n; i++)
         rc = rewrite_series(&rw, s, req, &res.v[i], from, through, err);
     idx_result_free(&res);
+    if (rc == 0 && unflushed(g, tenant, from, through)) {
+        log_debug("a delete request waits for its lines in memory to be flushed",
+                  "delete_request_id=%s chunks_rewritten=%zu", r->id, rw.chunks);
+        return 1;
+    }
     if (rc == 0)
         log_info("delete request processed", "delete_request_id=%s user=\"%.*s\" "
                  "chunks_rewritten=%zu lines_deleted=%zu", r->id, LK_STR_FMT(tenant),
@@ -185,6 +215,10 @@ int ing_delete_cycle(ing *g, lk_buf *err)
             if (v[i].processed || v[i].created_ms + cancel_ms > now_ms)
                 continue;
             rc = apply_request(g, ts[t].tenant, ts[t].set, i, err);
+            if (rc == 1) { /* not all on disk yet */
+                rc = 0;
+                continue;
+            }
             if (rc == 0)
                 rc = ing_delete_mark_processed(g, ts[t].tenant, v[i].id, err);
             if (rc == LK_ENOTFOUND)

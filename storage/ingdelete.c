@@ -78,7 +78,8 @@ static int load_one(void *ctx, lk_str tenant, const del_req *r)
 {
     loader *l = ctx;
     if (!l->tenant || !lk_str_eq(lk_str_n(l->tenant, l->tenant_len), tenant)) {
-        qsort(l->v, l->n, sizeof(*l->v), req_by_created);
+        if (l->n)
+            qsort(l->v, l->n, sizeof(*l->v), req_by_created);
         load_flush(l);
         free(l->tenant);
         l->tenant = lk_strndup(tenant.p, tenant.len);
@@ -102,7 +103,8 @@ int ing_deletes_open(ing *g, const char *index_dir, lk_buf *err)
     loader l = { .g = g };
     pthread_mutex_lock(&g->delmu);
     rc = del_store_load(g->dstore, load_one, &l, err);
-    qsort(l.v, l.n, sizeof(*l.v), req_by_created);
+    if (l.n)
+        qsort(l.v, l.n, sizeof(*l.v), req_by_created);
     load_flush(&l);
     pthread_mutex_unlock(&g->delmu);
     free(l.tenant);
