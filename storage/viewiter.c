@@ -32,6 +32,10 @@
  * an earlier one (in forward order) from another source is dropped, which
  * keeps the backward output the exact reverse of the forward one.
  *
+ * With the tenant's delete requests in the options, the iterator comes
+ * wrapped in one that skips the entries they delete (del_iter_wrap,
+ * storage/delset.c); a stream no request matches is not wrapped.
+ *
  * An iterator reads the view's memory blocks and head copy without
  * references of its own (the view must outlive its iterators); it holds
  * references to the blocks of the chunk files it opened. Several iterators
