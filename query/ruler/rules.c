@@ -23,6 +23,7 @@ typedef struct rp {
     rul_file *f;
     lk_buf *err;
     int line_adj;   /* added to the lines in messages */
+    int col_adj;    /* and to the columns */
 } rp;
 
 static lk_str scalar(const yaml_node_t *n)
@@ -34,7 +35,7 @@ static int fail(rp *p, const yaml_node_t *n, const char *fmt, const char *what)
 {
     if (p->err) {
         lk_buf_printf(p->err, "%s:%d:%d: ", p->name, (int)n->start_mark.line + 1 + p->line_adj,
-                      (int)n->start_mark.column + 1);
+                      (int)n->start_mark.column + 1 + p->col_adj);
         lk_buf_printf(p->err, fmt, what);
     }
     return LK_EINVAL;
@@ -268,9 +269,11 @@ static int parse_root(rp *p, yaml_node_t *root)
     return LK_OK;
 }
 
-static int parse_doc(const char *name, lk_str text, int line_adj, rul_file **out, lk_buf *err)
+static int parse_doc(const char *name, lk_str text, int line_adj, int col_adj, rul_file **out,
+                     lk_buf *err)
 {
-    rp p = { .name = name, .f = lk_calloc(1, sizeof(rul_file)), .err = err, .line_adj = line_adj };
+    rp p = { .name = name, .f = lk_calloc(1, sizeof(rul_file)), .err = err, .line_adj = line_adj,
+             .col_adj = col_adj };
     yaml_parser_t y;
     if (!yaml_parser_initialize(&y))
         LK_BUG("yaml_parser_initialize failed");
@@ -279,7 +282,8 @@ static int parse_doc(const char *name, lk_str text, int line_adj, rul_file **out
     if (!yaml_parser_load(&y, &p.doc)) {
         if (err)
             lk_buf_printf(err, "%s:%d:%d: %s", name, (int)y.problem_mark.line + 1 + line_adj,
-                          (int)y.problem_mark.column + 1, y.problem ? y.problem : "bad YAML");
+                          (int)y.problem_mark.column + 1 + col_adj,
+                          y.problem ? y.problem : "bad YAML");
         yaml_parser_delete(&y);
         rul_file_free(p.f);
         return LK_EPARSE;
@@ -297,7 +301,7 @@ static int parse_doc(const char *name, lk_str text, int line_adj, rul_file **out
 
 int rul_file_parse(const char *name, lk_str text, rul_file **out, lk_buf *err)
 {
-    return parse_doc(name, text, 0, out, err);
+    return parse_doc(name, text, 0, 0, out, err);
 }
 
 int rul_group_parse(const char *name, lk_str text, rul_file **out, lk_buf *err)
@@ -310,7 +314,7 @@ int rul_group_parse(const char *name, lk_str text, rul_file **out, lk_buf *err)
         if (text.p[i] == '\n' && i + 1 < text.len)
             lk_buf_puts(&doc, "    ");
     }
-    int rc = parse_doc(name, lk_buf_str(&doc), -1, out, err);
+    int rc = parse_doc(name, lk_buf_str(&doc), -1, -4, out, err);
     if (rc == LK_OK && (*out)->n_groups != 1) {
         rul_file_free(*out);
         if (err)
