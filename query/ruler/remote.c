@@ -290,7 +290,7 @@ int rul_rw_create(const lk_config *cfg, rul_rw **out, lk_buf *err)
         rul_rw_destroy(rw, 0);
         return LK_EINVAL;
     }
-    static const char *const lbl[] = { "url" };
+    static const char *const lbl[] = { "remote_name" };
     rw->m_sent = lk_metric_counter("loki_ruler_remote_write_samples_total",
                                    "Samples the ruler wrote through remote write.", 1, lbl);
     rw->m_failed = lk_metric_counter("loki_ruler_remote_write_samples_failed_total",

@@ -56,7 +56,9 @@ static int get_str(rp *p, yaml_node_t *v, const char *key, lk_str *out)
 
 static int get_duration(rp *p, yaml_node_t *v, const char *key, int64_t *out)
 {
-    if (v->type != YAML_SCALAR_NODE || lk_parse_duration(scalar(v), out) != 0 || *out < 0)
+    /* Prometheus' model.Duration: whole milliseconds */
+    if (v->type != YAML_SCALAR_NODE || lk_parse_duration(scalar(v), out) != 0 || *out < 0 ||
+        *out % 1000000 != 0)
         return fail(p, v, "%s: expected a duration such as 5m", key);
     return LK_OK;
 }
@@ -131,12 +133,21 @@ static int rule_key(rp *p, rul_rule *r, lk_str k, yaml_node_t *v)
                 &p->f->arena, k.p, k.len));
 }
 
+/* "group \"g\", rule 1, \"name\": why" at the rule's node. */
+static int rule_fail(rp *p, const rul_group *g, size_t idx, const rul_rule *r, yaml_node_t *at,
+                     const char *why)
+{
+    lk_buf msg = { 0 };
+    lk_buf_printf(&msg, "group \"%.*s\", rule %zu, \"%.*s\": %s", LK_STR_FMT(g->name), idx + 1,
+                  LK_STR_FMT(r->alert.len ? r->alert : r->record), why);
+    int rc = fail(p, at, "%s", msg.p);
+    lk_buf_free(&msg);
+    return rc;
+}
+
 /* Prometheus' rule checks and the LogQL parse; at is the rule's node. */
 static int check_rule(rp *p, const rul_group *g, size_t idx, rul_rule *r, yaml_node_t *at)
 {
-    lk_buf ctx = { 0 };
-    lk_buf_printf(&ctx, "group \"%.*s\", rule %zu, \"%.*s\": %%s", LK_STR_FMT(g->name), idx + 1,
-                  LK_STR_FMT(r->alert.len ? r->alert : r->record));
     const char *why = NULL;
     if (r->alert.len && r->record.len)
         why = "only one of 'record' and 'alert' must be set";
@@ -150,13 +161,10 @@ static int check_rule(rp *p, const rul_group *g, size_t idx, rul_rule *r, yaml_n
         why = "invalid field 'for' or 'keep_firing_for' in recording rule";
     else if (r->record.len && r->n_annotations)
         why = "invalid field 'annotations' in recording rule";
-    int rc = LK_OK;
-    if (why) {
-        rc = fail(p, at, ctx.p, why);
-        goto out;
-    }
+    if (why)
+        return rule_fail(p, g, idx, r, at, why);
     lk_buf qerr = { 0 };
-    rc = logql_parse(r->expr, &r->e, &qerr);
+    int rc = logql_parse(r->expr, &r->e, &qerr);
     if (rc == LK_OK && logql_expr_is_log(r->e)) {
         lk_buf_puts(&qerr, "invalid rule: log queries are not supported, use a metric query");
         rc = LK_EINVAL;
@@ -164,12 +172,10 @@ static int check_rule(rp *p, const rul_group *g, size_t idx, rul_rule *r, yaml_n
     if (rc != LK_OK) {
         lk_buf msg = { 0 };
         lk_buf_printf(&msg, "could not parse expression: %s", qerr.p ? qerr.p : "parse error");
-        rc = fail(p, at, ctx.p, msg.p);
+        rc = rule_fail(p, g, idx, r, at, msg.p);
         lk_buf_free(&msg);
     }
     lk_buf_free(&qerr);
-out:
-    lk_buf_free(&ctx);
     return rc;
 }
 
@@ -193,6 +199,8 @@ static int parse_rule(rp *p, rul_group *g, size_t idx, yaml_node_t *m)
 
 static int parse_rules(rp *p, rul_group *g, yaml_node_t *v)
 {
+    if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
+        return LK_OK; /* rules: (null) */
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(p, v, "%s: expected a list", "rules");
     size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -248,6 +256,10 @@ static int parse_root(rp *p, yaml_node_t *root)
         yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
         if (k->type != YAML_SCALAR_NODE || !lk_str_eq_c(scalar(k), "groups"))
             return fail(p, k, "%s", "field not found in type rulefmt.RuleGroups");
+        if (pr > root->data.mapping.pairs.start)
+            return fail(p, k, "%s", "mapping key \"groups\" already defined");
+        if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
+            continue; /* groups: (null) */
         if (v->type != YAML_SEQUENCE_NODE)
             return fail(p, v, "%s: expected a list", "groups");
         size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -415,7 +427,7 @@ void rul_group_yaml(const rul_group *g, int indent, bool item, lk_buf *out)
         lk_buf_printf(out, "limit: %lld\n", (long long)g->limit);
     }
     put_indent(out, in);
-    lk_buf_puts(out, "rules:\n");
+    lk_buf_puts(out, g->n_rules ? "rules:\n" : "rules: []\n");
     for (size_t i = 0; i < g->n_rules; i++)
         rule_yaml(&g->rules[i], in, out);
 }

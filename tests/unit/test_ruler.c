@@ -96,6 +96,13 @@ static void test_parse_errors(void **state)
     expect_error("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: vector(1)\n"
                  "        for: soon\n", "r.yaml:6:14: for: expected a duration");
     expect_error("groups:\n  - name: g\n    rules: [\n", "r.yaml:4:");
+    /* regression: a rule name was used as a printf format (fuzz_rules found
+     * "%s" and "%n" in a name crash the error path) */
+    expect_error("groups:\n  - name: g\n    rules:\n      - alert: \"A%s%n%s\"\n        expr: sum(\n",
+                 "rule 1, \"A%s%n%s\": could not parse expression");
+    /* regression: groups given twice leaked the first list's queries */
+    expect_error("groups: []\ngroups: []\n", "r.yaml:2:1: mapping key \"groups\" already defined");
+    expect_error("groups:\n  - name: g\n    interval: 1.5ms\n", "interval: expected a duration");
 }
 
 static rul_active active(const char *labels, double v)
