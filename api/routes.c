@@ -51,6 +51,8 @@ static const api_route routes[] = {
     { "/prometheus/api/v1/rules", API_GET, "prometheus_api_v1_rules", true, api_h_prom_rules },
     { "/prometheus/api/v1/alerts", API_GET, "prometheus_api_v1_alerts", true,
       api_h_prom_alerts },
+    { "/loki/api/v1/delete", GP | API_PUT | API_DELETE, "loki_api_v1_delete", true,
+      api_h_delete },
     { "/flush", GP, "flush", false, api_h_flush },
     { "/ready", API_GET, "ready", false, api_h_ready },
     { "/metrics", API_GET, "metrics", false, api_h_metrics },
