@@ -47,6 +47,28 @@ static const char *const deletion_modes[] = { "disabled", "filter-only", "filter
 static const char *const encodings[] = { "none", "gzip", "lz4-64k", "snappy", "lz4-256k",
                                          "lz4-1M", "lz4", "flate", "zstd", NULL };
 
+/* storage_config.aws's S3 keys; common.storage.s3 has the same as weak
+ * aliases (Loki's common config). */
+#define AWS_OPTS(sec, fl)                                                                      \
+    { sec ".s3", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0, F(aws_s3_url), NULL,                 \
+      "S3 URL: s3://region/bucket, s3://KEY:SECRET@region/bucket or "                          \
+      "http(s)://KEY:SECRET@host:port/bucket." },                                              \
+    { sec ".endpoint", CFG_STRING, (fl), "", 0, 0, F(aws_endpoint), NULL,                      \
+      "S3 endpoint, host[:port] or a URL (empty: AWS's for the region)." },                    \
+    { sec ".region", CFG_STRING, (fl), "", 0, 0, F(aws_region), NULL, "AWS region." },        \
+    { sec ".bucketnames", CFG_STRING, (fl), "", 0, 0, F(aws_bucketnames), NULL,                \
+      "Bucket names, comma-separated." },                                                      \
+    { sec ".access_key_id", CFG_STRING, (fl), "", 0, 0, F(aws_access_key_id), NULL,            \
+      "Access key (empty: AWS_ACCESS_KEY_ID)." },                                              \
+    { sec ".secret_access_key", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0,                       \
+      F(aws_secret_access_key), NULL, "Secret key (empty: AWS_SECRET_ACCESS_KEY)." },          \
+    { sec ".session_token", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0, F(aws_session_token),     \
+      NULL, "Session token (empty: AWS_SESSION_TOKEN)." },                                     \
+    { sec ".s3forcepathstyle", CFG_BOOL, (fl), "false", 0, 0, F(aws_s3forcepathstyle), NULL,   \
+      "Path-style requests (host/bucket/key) instead of virtual-host style." },                \
+    { sec ".insecure", CFG_BOOL, (fl), "false", 0, 0, F(aws_insecure), NULL,                   \
+      "Plain http to the endpoint." },
+
 /* The table. Entries sharing a dotted prefix stay together: config_to_yaml
  * nests them by walking the table in order. */
 const cfg_opt cfg_opts[] = {
@@ -87,6 +109,7 @@ const cfg_opt cfg_opts[] = {
     { "common.storage.filesystem.chunks_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
       F(filesystem_directory), NULL,
       "Chunk directory, when storage_config.filesystem.directory is not set." },
+    AWS_OPTS("common.storage.s3", CFG_ALIAS | CFG_WEAK)
 
     { "distributor.max_recv_msg_size", CFG_BYTES, 0, "100MB", 1, MAXSIZE, F(max_recv_msg_size),
       NULL, "Largest push request body accepted, in bytes, before and after decompression." },
@@ -185,6 +208,31 @@ const cfg_opt cfg_opts[] = {
     { "storage_config.tsdb_shipper.active_index_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "",
       0, 0, F(active_index_directory), NULL,
       "Index directory, when the boltdb_shipper one is not set." },
+    { "storage_config.boltdb_shipper.cache_location", CFG_STRING, 0, "", 0, 0,
+      F(index_cache_location), NULL,
+      "Where index files downloaded from the object store are kept (object storage only)." },
+    { "storage_config.boltdb_shipper.cache_ttl", CFG_DURATION, 0, "24h", 0, MAXDUR,
+      F(index_cache_ttl_ns), NULL, "How long a downloaded index file is kept unused." },
+    { "storage_config.boltdb_shipper.resync_interval", CFG_DURATION, 0, "5m", 0, MAXDUR,
+      F(index_resync_interval_ns), NULL, "How often the object store's index list is read." },
+    { "storage_config.tsdb_shipper.cache_location", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
+      F(index_cache_location), NULL, "The boltdb_shipper key's other spelling." },
+    { "storage_config.tsdb_shipper.cache_ttl", CFG_DURATION, CFG_ALIAS | CFG_WEAK, "24h", 0,
+      MAXDUR, F(index_cache_ttl_ns), NULL, "The boltdb_shipper key's other spelling." },
+    { "storage_config.tsdb_shipper.resync_interval", CFG_DURATION, CFG_ALIAS | CFG_WEAK, "5m", 0,
+      MAXDUR, F(index_resync_interval_ns), NULL, "The boltdb_shipper key's other spelling." },
+    AWS_OPTS("storage_config.aws", 0)
+    { "storage_config.aws.http_config.idle_conn_timeout", CFG_DURATION, 0, "1m30s", 0, MAXDUR,
+      F(aws_idle_conn_timeout_ns), NULL, "A kept-alive connection idle this long is closed." },
+    { "storage_config.aws.http_config.response_header_timeout", CFG_DURATION, 0, "0s", 0, MAXDUR,
+      F(aws_response_header_timeout_ns), NULL, "Longest wait for one answer (0: none)." },
+    { "storage_config.aws.http_config.insecure_skip_verify", CFG_BOOL, 0, "false", 0, 0,
+      F(aws_insecure_skip_verify), NULL, "Do not check the server's TLS certificate." },
+    { "storage_config.aws.http_config.ca_file", CFG_STRING, 0, "", 0, 0, F(aws_ca_file), NULL,
+      "CA certificates for the object store's TLS (empty: the system's)." },
+    { "storage_config.aws.dynamodb.dynamodb_url", CFG_STRING, CFG_SECRET, "", 0, 0,
+      F(aws_dynamodb_url), NULL,
+      "DynamoDB: dynamodb://region or http(s)://KEY:SECRET@host:port." },
 
     { "compactor.retention_enabled", CFG_BOOL, 0, "false", 0, 0, F(retention_enabled), NULL,
       "Apply limits_config.retention_period." },
@@ -786,6 +834,8 @@ void cfg_format(const lk_config *c, const cfg_opt *o, lk_buf *out)
     case CFG_STRING:
     case CFG_ENUM: {
         const char *s = *(char *const *)p;
+        if ((o->flags & CFG_SECRET) && s && *s)
+            s = "<secret>";
         cfg_quote(out, lk_str_c(s ? s : ""), SIZE_MAX);
         return;
     }
@@ -947,6 +997,8 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err)
         }
     }
     lk_buf_free(&why);
+    if (rc == LK_OK)
+        rc = cfg_check_aws(c, err);
     return rc;
 }
 
