@@ -306,7 +306,7 @@ const cfg_opt cfg_opts[] = {
       NULL, "Headers of the remote-write requests." },
     { "ruler.remote_write.client.basic_auth.username", CFG_STRING, 0, "", 0, 0,
       F(ruler_rw_user), NULL, "Basic auth user of the remote-write requests." },
-    { "ruler.remote_write.client.basic_auth.password", CFG_STRING, 0, "", 0, 0,
+    { "ruler.remote_write.client.basic_auth.password", CFG_STRING, CFG_SECRET, "", 0, 0,
       F(ruler_rw_password), NULL, "Basic auth password of the remote-write requests." },
     { "ruler.remote_write.clients", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_rw_clients), NULL,
       "Remote-write clients by name: url, headers, basic_auth." },

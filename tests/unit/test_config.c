@@ -840,13 +840,16 @@ static void test_aws_secrets_not_printed(void **state)
     load_ok(&c, "storage_config:\n  aws:\n    s3: s3://KEYID:SECRETVALUE@us-east-1/b\n"
                 "    secret_access_key: SECRETVALUE2\n    session_token: SECRETVALUE3\n"
                 "    access_key_id: KEYID\n"
-                "    dynamodb:\n      dynamodb_url: http://KEYID:SECRETVALUE4@h:1\n");
+                "    dynamodb:\n      dynamodb_url: http://KEYID:SECRETVALUE4@h:1\n"
+                "ruler:\n  remote_write:\n    client:\n      basic_auth:\n"
+                "        password: SECRETVALUE5\n");
     lk_buf out = { 0 };
     config_to_yaml(&c, &out);
     assert_null(strstr(out.p, "SECRETVALUE"));
     assert_non_null(strstr(out.p, "    s3: \"<secret>\"\n"));
     assert_non_null(strstr(out.p, "    secret_access_key: \"<secret>\"\n"));
     assert_non_null(strstr(out.p, "      dynamodb_url: \"<secret>\"\n"));
+    assert_non_null(strstr(out.p, "        password: \"<secret>\"\n"));
     assert_non_null(strstr(out.p, "    access_key_id: \"KEYID\"\n"));
     assert_non_null(strstr(out.p, "    region: \"\"\n")); /* unset ones print empty */
     lk_buf_free(&out);
