@@ -192,6 +192,10 @@ const cfg_opt cfg_opts[] = {
 
     { "querier.query_ingesters_within", CFG_DURATION, 0, "3h", 0, MAXDUR,
       F(query_ingesters_within_ns), NULL, "Only ask the in-memory data for newer queries." },
+    { "querier.multi_tenant_queries_enabled", CFG_BOOL, 0, "false", 0, 0,
+      F(multi_tenant_queries_enabled), NULL,
+      "Read endpoints accept X-Scope-OrgID: a|b and answer for every tenant named, each "
+      "stream labelled __tenant_id__." },
     { "querier.max_memory_per_query", CFG_BYTES, 0, "256MB", 0, MAXSIZE,
       F(max_memory_per_query), NULL,
       "lokic: memory one query may hold before it fails with 400 (0: no limit)." },

@@ -95,6 +95,7 @@ typedef struct lk_config {
 
     /* querier */
     int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */
+    bool multi_tenant_queries_enabled; /* querier.multi_tenant_queries_enabled (false) */
 
     /* pattern ingester (query/pattern/store.h) */
     bool pattern_ingester_enabled;     /* pattern_ingester.enabled (false) */

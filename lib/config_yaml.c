@@ -167,7 +167,7 @@ static const char *const na_paths[] = {
     /* querier */
     "querier.max_concurrent", "querier.tail_max_duration", "querier.extra_query_delay",
     "querier.query_store_only", "querier.query_ingester_only",
-    "querier.multi_tenant_queries_enabled", "querier.per_request_limits_enabled",
+    "querier.per_request_limits_enabled",
     "querier.engine", "querier.query_partition_ingesters",
     "querier.ingester_query_store_max_look_back_period",
     NULL,

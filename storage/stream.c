@@ -483,6 +483,11 @@ void st_view_free(st_view *v)
     free(v->tenant);
     chk_decoded_free(&v->head);
     st_stream_unref(v->s);
+    if (v->relabel) {
+        labels_free(&v->relabel->labels);
+        lk_buf_free(&v->relabel->canonical);
+        free(v->relabel);
+    }
     free(v);
 }
 

@@ -125,8 +125,17 @@ typedef struct st_view_chunk {
                                  * chk_chunk_loki_bytes) */
 } st_view_chunk;
 
+/* A view's labels when they are not its stream's: a multi-tenant read
+ * adds __tenant_id__ (storage/ingmulti.c). Owned by the view. */
+typedef struct st_relabel {
+    lk_labels labels;
+    lk_buf canonical;
+    uint64_t fp;
+} st_relabel;
+
 struct st_view {
     st_stream *s;               /* reference: labels, canonical, fp */
+    st_relabel *relabel;        /* NULL: the stream's labels */
     bool with_data;
     chk_block **blocks;         /* references, in arrival order */
     size_t n_blocks;

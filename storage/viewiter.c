@@ -326,8 +326,9 @@ static void open_disk(view_iter *it, vsrc *s)
     const chk_ref *r = &v->disk[s->disk];
     chk_chunk *c = NULL;
     lk_buf_reset(&it->err);
-    int rc = cdir_read(v->dir, lk_str_n(v->tenant, v->tenant_len), r, st_view_canonical(v), &c,
-                       &it->err);
+    /* the stream's stored labels, not a multi-tenant read's relabelling */
+    int rc = cdir_read(v->dir, lk_str_n(v->tenant, v->tenant_len), r, st_stream_canonical(v->s),
+                       &c, &it->err);
     if (rc != 0) {
         it->stats->corrupt_blocks++;
         sto_read_error(&it->stats->read_errors, unreadable_reason(rc), 1, "%s",
