@@ -66,7 +66,7 @@ static int parse_params(api_req *rq, df_params *p, lk_buf *err)
         rc = int_param(rq, "limit", DEFAULT_FIELD_LIMIT, &p->limit, err);
     if (rc != 0)
         return rc;
-    int max = rq->st->cfg->max_entries_limit_per_query;
+    int max = api_limits(rq->st, rq->tenant)->max_entries_limit_per_query;
     if (max > 0 && p->line_limit > max) {
         lk_buf_printf(err, "max entries limit per query exceeded, limit > max_entries_limit "
                            "(%d > %d)", p->line_limit, max);

@@ -46,6 +46,7 @@ static const api_route routes[] = {
     { "/ready", API_GET, "ready", false, api_h_ready },
     { "/metrics", API_GET, "metrics", false, api_h_metrics },
     { "/config", API_GET, "config", false, api_h_config },
+    { "/runtime_config", API_GET, "runtime_config", false, api_h_runtime_config },
     { "/loki/api/v1/status/buildinfo", API_GET, "loki_api_v1_status_buildinfo", false,
       api_h_buildinfo },
     { "/services", API_GET, "services", false, api_h_services },

@@ -469,7 +469,15 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     atomic_init(&s->st.stopping, false);
     pthread_mutex_init(&s->st.tails_mu, NULL);
     s->st.inflight.limit = cfg->max_inflight_bytes;
-    (void)err;
+    int rc = lk_overrides_create(cfg, &s->st.overrides, err);
+    if (rc == LK_OK)
+        rc = lk_overrides_start(s->st.overrides, err);
+    if (rc != LK_OK) {
+        lk_overrides_destroy(s->st.overrides);
+        pthread_mutex_destroy(&s->st.tails_mu);
+        free(s);
+        return rc;
+    }
     s->st.rate = push_ratelimiter_create_cfg(cfg);
     s->st.qmem = qm_budget_new(cfg->max_memory_all_queries, true);
     if (cfg->pattern_ingester_enabled)
@@ -614,6 +622,7 @@ void api_server_destroy(api_server *s)
     push_ratelimiter_destroy(s->st.rate);
     qm_budget_free(s->st.qmem);
     pat_store_destroy(s->st.patterns);
+    lk_overrides_destroy(s->st.overrides);
     api_tails_free(&s->st);
     pthread_mutex_destroy(&s->st.tails_mu);
     free(s);

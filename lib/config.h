@@ -83,6 +83,10 @@ typedef struct lk_config {
     bool volume_enabled;                 /* true: index/volume, index/volume_range */
     int volume_max_series;               /* 1000 */
 
+    /* runtime_config (lib/overrides.h): per-tenant limits, reloaded */
+    char *runtime_config_file;       /* runtime_config.file ("": none; a comma-separated list) */
+    int64_t runtime_config_period_ns; /* runtime_config.period (10s) */
+
     /* storage */
     char *filesystem_directory;      /* storage_config.filesystem.directory */
     char *active_index_directory;    /* storage_config.boltdb_shipper.active_index_directory */
@@ -145,6 +149,9 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err);
 /* Effective configuration as Loki-style YAML (for /config and
  * -print-config-stderr). */
 void config_to_yaml(const lk_config *c, lk_buf *out);
+/* The limits_config keys of c as YAML lines at depth (two spaces each);
+ * with base, only those whose value differs from base's. */
+void config_limits_to_yaml(const lk_config *c, const lk_config *base, int depth, lk_buf *out);
 void config_free(lk_config *c);
 
 #endif

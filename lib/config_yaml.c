@@ -59,7 +59,7 @@ static const char *const na_paths[] = {
     "query_scheduler", "frontend", "frontend_worker", "query_range", "ruler", "ruler_storage",
     "ingester_client", "block_builder", "block_scheduler", "pattern_ingester.*", "index_gateway",
     "bloom_build", "bloom_gateway", "bloom_compactor", "chunk_store_config",
-    "compactor_grpc_client", "memberlist", "kafka_config", "dataobj", "runtime_config",
+    "compactor_grpc_client", "memberlist", "kafka_config", "dataobj",
     "operational_config", "tracing", "analytics", "profiling", "internal_server", "ui",
     "partition_ring", "distributor_rf1", "ingester_rf1", "querier_rf1", "metastore",
     "metastore_client", "tenant_limits",

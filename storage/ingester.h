@@ -139,6 +139,9 @@ typedef struct ing_request {
      * (nothing dropped or shortened by validation); else empty. */
     uint8_t format;
     lk_str raw;
+    /* The tenant's max_streams_per_user under per-tenant overrides (0:
+     * unlimited); NULL: ing_opts.max_streams_per_user. */
+    const int *max_streams;
 } ing_request;
 
 /* Stores a push request and makes it durable, in one call:

@@ -60,6 +60,7 @@ typedef struct st_push_opts {
     uint64_t wal_seg;    /* a lower bound of the WAL segment that will hold
                             these entries (ST_NO_SEG: no WAL) */
     int64_t now_ns;      /* wall clock, for the idle period */
+    long max_streams;    /* the tenant's stream limit (0: none), read by the ingester */
 } st_push_opts;
 
 /* Appends entries under the stream's lock (see ing_push_request for the
