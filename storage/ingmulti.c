@@ -3,7 +3,8 @@
  * (pkg/querier/multi_tenant_querier.go): the matchers on __tenant_id__
  * choose the tenants, a matcher on original___tenant_id__ is a matcher on
  * the streams' own __tenant_id__, the rest select streams in each chosen
- * tenant, and each view is relabelled with its tenant. */
+ * tenant, and each view is relabelled with its tenant and carries that
+ * tenant's delete requests (the query's own, for "a|b", are none). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 
 /* view's labels without __tenant_id__ (kept as original___tenant_id__),
  * plus __tenant_id__=tenant. */
-static void relabel(st_view *v, lk_str tenant)
+static void relabel(ing *g, st_view *v, lk_str tenant)
 {
     const lk_labels *l = st_view_labels(v);
     lk_label *pairs = lk_malloc((l->n + 2) * sizeof(*pairs));
@@ -33,6 +34,7 @@ static void relabel(st_view *v, lk_str tenant)
     free(pairs);
     labels_canonical(&r->labels, &r->canonical);
     r->fp = labels_hash(lk_buf_str(&r->canonical));
+    r->deletes = ing_deletes(g, tenant);
     v->relabel = r;
 }
 
@@ -98,7 +100,7 @@ int ing_select_tenants(ing *g, lk_str tenants, const lk_matcher *ms, size_t nm, 
             break;
         all = lk_realloc(all, (nall + nv + 1) * sizeof(*all));
         for (size_t i = 0; i < nv; i++) {
-            relabel(v[i], t);
+            relabel(g, v[i], t);
             all[nall++] = v[i];
         }
         free(v);

@@ -36,6 +36,7 @@
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 #include "storage/codec.h"
+#include "storage/delete.h"
 
 enum { CH_UNFLUSHED, CH_FLUSHING, CH_FLUSHED };
 
@@ -80,6 +81,19 @@ st_stream *st_stream_new(const lk_labels *labels, lk_str canonical, uint64_t fp)
     s->canonical_len = canonical.len;
     pthread_mutex_init(&s->mu, NULL);
     return s;
+}
+
+bool st_stream_unflushed_in(st_stream *s, int64_t from, int64_t through)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_chunks && !found; i++) {
+        const chk_chunk *c = s->chunks[i].c;
+        found = s->chunks[i].state != CH_FLUSHED && !chk_chunk_empty(c) &&
+                chk_chunk_mint(c) <= through && chk_chunk_maxt(c) >= from;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return found;
 }
 
 st_stream *st_stream_ref(st_stream *s)
@@ -485,6 +499,7 @@ void st_view_free(st_view *v)
     st_stream_unref(v->s);
     if (v->relabel) {
         labels_free(&v->relabel->labels);
+        del_set_release(v->relabel->deletes);
         lk_buf_free(&v->relabel->canonical);
         free(v->relabel);
     }

@@ -6,8 +6,8 @@ __tenant_id__, Loki's MultiTenantQuerier), never team-c; a selector matcher
 on __tenant_id__ picks the tenants; labels, label values, series,
 index/stats, volume, detected_labels and patterns merge the tenants;
 detected_fields answers nothing, as Loki; pushes and tail naming two
-tenants are refused; and a single-tenant request still sees its own data
-only. With the option off (the default), "a|b" is 400 "multiple org IDs
+tenants are refused; a tenant's delete requests apply in a multi-tenant
+read; and a single-tenant request still sees its own data only. With the option off (the default), "a|b" is 400 "multiple org IDs
 present" as before."""
 import json
 import time
@@ -106,11 +106,28 @@ def check_single(t, srv):
         t.eq(doc.get("data"), ["app"], "%s alone: no __tenant_id__ label name" % tenant)
 
 
+def check_deletes(t, srv):
+    """A tenant's delete requests hide its lines from a multi-tenant read too."""
+    st, body, _ = srv.request("POST", "/loki/api/v1/delete",
+                              params={"query": '{app="alpha"} |= "alpha line 0"',
+                                      "start": str(NOW // S - 600), "end": str(NOW // S)},
+                              headers={"X-Scope-OrgID": "team-a"})
+    t.eq(st, 204, "delete request for team-a: %r" % body[:100])
+    st, doc = get_json(srv, "/loki/api/v1/query_range", dict(RANGE, query='{app=~".+"}', limit="100"), AB)
+    lines = [v[1] for s in doc["data"]["result"] for v in s["values"]]
+    t.eq(len(lines), 5, "team-a's deleted line is gone from the two-tenant read")
+    t.check("alpha line 0" not in lines, "the deleted line is not answered")
+    q = 'sum(count_over_time({app=~".+"}[15m]))'
+    st, doc = get_json(srv, "/loki/api/v1/query", {"query": q, "time": str(NOW + 60 * S)}, AB)
+    t.eq(doc["data"]["result"][0]["value"][1], "5", "nor counted")
+
+
 def main():
     t = Result()
     with Lokic(auth=True, limits={"discover_service_name": []},
                config={"querier": {"multi_tenant_queries_enabled": True},
-                       "pattern_ingester": {"enabled": True}}) as srv:
+                       "pattern_ingester": {"enabled": True},
+                       "compactor": {"retention_enabled": True}}) as srv:
         push_all(t, srv)
         check_queries(t, srv)
         check_meta(t, srv)
@@ -119,6 +136,7 @@ def main():
         srv.stop()
         srv.start()
         check_queries(t, srv)  # again from the chunk files
+        check_deletes(t, srv)
     with Lokic(auth=True) as srv:
         push_all(t, srv)
         st, body, _ = srv.get("/loki/api/v1/query_range", dict(RANGE, query='{app=~".+"}'), headers=AB)
