@@ -39,6 +39,7 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const targets[] = { "all", NULL };
+static const char *const ruler_stores[] = { "local", NULL };
 /* Loki's deletion modes (pkg/compactor/deletionmode). */
 static const char *const deletion_modes[] = { "disabled", "filter-only", "filter-and-delete",
                                               NULL };
@@ -225,6 +226,51 @@ const cfg_opt cfg_opts[] = {
       "Per-tenant overrides of limits_config (a comma-separated list of YAML files)." },
     { "runtime_config.period", CFG_DURATION, 0, "10s", 0, MAXDUR, F(runtime_config_period_ns),
       NULL, "How often the runtime config files are read again." },
+
+    { "common.storage.filesystem.rules_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
+      F(ruler_local_directory), NULL,
+      "Rule files directory, when ruler.storage.local.directory is not set." },
+    { "ruler.storage.type", CFG_ENUM, CFG_UNSUP_OTHER, "local", 0, 0, F(ruler_storage_type),
+      ruler_stores, "Where rule files live: local (ruler.storage.local.directory)." },
+    { "ruler.storage.local.directory", CFG_STRING, 0, "", 0, 0, F(ruler_local_directory), NULL,
+      "Rule files, <directory>/<tenant>/*.yaml; the ruler runs when it is set." },
+    { "ruler.rule_path", CFG_STRING, 0, "/rules", 0, 0, F(ruler_rule_path), NULL,
+      "Loki's temporary rule files; lokic reads the rule files in place." },
+    { "ruler.evaluation_interval", CFG_DURATION, 0, "1m", 1000000, MAXDUR,
+      F(ruler_evaluation_interval_ns), NULL, "Default interval of a rule group." },
+    { "ruler.poll_interval", CFG_DURATION, 0, "1m", 1000000, MAXDUR, F(ruler_poll_interval_ns),
+      NULL, "How often the rule files are read again." },
+    { "ruler.alertmanager_url", CFG_STRING, 0, "", 0, 0, F(ruler_alertmanager_url), NULL,
+      "Alertmanager URLs, comma-separated (their v2 API)." },
+    { "ruler.enable_alertmanager_v2", CFG_BOOL, 0, "true", 0, 0,
+      F(ruler_enable_alertmanager_v2), NULL,
+      "Use Alertmanager's v2 API (lokic always does: v1 is gone from Alertmanager)." },
+    { "ruler.external_url", CFG_STRING, 0, "", 0, 0, F(ruler_external_url), NULL,
+      "URL of this ruler in alerts (generatorURL) and templates ($externalURL)." },
+    { "ruler.external_labels", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_external_labels), NULL,
+      "Labels added to alerts sent to the Alertmanager." },
+    { "ruler.resend_delay", CFG_DURATION, 0, "1m", 0, MAXDUR, F(ruler_resend_delay_ns), NULL,
+      "How long to wait before sending a firing alert again." },
+    { "ruler.notification_timeout", CFG_DURATION, 0, "10s", 1000000, MAXDUR,
+      F(ruler_notification_timeout_ns), NULL, "Timeout of a request to the Alertmanager." },
+    { "ruler.notification_queue_capacity", CFG_INT, 0, "10000", 1, 1 << 24,
+      F(ruler_notification_queue_capacity), NULL, "Alerts queued for the Alertmanager." },
+    { "ruler.enable_api", CFG_BOOL, 0, "true", 0, 0, F(ruler_enable_api), NULL,
+      "Serve the rules API (/loki/api/v1/rules, /prometheus/api/v1/rules, ...)." },
+    { "ruler.wal.dir", CFG_STRING, 0, "ruler-wal", 0, 0, F(ruler_wal_dir), NULL,
+      "Loki's ruler WAL; lokic keeps the remote-write queue in memory." },
+    { "ruler.remote_write.enabled", CFG_BOOL, 0, "false", 0, 0, F(ruler_remote_write_enabled),
+      NULL, "Write recording rules' samples through Prometheus remote write." },
+    { "ruler.remote_write.client.url", CFG_STRING, 0, "", 0, 0, F(ruler_rw_url), NULL,
+      "Remote-write endpoint (deprecated client block)." },
+    { "ruler.remote_write.client.headers", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_rw_headers),
+      NULL, "Headers of the remote-write requests." },
+    { "ruler.remote_write.client.basic_auth.username", CFG_STRING, 0, "", 0, 0,
+      F(ruler_rw_user), NULL, "Basic auth user of the remote-write requests." },
+    { "ruler.remote_write.client.basic_auth.password", CFG_STRING, 0, "", 0, 0,
+      F(ruler_rw_password), NULL, "Basic auth password of the remote-write requests." },
+    { "ruler.remote_write.clients", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_rw_clients), NULL,
+      "Remote-write clients by name: url, headers, basic_auth." },
 
     { "pattern_ingester.enabled", CFG_BOOL, 0, "false", 0, 0, F(pattern_ingester_enabled), NULL,
       "Mine log patterns at push time for /loki/api/v1/patterns (Loki 3)." },
@@ -567,6 +613,27 @@ static void copy_list(lk_cfg_list *dst, const lk_cfg_list *src)
     dst->n = src->n;
 }
 
+/* A CFG_MAP's pairs as a YAML flow mapping. */
+static void put_map(lk_buf *out, const lk_cfg_list *l)
+{
+    lk_buf_putc(out, '{');
+    for (size_t i = 0; i + 1 < l->n; i += 2) {
+        if (i)
+            lk_buf_puts(out, ", ");
+        cfg_quote(out, lk_str_c(l->v[i]), SIZE_MAX);
+        lk_buf_puts(out, ": ");
+        cfg_quote(out, lk_str_c(l->v[i + 1]), SIZE_MAX);
+    }
+    lk_buf_putc(out, '}');
+}
+
+void cfg_set_items(lk_config *c, const cfg_opt *o, lk_cfg_list items)
+{
+    lk_cfg_list *l = field(c, o);
+    list_free(l);
+    *l = items;
+}
+
 static void put_list(lk_buf *out, const lk_cfg_list *l)
 {
     lk_buf_putc(out, '[');
@@ -702,7 +769,10 @@ void cfg_format(const lk_config *c, const cfg_opt *o, lk_buf *out)
         lk_buf_puts(out, *(const bool *)p ? "true" : "false");
         return;
     case CFG_LIST:
-        put_list(out, p);
+        if (o->flags & CFG_MAP)
+            put_map(out, p);
+        else
+            put_list(out, p);
         return;
     case CFG_INT:
         lk_buf_put_i64(out, *(const int *)p);

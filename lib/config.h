@@ -111,6 +111,32 @@ typedef struct lk_config {
     int64_t max_memory_per_query;      /* lokic's querier.max_memory_per_query (256MB; 0 = none) */
     int64_t max_memory_all_queries;    /* lokic's querier.max_memory_all_queries (1GB; 0 = none) */
 
+    /* ruler (query/ruler/): on when ruler.storage.local.directory (or
+     * common.storage.filesystem.rules_directory) is set. Map options
+     * (CFG_MAP) are lists of name, value pairs. */
+    char *ruler_storage_type;          /* ruler.storage.type ("local") */
+    char *ruler_local_directory;       /* ruler.storage.local.directory ("") */
+    char *ruler_rule_path;             /* ruler.rule_path ("/rules"; lokic reads rules in place) */
+    int64_t ruler_evaluation_interval_ns; /* ruler.evaluation_interval (1m) */
+    int64_t ruler_poll_interval_ns;    /* ruler.poll_interval (1m) */
+    char *ruler_alertmanager_url;      /* ruler.alertmanager_url (comma-separated) */
+    bool ruler_enable_alertmanager_v2; /* ruler.enable_alertmanager_v2 (lokic always speaks v2) */
+    char *ruler_external_url;          /* ruler.external_url */
+    lk_cfg_list ruler_external_labels; /* ruler.external_labels: name, value pairs */
+    int64_t ruler_resend_delay_ns;     /* ruler.resend_delay (1m) */
+    int64_t ruler_notification_timeout_ns; /* ruler.notification_timeout (10s) */
+    int ruler_notification_queue_capacity; /* ruler.notification_queue_capacity (10000) */
+    bool ruler_enable_api;             /* ruler.enable_api (true) */
+    char *ruler_wal_dir;               /* ruler.wal.dir ("ruler-wal") */
+    bool ruler_remote_write_enabled;   /* ruler.remote_write.enabled (false) */
+    char *ruler_rw_url;                /* ruler.remote_write.client.url */
+    lk_cfg_list ruler_rw_headers;      /* ruler.remote_write.client.headers: pairs */
+    char *ruler_rw_user;               /* ruler.remote_write.client.basic_auth.username */
+    char *ruler_rw_password;           /* ruler.remote_write.client.basic_auth.password */
+    /* ruler.remote_write.clients: <client>.url, <client>.headers.<name>,
+     * <client>.basic_auth.username, ... pairs (query/ruler/remote.h reads them) */
+    lk_cfg_list ruler_rw_clients;
+
     /* where the config came from (for messages); NULL when embedded */
     char *source;
 } lk_config;

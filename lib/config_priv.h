@@ -39,6 +39,9 @@ enum {
     CFG_UNSUP_OTHER = 1u << 3,
     /* Accepted, but lokic always stores snappy chunks: other values warn. */
     CFG_SNAPPY_ONLY = 1u << 4,
+    /* A CFG_LIST read from a YAML mapping (nested mappings of scalars
+     * allowed): name, value pairs, nested names joined with dots. */
+    CFG_MAP = 1u << 5,
 };
 
 typedef struct cfg_opt {
@@ -71,6 +74,8 @@ const char *cfg_expected(const cfg_opt *o);
  * LK_EUNSUPPORTED for a CFG_UNSUP_OTHER enum outside its list; why (may be
  * NULL) gets the reason ("expected a byte size such as 256KB"). */
 int cfg_set(lk_config *c, const cfg_opt *o, lk_str text, lk_buf *why);
+/* Replaces the list of o in c with items (taken over). */
+void cfg_set_items(lk_config *c, const cfg_opt *o, lk_cfg_list items);
 /* Checks the value of o in c against its bounds / list; LK_EINVAL and a
  * reason in why otherwise. */
 int cfg_check(const lk_config *c, const cfg_opt *o, lk_buf *why);

@@ -56,7 +56,7 @@ static const char *const unsupported_paths[] = {
 static const char *const na_paths[] = {
     /* whole blocks */
     "ballast_bytes", "shutdown_delay", "use_buffered_logger", "use_sync_logger",
-    "query_scheduler", "frontend", "frontend_worker", "query_range", "ruler", "ruler_storage",
+    "query_scheduler", "frontend", "frontend_worker", "query_range", "ruler_storage",
     "ingester_client", "block_builder", "block_scheduler", "pattern_ingester.*", "index_gateway",
     "bloom_build", "bloom_gateway", "bloom_compactor", "chunk_store_config",
     "compactor_grpc_client", "memberlist", "kafka_config", "dataobj",
@@ -77,9 +77,18 @@ static const char *const na_paths[] = {
     "common.replication_factor", "common.ring", "common.instance_addr",
     "common.instance_interface_names", "common.instance_enable_ipv6",
     "common.compactor_address", "common.compactor_grpc_address", "common.persist_tokens",
-    "common.storage.filesystem.rules_directory", "common.storage.hedging",
+    "common.storage.hedging",
     "common.storage.congestion_control", "common.storage.object_store",
     "common.storage.use_thanos_objstore",
+    /* ruler: what needs a cluster (ring, sharding) and Loki's other stores */
+    "ruler.ring", "ruler.enable_sharding", "ruler.sharding_strategy", "ruler.sharding_algo",
+    "ruler.search_pending_for", "ruler.flush_period", "ruler.ruler_client",
+    "ruler.alertmanager_client", "ruler.alertmanager_refresh_interval",
+    "ruler.enable_alertmanager_discovery", "ruler.notification_queue_*", "ruler.for_*",
+    "ruler.datasource_uid", "ruler.query_stats_enabled", "ruler.disabled_*",
+    "ruler.remote_write.config_refresh_period", "ruler.remote_write.add_org_id_header",
+    "ruler.wal.truncate_frequency", "ruler.wal.min_age",
+    "ruler.wal.max_age", "ruler.wal_cleaner", "ruler.evaluation",
     /* distributor */
     "distributor.ring", "distributor.rate_store", "distributor.write_failures_logging",
     "distributor.otlp_config", "distributor.push_worker_count",
@@ -565,6 +574,50 @@ static int walk_schema(cfg_loader *L, yaml_node_t *map, lk_buf *path)
     return walk_pairs(L, map, path, schema_key);
 }
 
+/* ---- map options (CFG_MAP): nested mappings of scalars, read as pairs */
+
+/* Checks that every value under map is a scalar or a mapping of them. */
+static int check_map(cfg_loader *L, yaml_node_t *map, lk_buf *path)
+{
+    if (map->type == YAML_SCALAR_NODE)
+        return is_null(map) ? LK_OK : bad_value(L, map, path, "expected a mapping");
+    if (map->type != YAML_MAPPING_NODE)
+        return bad_value(L, map, path, "expected a mapping");
+    int rc = check_keys(L, map, path);
+    size_t base = path->len;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+         rc == LK_OK && p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
+        push_path(path, scalar(yaml_document_get_node(&L->doc, p->key)));
+        if (v->type != YAML_SCALAR_NODE)
+            rc = check_map(L, v, path);
+        truncate_path(path, base);
+    }
+    return rc;
+}
+
+static void map_items(yaml_document_t *doc, yaml_node_t *map, lk_buf *prefix, lk_cfg_list *out,
+                      size_t *cap)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return;
+    size_t base = prefix->len;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *v = yaml_document_get_node(doc, p->value);
+        push_path(prefix, scalar(yaml_document_get_node(doc, p->key)));
+        if (v->type == YAML_MAPPING_NODE) {
+            map_items(doc, v, prefix, out, cap);
+        } else {
+            lk_str val = is_null(v) ? LK_STR("") : scalar(v);
+            out->v = lk_grow(out->v, cap, out->n + 2, sizeof *out->v);
+            out->v[out->n++] = lk_strndup(prefix->p, prefix->len);
+            out->v[out->n++] = lk_strndup(val.p, val.len);
+        }
+        truncate_path(prefix, base);
+    }
+}
+
 /* ---- the walk */
 
 static void add_assign(cfg_loader *L, const cfg_opt *o, yaml_node_t *v, lk_str path)
@@ -580,6 +633,12 @@ static int walk_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *path)
     lk_str p = lk_buf_str(path);
     const cfg_opt *o = cfg_find(p);
     if (o) {
+        if (o->flags & CFG_MAP) {
+            int rc = check_map(L, v, path);
+            if (rc == LK_OK)
+                add_assign(L, o, v, p);
+            return rc;
+        }
         if (v->type == YAML_SCALAR_NODE || (o->type == CFG_LIST && scalar_list(&L->doc, v))) {
             /* null keeps a default, but empties a list, as Go's YAML does */
             if (!is_null(v) || o->type == CFG_LIST)
@@ -626,6 +685,14 @@ static int apply_one(cfg_loader *L, lk_config *c, const cfg_assign *a)
 {
     lk_str text;
     lk_buf joined = { 0 };
+    if (a->opt->flags & CFG_MAP) {
+        lk_cfg_list items = { 0 };
+        size_t cap = 0;
+        map_items(&L->doc, a->node, &joined, &items, &cap);
+        cfg_set_items(c, a->opt, items);
+        lk_buf_free(&joined);
+        return LK_OK;
+    }
     if (a->node->type == YAML_SEQUENCE_NODE) { /* CFG_LIST */
         join_list(&L->doc, a->node, &joined);
         text = lk_buf_str(&joined);

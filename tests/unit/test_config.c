@@ -1161,6 +1161,50 @@ static void test_load_file(void **state)
     config_free(&c);
 }
 
+/* The ruler block (issue 13): Loki's keys, maps read as name/value pairs,
+ * common.storage.filesystem.rules_directory as a weak key, cluster keys
+ * warned about. */
+static void test_ruler(void **state)
+{
+    (void)state;
+    lk_config c;
+    config_defaults(&c);
+    loaded r = load(&c, "common:\n  storage:\n    filesystem:\n      rules_directory: /r\n"
+                        "ruler:\n  alertmanager_url: http://a:9093,http://b:9093\n"
+                        "  evaluation_interval: 15s\n  enable_api: true\n"
+                        "  ring:\n    kvstore:\n      store: inmemory\n"
+                        "  external_labels:\n    cluster: c1\n    env: \"a, b\"\n"
+                        "  remote_write:\n    enabled: true\n    clients:\n"
+                        "      prom:\n        url: http://p/api/v1/write\n"
+                        "        headers:\n          X-A: b\n");
+    assert_int_equal(r.rc, LK_OK);
+    assert_non_null(strstr(r.logs, "key=ruler.ring"));
+    assert_string_equal(c.ruler_local_directory, "/r");
+    assert_string_equal(c.ruler_alertmanager_url, "http://a:9093,http://b:9093");
+    assert_int_equal(c.ruler_evaluation_interval_ns, 15 * LK_NS_PER_SEC);
+    assert_int_equal(c.ruler_external_labels.n, 4);
+    assert_string_equal(c.ruler_external_labels.v[1], "c1");
+    assert_string_equal(c.ruler_external_labels.v[3], "a, b");
+    assert_true(c.ruler_remote_write_enabled);
+    assert_int_equal(c.ruler_rw_clients.n, 4);
+    assert_string_equal(c.ruler_rw_clients.v[0], "prom.url");
+    assert_string_equal(c.ruler_rw_clients.v[2], "prom.headers.X-A");
+    assert_string_equal(c.ruler_rw_clients.v[3], "b");
+    loaded_free(&r);
+    lk_buf y = { 0 };
+    config_to_yaml(&c, &y);
+    assert_non_null(strstr(y.p, "external_labels: {\"cluster\": \"c1\""));
+    lk_buf_free(&y);
+    r = load(&c, "ruler:\n  storage:\n    type: s3\n");
+    assert_int_equal(r.rc, LK_EUNSUPPORTED);
+    loaded_free(&r);
+    r = load(&c, "ruler:\n  external_labels: [a]\n");
+    assert_int_equal(r.rc, LK_EINVAL);
+    assert_non_null(strstr(r.err, "test.yaml:2:20"));
+    loaded_free(&r);
+    config_free(&c);
+}
+
 int main(void)
 {
     lk_log_min_level = LK_LOG_INFO;
@@ -1189,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_to_yaml),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_ruler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
