@@ -13,6 +13,7 @@
 #include "storage/chunk.h"
 #include "storage/chunkdir.h"
 #include "storage/index.h"
+#include "storage/memidx.h"
 #include "storage/ingester.h"
 #include "storage/stream.h"
 #include "storage/wal.h"
@@ -31,6 +32,7 @@ typedef struct ing_tenant {
     size_t name_len;
     uint64_t hash;
     atomic_long n_streams;
+    mix *mix; /* the streams' label names and values */
     ing_shard shards[ING_SHARDS];
 } ing_tenant;
 
@@ -76,6 +78,12 @@ void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns);
 /* Applies counter deltas. */
 void ing_add_deltas(ing *g, int64_t chunks, int64_t blocks, int64_t head_bytes,
                     int64_t comp_bytes);
+
+/* ingselect.c */
+/* The index's streams (idx_select), with what it could not read logged
+ * and recorded in *re (may be NULL). */
+void ing_select_index(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                      int64_t through, bool with_data, idx_result *res, sto_read_errors *re);
 
 /* flush.c */
 /* One flush cycle: sweeps every stream (closing idle chunks, or all open
