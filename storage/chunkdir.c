@@ -105,12 +105,13 @@ void cdir_path(const cdir *d, lk_str tenant, const chk_ref *r, lk_buf *out)
 
 /* ---- writing */
 
-/* The staging name of file i of a batch. */
-static void put_tmp(const cdir *d, const cdir_file *f, lk_buf *name, lk_buf *out)
+/* The staging name of file i of a batch: numbered, as two tenants' files
+ * may have the same name. */
+static void put_tmp(const cdir *d, const cdir_file *v, size_t i, lk_buf *name, lk_buf *out)
 {
-    put_name(&f->ref, name);
+    put_name(&v[i].ref, name);
     lk_buf_reset(out);
-    lk_buf_printf(out, "%s/%s.tmp", d->staging, name->p);
+    lk_buf_printf(out, "%s/%zu-%s.tmp", d->staging, i, name->p);
 }
 
 /* Adds dir to the distinct directories written to. */
@@ -143,7 +144,7 @@ int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err)
     size_t n_dirs = 0, cap = 0, n_written = 0;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        put_tmp(d, &v[i], &name, &tmp);
+        put_tmp(d, v, i, &name, &tmp);
         v[i].rc = fs_write_unsynced(tmp.p, v[i].bytes, rc ? NULL : err);
         if (v[i].rc != 0)
             rc = LK_EIO;
@@ -154,7 +155,7 @@ int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err)
         rc = LK_EIO;
         for (size_t i = 0; i < n; i++) {
             if (v[i].rc == 0) {
-                put_tmp(d, &v[i], &name, &tmp);
+                put_tmp(d, v, i, &name, &tmp);
                 unlink(tmp.p);
                 v[i].rc = LK_EIO;
             }
@@ -163,7 +164,7 @@ int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err)
     for (size_t i = 0; i < n; i++) {
         if (v[i].rc != 0)
             continue;
-        put_tmp(d, &v[i], &name, &tmp);
+        put_tmp(d, v, i, &name, &tmp);
         put_dir(d, v[i].tenant, chk_period(v[i].ref.through), &dir);
         v[i].rc = fs_mkdirs(dir.p, rc ? NULL : err);
         lk_buf_reset(&path);
