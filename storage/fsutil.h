@@ -1,10 +1,9 @@
 /* File-system helpers the storage files share: creating directory trees
  * durably, writing files to be synced together (syncfs) before the caller
  * renames them and fsyncs their directories, listing and removing
- * directories. Every failure appends
- * the call, the path and strerror(errno) to *err (may be NULL) and
- * returns LK_EIO; errno is left as the failed call set it. Private to
- * storage/. */
+ * directories. Every failure appends the call, the path and
+ * strerror(errno) to *err (may be NULL) and returns LK_EIO; errno is left
+ * as the failed call set it. Private to storage/. */
 #ifndef LOKIC_STORAGE_FSUTIL_H
 #define LOKIC_STORAGE_FSUTIL_H
 
