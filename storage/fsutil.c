@@ -79,6 +79,44 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+int fs_write_durable(const char *tmp_dir, const char *dir, const char *name, lk_str bytes,
+                     int sync_dir, lk_buf *err)
+{
+    lk_buf path = { 0 }, tmp = { 0 };
+    lk_buf_printf(&path, "%s/%s", dir, name);
+    lk_buf_printf(&tmp, "%s/%s.tmp", tmp_dir ? tmp_dir : dir, name);
+    int rc = 0;
+    int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = fail(err, "open", tmp.p);
+        goto out;
+    }
+    if (write_all(fd, bytes.p, bytes.len) != 0)
+        rc = fail(err, "write", tmp.p);
+    else if (fsync(fd) != 0)
+        rc = fail(err, "fsync", tmp.p);
+    int e = errno;
+    if (close(fd) != 0 && rc == 0) {
+        rc = fail(err, "close", tmp.p);
+        e = errno;
+    }
+    if (rc == 0 && rename(tmp.p, path.p) != 0) {
+        rc = fail(err, "rename", tmp.p);
+        e = errno;
+    }
+    if (rc != 0) {
+        unlink(tmp.p);
+        errno = e;
+        goto out;
+    }
+    if (sync_dir)
+        rc = fs_fsync_dir(dir, err);
+out:
+    lk_buf_free(&path);
+    lk_buf_free(&tmp);
+    return rc;
+}
+
 int fs_write_unsynced(const char *path, lk_str bytes, lk_buf *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

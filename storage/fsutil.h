@@ -1,5 +1,6 @@
 /* File-system helpers the storage files share: creating directory trees
- * durably, writing files to be synced together (syncfs) before the caller
+ * durably, writing a file durably (temporary name, fsync, rename, fsync of
+ * the directory) or many to be synced together (syncfs) before the caller
  * renames them and fsyncs their directories, listing and removing
  * directories. Every failure appends the call, the path and
  * strerror(errno) to *err (may be NULL) and returns LK_EIO; errno is left
@@ -16,6 +17,13 @@
 int fs_mkdirs(const char *path, lk_buf *err);
 /* fsync of a directory. */
 int fs_fsync_dir(const char *path, lk_buf *err);
+/* Writes bytes to dir/name durably: a temporary file (in tmp_dir, on the
+ * same file system, or in dir when tmp_dir is NULL; named name.tmp),
+ * fsync, rename to dir/name, fsync of dir unless sync_dir is false (the
+ * caller then fsyncs dir itself, once for many files). The temporary file
+ * is removed on failure. */
+int fs_write_durable(const char *tmp_dir, const char *dir, const char *name, lk_str bytes,
+                     int sync_dir, lk_buf *err);
 /* Writes bytes to path (created or truncated) without syncing it: one of
  * many files made durable together by fs_syncfs. The file is removed on
  * failure. */
