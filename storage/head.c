@@ -16,6 +16,10 @@
 #include "storage/chunk_int.h"
 #include "storage/codec.h"
 
+/* The arena starts small and grows by half: at high cardinality most heads
+ * hold a few KB, and doubling from 4 KB left up to half of each unused. */
+#define ARENA_MIN 1024
+
 typedef struct head_ent {
     int64_t ts;
     uint32_t off;      /* line bytes in the arena, then meta_len bytes of metadata */
@@ -134,9 +138,9 @@ int chk_head_append(chk_head *h, const lk_entry *e)
 
     size_t need = h->alen + e->line.len + meta_len;
     if (need > h->acap || !h->arena) {
-        size_t c = h->acap ? h->acap : 4096;
+        size_t c = h->acap ? h->acap : ARENA_MIN;
         while (c < need)
-            c *= 2;
+            c += c / 2;
         h->arena = lk_realloc(h->arena, c);
         h->acap = c;
     }

@@ -134,6 +134,7 @@ static void tenant_free(ing_tenant *t)
         free(sh->slots);
         pthread_mutex_destroy(&sh->mu);
     }
+    mix_free(t->mix); /* after the shards: their streams unreferenced first */
     free(t->name);
     free(t);
 }
@@ -206,6 +207,7 @@ static ing_tenant *tenant_add(ing *g, lk_str name, uint64_t h)
     t->name_len = name.len;
     t->hash = h;
     atomic_init(&t->n_streams, 0);
+    t->mix = mix_new();
     for (int i = 0; i < ING_SHARDS; i++)
         pthread_mutex_init(&t->shards[i].mu, NULL);
     tenant_slot_put(g->tenants, g->tcap, t);
@@ -311,6 +313,7 @@ void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns)
     pthread_mutex_unlock(&sh->mu);
     if (!removed)
         return;
+    mix_remove(t->mix, s);
     atomic_fetch_sub(&t->n_streams, 1);
     atomic_fetch_sub_explicit(&g->streams, 1, memory_order_relaxed);
     st_stream_unref(s); /* the table's reference */
@@ -369,6 +372,7 @@ static int stream_get(ing *g, ing_tenant *t, const lk_labels *labels, lk_str can
         }
         s = st_stream_new(labels, canonical, fp);
         shard_insert(sh, s);
+        mix_add(t->mix, s);
         *created = true;
         atomic_fetch_add_explicit(&g->streams, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&g->streams_created, 1, memory_order_relaxed);

@@ -215,6 +215,23 @@ int ing_select_stats(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int
                      size_t *n);
 void st_views_free(st_view **v, size_t n);
 
+/* Sorted distinct strings; free with ing_strs_free. */
+typedef struct ing_strs {
+    lk_str *v;
+    size_t n, cap;
+    lk_arena arena; /* the bytes */
+} ing_strs;
+void ing_strs_free(ing_strs *s);
+
+/* The label names (name NULL) or the values of label *name of tenant's
+ * streams that have data in [from, through]: the answer of
+ * ing_select(no matchers) reduced to names or values, from the tenant's
+ * label index in memory and the index's series, without a view per
+ * stream. *out is replaced (free it with ing_strs_free); what the index
+ * could not read goes to *re (may be NULL: logged only). */
+void ing_label_strs(ing *g, lk_str tenant, const lk_str *name, int64_t from, int64_t through,
+                   sto_read_errors *re, ing_strs *out);
+
 const lk_labels *st_view_labels(const st_view *v);
 lk_str st_view_canonical(const st_view *v);
 uint64_t st_view_fp(const st_view *v);

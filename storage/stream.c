@@ -449,6 +449,23 @@ static bool scan_chunks(const st_stream *s, int64_t from, int64_t through, size_
     return *n_chunks > 0;
 }
 
+bool st_stream_removed(st_stream *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool r = s->removed;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+bool st_stream_overlaps(st_stream *s, int64_t from, int64_t through)
+{
+    size_t n_chunks, n_blocks;
+    pthread_mutex_lock(&s->mu);
+    bool r = scan_chunks(s, from, through, &n_chunks, &n_blocks);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
 st_view *st_view_new(st_stream *s, bool with_data)
 {
     st_view *v = lk_calloc(1, sizeof(*v));
