@@ -39,7 +39,8 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const targets[] = { "all", NULL };
-/* Loki's compression codecs (pkg/compression); lokic stores snappy. */
+/* Loki's compression codecs (pkg/compression), all honoured
+ * (storage/compress.h). */
 static const char *const encodings[] = { "none", "gzip", "lz4-64k", "snappy", "lz4-256k",
                                          "lz4-1M", "lz4", "flate", "zstd", NULL };
 
@@ -102,8 +103,8 @@ const cfg_opt cfg_opts[] = {
       "Flush chunks older than this; half of it is the out-of-order window." },
     { "ingester.chunk_retain_period", CFG_DURATION, 0, "0s", 0, MAXDUR,
       F(chunk_retain_period_ns), NULL, "Keep flushed chunks in memory for this long." },
-    { "ingester.chunk_encoding", CFG_ENUM, CFG_SNAPPY_ONLY, "snappy", 0, 0, F(chunk_encoding),
-      encodings, "Chunk compression; lokic always stores snappy." },
+    { "ingester.chunk_encoding", CFG_ENUM, 0, "snappy", 0, 0, F(chunk_encoding),
+      encodings, "Compression of new chunk blocks, each column on its own (lz4-* are lz4)." },
     { "ingester.wal.enabled", CFG_BOOL, 0, "true", 0, 0, F(wal_enabled), NULL,
       "Write every push to the write-ahead log before acknowledging it." },
     { "ingester.wal.dir", CFG_STRING, 0, "", 0, 0, F(wal_dir), NULL,

@@ -9,6 +9,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git python3
       libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
       liblmdb-dev libyaml-dev libjansson-dev libxxhash-dev zlib1g-dev
+      libzstd-dev liblz4-dev
       libre2-dev
       libcmocka-dev
       golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml

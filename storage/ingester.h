@@ -32,6 +32,8 @@ typedef struct ing_opts {
     int64_t max_chunk_age_ns;      /* chunk span that cuts a chunk; half of it is the
                                       out-of-order window */
     int max_streams_per_user;      /* 0 = unlimited */
+    const char *chunk_encoding;    /* Loki's name of the block codec (NULL: zstd;
+                                      storage/compress.h) */
 
     /* Durable storage; all optional (NULL/0: memory only, no flushing). */
     const char *wal_dir;           /* write-ahead log (NULL: none) */

@@ -156,6 +156,7 @@ static int run(const lk_config *cfg, const lk_flags *fl)
         .chunk_target_size = cfg->chunk_target_size,
         .max_chunk_age_ns = cfg->max_chunk_age_ns,
         .max_streams_per_user = cfg->max_streams_per_user,
+        .chunk_encoding = cfg->chunk_encoding,
         .wal_dir = cfg->wal_enabled ? cfg->wal_dir : NULL,
         .chunk_dir = cfg->filesystem_directory,
         .index_dir = cfg->active_index_directory,
