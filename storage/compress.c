@@ -14,10 +14,12 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 
-/* zstd level of new blocks: 3 (zstd's default) compresses the benchmark's
- * lines about as well as 9 at a fraction of the cost; decoding speed does
- * not depend on it. */
-#define ZSTD_LEVEL 3
+/* zstd level of new blocks. On the query benchmark's data (chunks and
+ * index per line, tests/bench/README.md): level 1 27.8 bytes, 3 28.7, 5
+ * 26.6, 6 25.6, 9 24.7 (snappy 40.8); compression at 9 costs several times
+ * level 1's CPU on the push path, and decoding speed does not depend on
+ * the level. */
+#define ZSTD_LEVEL 1
 #define CCTX_POOL 8
 /* Largest column compressed (lz4 takes int lengths); bigger ones are
  * stored as they are. */

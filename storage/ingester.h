@@ -224,7 +224,19 @@ typedef struct sto_iter_opts {
      * caller still applies its filters to what comes out. */
     const lk_str *required;
     size_t n_required;
+    /* When partial, entries come out with their timestamp and only the
+     * parts `columns` names (STO_COL_*): without STO_COL_LINE an entry's
+     * line has p NULL and len its length (STO_COL_LEN) or 0; without
+     * STO_COL_META it has no metadata. Blocks are then decompressed column
+     * by column (storage/columns.c). A block whose time range meets another
+     * source's is still read whole, so that duplicates are found. */
+    bool partial;
+    unsigned columns;
 } sto_iter_opts;
+
+#define STO_COL_LEN 1u
+#define STO_COL_LINE 2u
+#define STO_COL_META 4u
 
 /* st_view_iter with options (opts may be NULL: the same as st_view_iter). */
 sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,

@@ -32,6 +32,11 @@
  * an earlier one (in forward order) from another source is dropped, which
  * keeps the backward output the exact reverse of the forward one.
  *
+ * Partial reads (sto_iter_opts.partial): a block whose time range meets no
+ * other source's is decoded with the columns the caller asked for only
+ * (a count reads timestamps and metadata, not lines); the others are
+ * decoded whole, as duplicates are found by comparing whole entries.
+ *
  * An iterator reads the view's memory blocks and head copy without
  * references of its own (the view must outlive its iterators); it holds
  * references to the blocks of the chunk files it opened. Several iterators
@@ -48,6 +53,10 @@
 #include "storage/ingester.h"
 #include "storage/readerr.h"
 #include "storage/stream.h"
+
+_Static_assert(STO_COL_LEN == CHK_COL_LEN && STO_COL_LINE == CHK_COL_LINE &&
+                   STO_COL_META == CHK_COL_META,
+               "storage/ingester.h and storage/chunk.h name the same columns");
 
 static atomic_llong blocks_filtered_total, chunks_read_total;
 
@@ -67,6 +76,7 @@ typedef struct vsrc {
     const chk_decoded *d;  /* while active */
     chk_decoded *buf;      /* pool buffer holding blk decoded */
     int64_t mint, maxt;
+    bool opened;           /* SRC_DISK: its blocks are sources now */
     uint64_t idx;          /* arrival order */
     size_t lo, hi;         /* entries still to return: [lo, hi) */
 } vsrc;
@@ -90,6 +100,7 @@ typedef struct view_iter {
     sto_stats *stats, own_stats;
     const lk_str *required;
     size_t n_required;
+    unsigned columns;      /* CHK_COL_* of blocks decoded on their own */
     vec all;               /* every source, for cleanup */
     vec pending;           /* heap, in activation order */
     vec heap;              /* active sources, by next entry */
@@ -283,11 +294,26 @@ static void note_bad_block(view_iter *it, const vsrc *s)
     lk_buf_free(&path);
 }
 
+/* Does s's time range meet another source's? Then entries with equal
+ * timestamps may be duplicates, which takes whole entries to find. */
+static bool overlaps_other(const view_iter *it, const vsrc *s)
+{
+    for (size_t i = 0; i < it->all.n; i++) {
+        const vsrc *o = it->all.v[i];
+        if (o != s && !o->opened && o->mint <= s->maxt && s->mint <= o->maxt)
+            return true;
+    }
+    return false;
+}
+
 static bool decode_block(view_iter *it, vsrc *s)
 {
     chk_decoded *d = pool_get(it);
     lk_buf_reset(&it->err);
-    if (chk_block_decode(s->blk, d, &it->err) != 0) {
+    unsigned cols = it->columns;
+    if (cols != CHK_COL_ALL && overlaps_other(it, s))
+        cols = CHK_COL_ALL;
+    if (chk_block_decode_cols(s->blk, cols, d, &it->err) != 0) {
         pool_put(it, d);
         it->stats->corrupt_blocks++;
         note_bad_block(it, s);
@@ -361,6 +387,7 @@ static void count_head(view_iter *it, const vsrc *s)
 static void activate(view_iter *it, vsrc *s)
 {
     if (s->kind == SRC_DISK) {
+        s->opened = true;
         open_disk(it, s);
         return;
     }
@@ -561,9 +588,12 @@ sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, boo
     it->from = from;
     it->through = through;
     it->stats = stats ? stats : &it->own_stats;
+    it->columns = CHK_COL_ALL;
     if (opts) {
         it->required = opts->required;
         it->n_required = opts->n_required;
+        if (opts->partial)
+            it->columns = opts->columns & CHK_COL_ALL;
     }
     it->stats->blocks_skipped += (int64_t)v->blocks_skipped;
     it->stats->total_chunks_ref += (int64_t)(v->n_chunks + v->n_disk);

@@ -13,7 +13,9 @@
  * through the extractor, which adds the metadata to the labels.
  *
  * Blocks that cannot hold a line with the substrings every kept line
- * contains (|= filters) are skipped by storage without being decompressed. */
+ * contains (|= filters) are skipped by storage without being decompressed;
+ * with no stage at all, storage decodes no line (only timestamps,
+ * metadata and, for bytes, line lengths: sto_iter_opts.partial). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -524,6 +526,13 @@ static int compile(const logql_range_agg *ra, const logql_grouping *push, shared
         rc = lp_compile(ra->sel.stages, ra->sel.n_stages, pl, err);
         if (rc == LK_OK)
             sh->iter.n_required = lp_required_substrings(*pl, &sh->iter.required);
+    }
+    /* no stage reads the line: storage decodes timestamps, metadata and
+     * (for bytes) line lengths only */
+    if (sh->fast && ra->sel.n_stages == 0) {
+        bool bytes = ra->op == LOGQL_RANGE_BYTES || ra->op == LOGQL_RANGE_BYTES_RATE;
+        sh->iter.partial = true;
+        sh->iter.columns = STO_COL_META | (bytes ? STO_COL_LEN : 0);
     }
     sh->x = *x;
     sh->chain = *chain;
