@@ -58,6 +58,10 @@ const char *chk_codec_name(chk_codec c)
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static ZSTD_CCtx *pool[CCTX_POOL];
 static size_t pool_n;
+/* decompression contexts let go of by finished readers (a query reads
+ * each stream with a fresh decoder) */
+static ZSTD_DCtx *dpool[CCTX_POOL];
+static size_t dpool_n;
 
 static ZSTD_CCtx *cctx_get(void)
 {
@@ -146,12 +150,30 @@ chk_codec chk_compress(chk_codec c, const uint8_t *src, size_t n, lk_buf *out)
 
 void chk_zstd_free(void *zstd)
 {
+    if (!zstd)
+        return;
+    pthread_mutex_lock(&pool_mu);
+    if (dpool_n < CCTX_POOL) {
+        dpool[dpool_n++] = zstd;
+        zstd = NULL;
+    }
+    pthread_mutex_unlock(&pool_mu);
     ZSTD_freeDCtx(zstd);
+}
+
+static ZSTD_DCtx *dctx_get(void)
+{
+    ZSTD_DCtx *z = NULL;
+    pthread_mutex_lock(&pool_mu);
+    if (dpool_n)
+        z = dpool[--dpool_n];
+    pthread_mutex_unlock(&pool_mu);
+    return z ? z : ZSTD_createDCtx();
 }
 
 static int unzstd(void **zstd, const uint8_t *src, size_t n, uint8_t *dst, size_t raw_len)
 {
-    if (!*zstd && !(*zstd = ZSTD_createDCtx()))
+    if (!*zstd && !(*zstd = dctx_get()))
         LK_BUG("ZSTD_createDCtx failed (out of memory)");
     unsigned long long want = ZSTD_getFrameContentSize(src, n);
     if (want != raw_len)

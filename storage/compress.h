@@ -38,6 +38,8 @@ chk_codec chk_compress(chk_codec c, const uint8_t *src, size_t n, lk_buf *out);
  * with chk_zstd_free. */
 int chk_decompress(void **zstd, chk_codec c, const uint8_t *src, size_t n, uint8_t *dst,
                    size_t raw_len);
-void chk_zstd_free(void *zstd); /* accepts NULL */
+/* Lets go of a context (kept for the next reader, up to a few). Accepts
+ * NULL. */
+void chk_zstd_free(void *zstd);
 
 #endif

@@ -501,9 +501,28 @@ static bool gather_run(view_iter *it)
 
 /* ---- the iterator */
 
+/* The common case of in-order data: one source in the merge and none due
+ * to join it, so the next entry is its next one and cannot have a
+ * duplicate. false when the general merge must run. */
+static bool next_alone(view_iter *it, lk_entry *out)
+{
+    if (it->run_pos < it->run_n || it->heap.n != 1)
+        return false;
+    if (it->pending.n && due(it, it->pending.v[0]))
+        return false;
+    release_retired(it); /* the entry returned before is done with */
+    it->run_n = it->run_pos = 0;
+    vsrc *s = it->heap.v[0];
+    *out = *cur(it, s);
+    advance(it, s);
+    return true;
+}
+
 static int vi_next(sto_iter *base, lk_entry *out)
 {
     view_iter *it = (view_iter *)base;
+    if (next_alone(it, out))
+        return 1;
     for (;;) {
         while (it->run_pos < it->run_n) {
             const run_ent *r = &it->run[it->run_pos++];
