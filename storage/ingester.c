@@ -819,4 +819,5 @@ void ing_get_counters(ing *g, ing_counters *c)
         c->wal_segments = wc.segments;
     }
     sto_iter_get_counters(&c->blocks_filtered, &c->chunks_read);
+    sto_iter_get_block_counters(&c->blocks_decoded, &c->blocks_partial);
 }

@@ -274,6 +274,8 @@ typedef struct ing_counters {
     /* process-wide query counters */
     int64_t blocks_filtered;  /* blocks skipped by their token filter */
     int64_t chunks_read;      /* chunk files opened by queries */
+    int64_t blocks_decoded;   /* blocks queries decompressed */
+    int64_t blocks_partial;   /* of those, read without their lines */
 } ing_counters;
 void ing_get_counters(ing *g, ing_counters *c);
 

@@ -58,12 +58,19 @@ _Static_assert(STO_COL_LEN == CHK_COL_LEN && STO_COL_LINE == CHK_COL_LINE &&
                    STO_COL_META == CHK_COL_META,
                "storage/ingester.h and storage/chunk.h name the same columns");
 
-static atomic_llong blocks_filtered_total, chunks_read_total;
+static atomic_llong blocks_filtered_total, chunks_read_total, blocks_decoded_total,
+    blocks_partial_total;
 
 void sto_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read)
 {
     *blocks_filtered = atomic_load_explicit(&blocks_filtered_total, memory_order_relaxed);
     *chunks_read = atomic_load_explicit(&chunks_read_total, memory_order_relaxed);
+}
+
+void sto_iter_get_block_counters(int64_t *decoded, int64_t *partial)
+{
+    *decoded = atomic_load_explicit(&blocks_decoded_total, memory_order_relaxed);
+    *partial = atomic_load_explicit(&blocks_partial_total, memory_order_relaxed);
 }
 
 typedef enum { SRC_BLOCK, SRC_HEAD, SRC_DISK } src_kind;
@@ -323,9 +330,18 @@ static bool decode_block(view_iter *it, vsrc *s)
                      (long long)s->maxt, it->err.p ? it->err.p : "");
         return false;
     }
-    it->stats->compressed_bytes += chk_block_get_info(s->blk)->comp_len;
+    const chk_block_info *in = chk_block_get_info(s->blk);
+    bool partial = cols != CHK_COL_ALL && in->format == CHK_FORMAT_COLS;
+    it->stats->compressed_bytes += in->comp_len;
     it->stats->decompressed_bytes += d->bytes;
     it->stats->decompressed_lines += (int64_t)d->n;
+    it->stats->blocks_decoded++;
+    it->stats->blocks_partial += partial;
+    if (in->meta_bytes > 0)
+        it->stats->decompressed_meta_bytes += in->meta_bytes;
+    atomic_fetch_add_explicit(&blocks_decoded_total, 1, memory_order_relaxed);
+    if (partial)
+        atomic_fetch_add_explicit(&blocks_partial_total, 1, memory_order_relaxed);
     s->buf = d;
     s->d = d;
     return true;
@@ -365,6 +381,7 @@ static void open_disk(view_iter *it, vsrc *s)
         return;
     }
     atomic_fetch_add_explicit(&chunks_read_total, 1, memory_order_relaxed);
+    it->stats->chunks_downloaded++;
     size_t nb = chk_chunk_nblocks(c);
     for (size_t i = 0; i < nb; i++)
         add_block(it, chk_block_ref(chk_chunk_block(c, i)), true, s->idx + i);

@@ -85,6 +85,11 @@ static const counter_metric storage_metrics[] = {
       offsetof(ing_counters, blocks_filtered), true },
     { "lokic_query_chunks_read_total", "Chunk files opened by queries.",
       offsetof(ing_counters, chunks_read), true },
+    { "lokic_query_blocks_decoded_total", "Blocks queries decompressed.",
+      offsetof(ing_counters, blocks_decoded), true },
+    { "lokic_query_blocks_partial_total", "Blocks queries decompressed without their lines "
+      "(timestamps, line lengths or metadata only).",
+      offsetof(ing_counters, blocks_partial), true },
 };
 
 typedef struct metric_ctx {

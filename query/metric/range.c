@@ -374,6 +374,10 @@ static void stats_add(sto_stats *d, const sto_stats *s)
     d->total_chunks_ref += s->total_chunks_ref;
     d->total_chunks_matched += s->total_chunks_matched;
     d->blocks_skipped += s->blocks_skipped;
+    d->blocks_decoded += s->blocks_decoded;
+    d->blocks_partial += s->blocks_partial;
+    d->chunks_downloaded += s->chunks_downloaded;
+    d->decompressed_meta_bytes += s->decompressed_meta_bytes;
     d->duplicates += s->duplicates;
     d->corrupt_blocks += s->corrupt_blocks;
     sto_read_errors_add(&d->read_errors, &s->read_errors);
