@@ -37,6 +37,11 @@
  * (a count reads timestamps and metadata, not lines); the others are
  * decoded whole, as duplicates are found by comparing whole entries.
  *
+ * With the tenant's delete requests in the options, the iterator comes
+ * wrapped in one that skips the entries they delete (del_iter_wrap,
+ * storage/delset.c); a stream no request matches is not wrapped, and one
+ * that is wrapped is read whole (the requests' line filters read lines).
+ *
  * An iterator reads the view's memory blocks and head copy without
  * references of its own (the view must outlive its iterators); it holds
  * references to the blocks of the chunk files it opened. Several iterators
@@ -50,6 +55,7 @@
 #include "lib/mem.h"
 #include "storage/chunk.h"
 #include "storage/chunkdir.h"
+#include "storage/delete.h"
 #include "storage/ingester.h"
 #include "storage/readerr.h"
 #include "storage/stream.h"
@@ -645,6 +651,12 @@ sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, boo
         add_sources(it, v);
     else
         it->stats->blocks_skipped += (int64_t)(v->n_blocks + v->n_disk);
+    if (opts && opts->deletes && from < through) {
+        sto_iter *w = del_iter_wrap(&it->base, opts->deletes, st_view_labels(v), from, through - 1);
+        if (w != &it->base)
+            it->columns = CHK_COL_ALL; /* nothing is decoded before the first next */
+        return w;
+    }
     return &it->base;
 }
 
