@@ -106,7 +106,7 @@ const cfg_opt cfg_opts[] = {
       "Flush chunks older than this; half of it is the out-of-order window." },
     { "ingester.chunk_retain_period", CFG_DURATION, 0, "0s", 0, MAXDUR,
       F(chunk_retain_period_ns), NULL, "Keep flushed chunks in memory for this long." },
-    { "ingester.chunk_encoding", CFG_ENUM, 0, "snappy", 0, 0, F(chunk_encoding),
+    { "ingester.chunk_encoding", CFG_ENUM, 0, "zstd", 0, 0, F(chunk_encoding),
       encodings, "Compression of new chunk blocks, each column on its own (lz4-* are lz4)." },
     { "ingester.wal.enabled", CFG_BOOL, 0, "true", 0, 0, F(wal_enabled), NULL,
       "Write every push to the write-ahead log before acknowledging it." },
@@ -243,7 +243,7 @@ const char config_embedded_default[] =
     "  chunk_idle_period: 30m\n"
     "  max_chunk_age: 2h\n"
     "  chunk_retain_period: 0s\n"
-    "  chunk_encoding: snappy\n"
+    "  chunk_encoding: zstd\n"
     "  wal:\n"
     "    enabled: true\n"
     "\n"

@@ -7,7 +7,7 @@
 # server CPU seconds of that run.
 #   tests/bench/query.sh [lines] [streams]
 # LOKIC_BIN=path uses an already built lokic instead of building one.
-# ENCODING=zstd sets ingester.chunk_encoding (default snappy).
+# ENCODING=snappy sets ingester.chunk_encoding (default zstd, lokic's).
 # DISCOVERY=0 turns Loki 3's push-time discovery off (no service_name or
 # detected_level added: Loki 2.9's data).
 set -euo pipefail
@@ -25,7 +25,7 @@ server:
 common:
   path_prefix: $tmp/data
 ingester:
-  chunk_encoding: ${ENCODING:-snappy}
+  chunk_encoding: ${ENCODING:-zstd}
 limits_config:
   reject_old_samples: false
   ingestion_rate_mb: 100000

@@ -214,7 +214,7 @@ static void test_defaults(void **state)
     assert_true(c.chunk_idle_period_ns == 30 * NS_M);
     assert_true(c.max_chunk_age_ns == 2 * NS_H);
     assert_true(c.chunk_retain_period_ns == 0);
-    assert_string_equal(c.chunk_encoding, "snappy");
+    assert_string_equal(c.chunk_encoding, "zstd");
     assert_true(c.wal_enabled);
     assert_string_equal(c.wal_dir, "");
     assert_true(c.reject_old_samples);
