@@ -14,7 +14,7 @@ import re
 import signal
 import time
 
-from harness import LOKI29, Lokic, Result
+from harness import LOKI29, Lokic, Result, wait_for
 import wire
 
 S = 10**9
@@ -57,15 +57,6 @@ def listing(srv, tenant):
     st, doc = srv.get_json("/loki/api/v1/delete", headers=hdr(tenant))
     assert st == 200, (st, doc)
     return doc
-
-
-def wait_for(cond, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def flushed(srv, n):
