@@ -124,7 +124,8 @@ static void fuzz_cols(const uint8_t *p, size_t n)
     c.info.line_bytes = (int64_t)(codec_get_le64(c.rest) % (1u << 20));
     c.info.meta_bytes = (int64_t)(codec_get_le64(c.rest + 8) % (1u << 20));
     size_t len = c.rest_len - 16;
-    uint8_t *copy = lk_memdup(c.rest + 16, len ? len : 1);
+    uint8_t *copy = lk_malloc(len + 1);
+    memcpy(copy, c.rest + 16, len);
     c.info.comp_len = (uint32_t)len;
     c.info.crc = lk_crc32c(0, copy, len);
     chk_backing *bk = chk_backing_new(copy, len, NULL, NULL);
