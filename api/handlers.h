@@ -47,6 +47,7 @@ void api_h_patterns(api_req *rq, api_resp *rs);
 void api_h_ready(api_req *rq, api_resp *rs);
 void api_h_metrics(api_req *rq, api_resp *rs);
 void api_h_config(api_req *rq, api_resp *rs);
+void api_h_runtime_config(api_req *rq, api_resp *rs);
 void api_h_buildinfo(api_req *rq, api_resp *rs);
 void api_h_services(api_req *rq, api_resp *rs);
 void api_h_log_level(api_req *rq, api_resp *rs);
@@ -55,6 +56,10 @@ void api_h_delete(api_req *rq, api_resp *rs); /* h_delete.c */
 /* "3.6.0+lokic.<version>": the Loki version lokic answers as (buildinfo,
  * drilldown-limits) */
 const char *api_loki_version(void);
+/* api/h_rules.c */
+void api_h_rules(api_req *rq, api_resp *rs);
+void api_h_prom_rules(api_req *rq, api_resp *rs);
+void api_h_prom_alerts(api_req *rq, api_resp *rs);
 /* api/h_limits.c */
 void api_h_drilldown_limits(api_req *rq, api_resp *rs);
 void api_h_tenant_limits(api_req *rq, api_resp *rs);
