@@ -47,7 +47,7 @@ typedef struct lk_config {
     int64_t chunk_idle_period_ns;    /* ingester.chunk_idle_period (30m) */
     int64_t max_chunk_age_ns;        /* ingester.max_chunk_age (2h) */
     int64_t chunk_retain_period_ns;  /* ingester.chunk_retain_period (0s) */
-    char *chunk_encoding;            /* ingester.chunk_encoding ("snappy") */
+    char *chunk_encoding;            /* ingester.chunk_encoding ("zstd"; Loki: "snappy") */
     bool wal_enabled;                /* ingester.wal.enabled (true) */
     char *wal_dir;                   /* ingester.wal.dir ("" -> <path_prefix>/wal) */
 

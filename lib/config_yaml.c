@@ -718,12 +718,6 @@ static int apply_one(cfg_loader *L, lk_config *c, const cfg_assign *a)
             cfg_quote(L->err, text, 100);
             lk_buf_printf(L->err, " for %s: %s", a->path, why.p ? why.p : "");
         }
-    } else if ((a->opt->flags & CFG_SNAPPY_ONLY) && !lk_str_eq_c(text, "snappy")) {
-        lk_buf v = { 0 };
-        cfg_logfmt_value(&v, text);
-        log_warn("chunk encoding ignored", "key=%s value=%s line=%d reason=\"lokic stores snappy "
-                 "chunks\"", a->path, v.p, line_of(a->node));
-        lk_buf_free(&v);
     }
     lk_buf_free(&why);
     lk_buf_free(&joined);

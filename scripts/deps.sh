@@ -9,6 +9,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git python3
       libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
       liblmdb-dev libyaml-dev libjansson-dev libxxhash-dev zlib1g-dev
+      libzstd-dev liblz4-dev
       libre2-dev libcurl4-openssl-dev libssl-dev
       libcmocka-dev
       prometheus prometheus-alertmanager

@@ -206,6 +206,15 @@ size_t chk_head_arena_len(const chk_head *h)
     return h->alen;
 }
 
+void chk_head_entry(const chk_head *h, size_t i, int64_t *ts, lk_str *line, lk_str *meta_enc)
+{
+    const head_ent *x = &h->v[i];
+    const char *p = (const char *)h->arena + x->off;
+    *ts = x->ts;
+    *line = lk_str_n(p, x->line_len);
+    *meta_enc = lk_str_n(p + x->line_len, x->meta_len);
+}
+
 lk_str chk_head_line(const chk_head *h, size_t i)
 {
     return lk_str_n((const char *)h->arena + h->v[i].off, h->v[i].line_len);

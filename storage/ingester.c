@@ -32,6 +32,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "storage/compress.h"
 #include "storage/ing_int.h"
 #include "storage/reindex.h"
 #include "storage/stream.h"
@@ -96,9 +97,17 @@ int ing_open(const ing_opts *opts, ing **out, lk_buf *err)
             lk_buf_puts(err, "bad ingester options");
         return LK_EINVAL;
     }
+    chk_codec codec = CHK_CODEC_DEFAULT;
+    if (opts->chunk_encoding && chk_codec_from_name(opts->chunk_encoding, &codec) != LK_OK) {
+        if (err)
+            lk_buf_printf(err, "unknown chunk encoding \"%s\"", opts->chunk_encoding);
+        return LK_EINVAL;
+    }
     ing *g = lk_calloc(1, sizeof(*g));
     g->opts = *opts;
     g->opts.wal_dir = g->opts.chunk_dir = g->opts.index_dir = NULL; /* not kept */
+    g->opts.chunk_encoding = NULL;
+    g->lim.codec = codec;
     g->lim.block_size = opts->chunk_block_size ? opts->chunk_block_size : DEFAULT_BLOCK_SIZE;
     if (g->lim.block_size > CHK_MAX_BLOCK_SIZE)
         g->lim.block_size = CHK_MAX_BLOCK_SIZE;
@@ -820,4 +829,5 @@ void ing_get_counters(ing *g, ing_counters *c)
         c->wal_segments = wc.segments;
     }
     sto_iter_get_counters(&c->blocks_filtered, &c->chunks_read);
+    sto_iter_get_block_counters(&c->blocks_decoded, &c->blocks_partial);
 }

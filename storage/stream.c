@@ -205,6 +205,7 @@ static chk_chunk *chunk_for(st_stream *s, const st_push_opts *o, int64_t ts, st_
     s->chunks = lk_grow(s->chunks, &s->cap, s->n_chunks + 1, sizeof(*s->chunks));
     c = &s->chunks[s->n_chunks++];
     *c = (st_chunk){ .c = chk_chunk_new(), .wal_seg = o->wal_seg, .state = CH_UNFLUSHED };
+    chk_chunk_set_codec(c->c, o->lim->codec);
     a->d_chunks++;
     return c->c;
 }

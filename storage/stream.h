@@ -171,5 +171,8 @@ void st_view_free(st_view *v);
 
 /* Process-wide counters of the view iterators. */
 void sto_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read);
+/* viewiter.c: blocks queries decompressed, and of those the ones read
+ * without their lines (sto_iter_opts.partial). */
+void sto_iter_get_block_counters(int64_t *decoded, int64_t *partial);
 
 #endif
