@@ -300,6 +300,11 @@ static void sleep_ns(int64_t ns)
         ;
 }
 
+void aws_http_backoff(const aws_http *h, int n)
+{
+    sleep_ns(aws_http_backoff_ns(&h->cfg, n));
+}
+
 int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf *err)
 {
     const char *labels[] = { h->cfg.service, r->op };
@@ -327,4 +332,30 @@ int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf 
         lk_buf_put_str(err, lk_buf_str(&why));
     lk_buf_free(&why);
     return rc;
+}
+
+int aws_http_endpoint(const char *what, const char *endpoint, const char *default_host,
+                      bool insecure, lk_buf *scheme, lk_buf *host, lk_buf *err)
+{
+    const char *ep = endpoint && *endpoint ? endpoint : default_host;
+    const char *rest = ep;
+    if (strncmp(ep, "http://", 7) == 0) {
+        lk_buf_puts(scheme, "http");
+        rest = ep + 7;
+    } else if (strncmp(ep, "https://", 8) == 0) {
+        lk_buf_puts(scheme, "https");
+        rest = ep + 8;
+    } else if (strstr(ep, "://")) {
+        lk_buf_printf(err, "%s endpoint \"%s\": only http and https URLs", what, ep);
+        return LK_EINVAL;
+    } else {
+        lk_buf_puts(scheme, insecure ? "http" : "https");
+    }
+    size_t n = strcspn(rest, "/?#");
+    if (n == 0 || memchr(rest, '@', n)) {
+        lk_buf_printf(err, "%s endpoint \"%s\": expected scheme://host[:port]", what, ep);
+        return LK_EINVAL;
+    }
+    lk_buf_append(host, rest, n);
+    return LK_OK;
 }
