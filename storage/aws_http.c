@@ -293,16 +293,9 @@ static int attempt_once(aws_http *h, const aws_http_req *r, aws_http_resp *resp,
     return rc;
 }
 
-static void sleep_ns(int64_t ns)
-{
-    struct timespec ts = { (time_t)(ns / LK_NS_PER_SEC), (long)(ns % LK_NS_PER_SEC) };
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 void aws_http_backoff(const aws_http *h, int n)
 {
-    sleep_ns(aws_http_backoff_ns(&h->cfg, n));
+    lk_sleep_ns(aws_http_backoff_ns(&h->cfg, n));
 }
 
 int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf *err)
@@ -313,7 +306,7 @@ int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf 
     for (int i = 0; i <= h->cfg.max_retries; i++) {
         if (i > 0) {
             lk_counter_add(h->retries, labels, 1);
-            sleep_ns(aws_http_backoff_ns(&h->cfg, i));
+            lk_sleep_ns(aws_http_backoff_ns(&h->cfg, i));
         }
         lk_buf_reset(&why);
         rc = attempt_once(h, r, resp, &why);
