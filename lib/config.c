@@ -266,6 +266,10 @@ const cfg_opt cfg_opts[] = {
 
     { "querier.query_ingesters_within", CFG_DURATION, 0, "3h", 0, MAXDUR,
       F(query_ingesters_within_ns), NULL, "Only ask the in-memory data for newer queries." },
+    { "querier.multi_tenant_queries_enabled", CFG_BOOL, 0, "false", 0, 0,
+      F(multi_tenant_queries_enabled), NULL,
+      "Read endpoints accept X-Scope-OrgID: a|b and answer for every tenant named, each "
+      "stream labelled __tenant_id__." },
     { "querier.max_memory_per_query", CFG_BYTES, 0, "256MB", 0, MAXSIZE,
       F(max_memory_per_query), NULL,
       "lokic: memory one query may hold before it fails with 400 (0: no limit)." },
@@ -274,6 +278,11 @@ const cfg_opt cfg_opts[] = {
       "lokic: memory all running queries may hold; past it queries get 429 (0: no limit)." },
     { "querier.query_timeout", CFG_DURATION, CFG_ALIAS | CFG_WEAK | CFG_PROM, "1m", 0, MAXDUR,
       F(query_timeout_ns), NULL, "Deprecated spelling of limits_config.query_timeout." },
+
+    { "runtime_config.file", CFG_STRING, 0, "", 0, 0, F(runtime_config_file), NULL,
+      "Per-tenant overrides of limits_config (a comma-separated list of YAML files)." },
+    { "runtime_config.period", CFG_DURATION, 0, "10s", 0, MAXDUR, F(runtime_config_period_ns),
+      NULL, "How often the runtime config files are read again." },
 
     { "common.storage.filesystem.rules_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
       F(ruler_local_directory), NULL,
@@ -1057,4 +1066,30 @@ void config_to_yaml(const lk_config *c, lk_buf *out)
         lk_buf_putc(out, '\n');
         prev = o->path;
     }
+}
+
+void config_limits_to_yaml(const lk_config *c, const lk_config *base, int depth, lk_buf *out)
+{
+    static const char prefix[] = "limits_config.";
+    lk_buf v = { 0 }, b = { 0 };
+    for (size_t i = 0; i < cfg_nopts; i++) {
+        const cfg_opt *o = &cfg_opts[i];
+        if ((o->flags & CFG_ALIAS) || strncmp(o->path, prefix, sizeof prefix - 1) != 0)
+            continue;
+        lk_buf_reset(&v);
+        cfg_format(c, o, &v);
+        if (base) {
+            lk_buf_reset(&b);
+            cfg_format(base, o, &b);
+            if (lk_str_eq(lk_buf_str(&v), lk_buf_str(&b)))
+                continue;
+        }
+        indent(out, depth);
+        lk_buf_puts(out, o->path + sizeof prefix - 1);
+        lk_buf_puts(out, ": ");
+        lk_buf_put_str(out, lk_buf_str(&v));
+        lk_buf_putc(out, '\n');
+    }
+    lk_buf_free(&v);
+    lk_buf_free(&b);
 }

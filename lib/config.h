@@ -83,6 +83,10 @@ typedef struct lk_config {
     bool volume_enabled;                 /* true: index/volume, index/volume_range */
     int volume_max_series;               /* 1000 */
 
+    /* runtime_config (lib/overrides.h): per-tenant limits, reloaded */
+    char *runtime_config_file;       /* runtime_config.file ("": none; a comma-separated list) */
+    int64_t runtime_config_period_ns; /* runtime_config.period (10s) */
+
     /* storage */
     char *filesystem_directory;      /* storage_config.filesystem.directory */
     char *active_index_directory;    /* storage_config.boltdb_shipper.active_index_directory */
@@ -126,6 +130,7 @@ typedef struct lk_config {
 
     /* querier */
     int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */
+    bool multi_tenant_queries_enabled; /* querier.multi_tenant_queries_enabled (false) */
 
     /* pattern ingester (query/pattern/store.h) */
     bool pattern_ingester_enabled;     /* pattern_ingester.enabled (false) */
@@ -221,6 +226,9 @@ typedef struct lk_aws_target {
 int config_aws_s3(const lk_config *c, lk_aws_target *out, lk_buf *err);
 int config_aws_dynamodb(const lk_config *c, lk_aws_target *out, lk_buf *err);
 void config_aws_target_free(lk_aws_target *t);
+/* The limits_config keys of c as YAML lines at depth (two spaces each);
+ * with base, only those whose value differs from base's. */
+void config_limits_to_yaml(const lk_config *c, const lk_config *base, int depth, lk_buf *out);
 void config_free(lk_config *c);
 
 #endif

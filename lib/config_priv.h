@@ -97,6 +97,26 @@ void cfg_quote(lk_buf *b, lk_str s, size_t max);
  * index cannot yet go to S3 or DynamoDB. LK_OK when neither is used. */
 int cfg_check_aws(const lk_config *c, lk_buf *err);
 
+/* One tenant's effective configuration under the runtime config's
+ * overrides (lib/overrides.c). */
+typedef struct cfg_tenant {
+    char *tenant;
+    lk_config cfg;   /* the base config with the tenant's limits_config keys */
+} cfg_tenant;
+
+typedef struct cfg_tenants {
+    cfg_tenant *v;   /* sorted by tenant once parsed */
+    size_t n, cap;
+} cfg_tenants;
+
+/* Applies the `overrides:` of one runtime config file (name for messages)
+ * to set: a tenant not yet in it starts from base. LK_EPARSE / LK_EINVAL
+ * with `file:line:column: ...` in err (set may then be half-applied). */
+int cfg_runtime_apply(const lk_config *base, const char *name, lk_str text, cfg_tenants *set,
+                      lk_buf *err);
+void cfg_tenants_sort(cfg_tenants *set);
+void cfg_tenants_free(cfg_tenants *set);
+
 /* ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:default}, ${VAR:=default},
  * ${VAR:+alt}, $VAR and $$ -> $, as envsubst does. LK_EPARSE on an
  * unterminated or malformed ${...}. */

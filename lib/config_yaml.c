@@ -59,7 +59,7 @@ static const char *const na_paths[] = {
     "query_scheduler", "frontend", "frontend_worker", "query_range", "ruler_storage",
     "ingester_client", "block_builder", "block_scheduler", "pattern_ingester.*", "index_gateway",
     "bloom_build", "bloom_gateway", "bloom_compactor", "chunk_store_config",
-    "compactor_grpc_client", "memberlist", "kafka_config", "dataobj", "runtime_config",
+    "compactor_grpc_client", "memberlist", "kafka_config", "dataobj",
     "operational_config", "tracing", "analytics", "profiling", "internal_server", "ui",
     "partition_ring", "distributor_rf1", "ingester_rf1", "querier_rf1", "metastore",
     "metastore_client", "tenant_limits",
@@ -180,7 +180,7 @@ static const char *const na_paths[] = {
     /* querier */
     "querier.max_concurrent", "querier.tail_max_duration", "querier.extra_query_delay",
     "querier.query_store_only", "querier.query_ingester_only",
-    "querier.multi_tenant_queries_enabled", "querier.per_request_limits_enabled",
+    "querier.per_request_limits_enabled",
     "querier.engine", "querier.query_partition_ingesters",
     "querier.ingester_query_store_max_look_back_period",
     NULL,

@@ -252,6 +252,7 @@ static void test_defaults(void **state)
     assert_false(c.table_manager_retention_deletes_enabled);
     assert_true(c.table_manager_retention_period_ns == 0);
     assert_true(c.query_ingesters_within_ns == 3 * NS_H);
+    assert_false(c.multi_tenant_queries_enabled);
     assert_null(c.source);
     config_free(&c);
 }
