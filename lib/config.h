@@ -122,6 +122,11 @@ typedef struct lk_config {
     char *deletion_mode;             /* limits_config.deletion_mode ("filter-and-delete") */
     bool table_manager_retention_deletes_enabled; /* table_manager.retention_deletes_enabled */
     int64_t table_manager_retention_period_ns;    /* table_manager.retention_period */
+    /* table_manager.index_tables_provisioning: a DynamoDB index table's
+     * throughput when lokic creates it */
+    int64_t index_tables_read_throughput;  /* provisioned_read_throughput (300) */
+    int64_t index_tables_write_throughput; /* provisioned_write_throughput (1000) */
+    bool index_tables_on_demand;           /* enable_ondemand_throughput_mode (false) */
 
     /* querier */
     int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */

@@ -173,7 +173,9 @@ static const char *const na_paths[] = {
     "compactor.horizontal_scaling_mode", "compactor.worker_config", "compactor.jobs_config",
     /* table manager */
     "table_manager.throughput_updates_disabled", "table_manager.creation_grace_period",
-    "table_manager.poll_interval", "table_manager.index_tables_provisioning",
+    "table_manager.poll_interval", "table_manager.index_tables_provisioning.inactive_*",
+    "table_manager.index_tables_provisioning.write_scale",
+    "table_manager.index_tables_provisioning.read_scale",
     "table_manager.chunk_tables_provisioning",
     /* querier */
     "querier.max_concurrent", "querier.tail_max_duration", "querier.extra_query_delay",

@@ -733,6 +733,28 @@ static void test_loki_aws_parsed(void **state)
     config_free(&c);
 }
 
+/* table_manager.index_tables_provisioning: Loki's defaults (300 read, 1000
+ * write), set values, on-demand mode; its autoscaling and inactive-table
+ * keys are known but do not apply (a warning, not an error). */
+static void test_index_tables_provisioning(void **state)
+{
+    (void)state;
+    lk_config c;
+    load_ok(&c, "auth_enabled: false\n");
+    assert_true(c.index_tables_read_throughput == 300);
+    assert_true(c.index_tables_write_throughput == 1000);
+    assert_false(c.index_tables_on_demand);
+    config_free(&c);
+    load_ok(&c, "table_manager:\n  index_tables_provisioning:\n"
+                "    provisioned_read_throughput: 7\n    provisioned_write_throughput: 9\n"
+                "    enable_ondemand_throughput_mode: true\n"
+                "    inactive_read_throughput: 1\n    write_scale: {enabled: false}\n");
+    assert_true(c.index_tables_read_throughput == 7);
+    assert_true(c.index_tables_write_throughput == 9);
+    assert_true(c.index_tables_on_demand);
+    config_free(&c);
+}
+
 static const char s3_keys[] =
     "schema_config:\n  configs:\n  - from: 2024-01-01\n    store: tsdb\n"
     "    object_store: s3\n    schema: v13\n"
@@ -1356,6 +1378,7 @@ int main(void)
         cmocka_unit_test(test_loki_stack_default),
         cmocka_unit_test(test_shared_files),
         cmocka_unit_test(test_loki_aws_parsed),
+        cmocka_unit_test(test_index_tables_provisioning),
         cmocka_unit_test(test_aws_keys),
         cmocka_unit_test(test_aws_url_forms),
         cmocka_unit_test(test_aws_secrets_not_printed),
