@@ -12,12 +12,13 @@ pkgs=(build-essential cmake pkg-config git python3
       libre2-dev
       libcmocka-dev
       golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml
-      nodejs)
+      nodejs chromium chromium-driver)
+# chromium and chromium-driver: the log explorer's browser test (tests/browser);
 # the real-client tests (tests/clients); NodeSource's nodejs ships npm and
 # conflicts with Debian's npm package
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 test_only=(libcmocka-dev golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
-           python3-yaml nodejs npm)
+           python3-yaml nodejs npm chromium chromium-driver)
 image_pkgs=(podman runc debootstrap)
 for arg in "$@"; do
   case "$arg" in
