@@ -44,6 +44,8 @@ const logs = new LogsView(app);
 const metric = new MetricView();
 const labels = new LabelBrowser(app);
 const live = new LiveView(app);
+// the views, for the browser tests (tests/browser) to read what is drawn
+window.__lokic = { logs, metric, labels, live };
 
 function showError(msg) {
   const box = $("error");
@@ -158,7 +160,7 @@ function init() {
     }
     const v = p.get("view");
     if (v === "labels" || v === "live") showView(v);
-    if (editor.value && v !== "labels") run();
+    if (editor.value && v !== "labels" && v !== "live") run();
     else document.body.dataset.state = "done";
   });
   editor.ta.focus();

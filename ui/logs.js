@@ -127,9 +127,9 @@ export class LogsView {
     const step = stepFor(from, to, 120);
     const mq = `sum by (detected_level, level) (count_over_time(${q} [${step.text}]))`;
     let r;
-    try {
+    try { // a sample at t counts (t-step, t]: one step past `to` counts the last bucket
       r = await api.get("/loki/api/v1/query_range", { query: mq, start: api.ns(from),
-        end: api.ns(to), step: step.text });
+        end: api.ns(to + step.ms), step: step.text });
     } catch (e) {
       this.hist.destroy();
       return;
@@ -142,7 +142,7 @@ export class LogsView {
       const level = normLevel(s.metric.detected_level || s.metric.level);
       const vals = by.get(level) || xs.map(() => 0);
       for (const [t, v] of s.values) {
-        const i = idx.get(Math.floor(t * 1000 / step.ms) * step.ms / 1000);
+        const i = idx.get(Math.floor((t * 1000 - 1) / step.ms) * step.ms / 1000);
         if (i !== undefined) vals[i] += Number(v);
       }
       by.set(level, vals);

@@ -50,8 +50,8 @@ def main():
                     {"query": '{env="prod"} |= "request"', "from": "now-1h", "to": "now"})
                 r = measure(b, q, wait_query=True)
                 query.append([r[4]])
-        print("lokic %s, %d runs, %d bytes over the wire cold" % (os.environ.get("LOKIC_BIN"), runs,
-                                                                  cold[0][3]))
+        print("lokic %s, %d runs, %d bytes over the wire cold, load average %.1f" % (
+            os.environ.get("LOKIC_BIN"), runs, cold[0][3], os.getloadavg()[0]))
         report("cold (empty cache)", cold, cols)
         report("warm (revalidated by ETag)", warm, cols)
         report("a query in the URL: 800 lines and the histogram drawn", query, ["from navigation"])
