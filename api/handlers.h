@@ -51,6 +51,7 @@ void api_h_buildinfo(api_req *rq, api_resp *rs);
 void api_h_services(api_req *rq, api_resp *rs);
 void api_h_log_level(api_req *rq, api_resp *rs);
 void api_h_flush(api_req *rq, api_resp *rs);
+void api_h_delete(api_req *rq, api_resp *rs); /* h_delete.c */
 /* "3.6.0+lokic.<version>": the Loki version lokic answers as (buildinfo,
  * drilldown-limits) */
 const char *api_loki_version(void);

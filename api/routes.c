@@ -42,6 +42,8 @@ static const api_route routes[] = {
       api_h_drilldown_limits },
     { "/config/tenant/v1/limits", API_GET, "config_tenant_v1_limits", false,
       api_h_tenant_limits },
+    { "/loki/api/v1/delete", GP | API_PUT | API_DELETE, "loki_api_v1_delete", true,
+      api_h_delete },
     { "/flush", GP, "flush", false, api_h_flush },
     { "/ready", API_GET, "ready", false, api_h_ready },
     { "/metrics", API_GET, "metrics", false, api_h_metrics },

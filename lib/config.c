@@ -39,6 +39,9 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const targets[] = { "all", NULL };
+/* Loki's deletion modes (pkg/compactor/deletionmode). */
+static const char *const deletion_modes[] = { "disabled", "filter-only", "filter-and-delete",
+                                              NULL };
 /* Loki's compression codecs (pkg/compression); lokic stores snappy. */
 static const char *const encodings[] = { "none", "gzip", "lz4-64k", "snappy", "lz4-256k",
                                          "lz4-1M", "lz4", "flate", "zstd", NULL };
@@ -145,6 +148,9 @@ const cfg_opt cfg_opts[] = {
       F(query_timeout_ns), NULL, "Timeout of a query." },
     { "limits_config.retention_period", CFG_DURATION, CFG_PROM, "0s", 0, MAXDUR,
       F(retention_period_ns), NULL, "Delete data older than this (0: keep forever)." },
+    { "limits_config.deletion_mode", CFG_ENUM, 0, "filter-and-delete", 0, 0, F(deletion_mode),
+      deletion_modes, "Log deletion: disabled, filter-only (queries hide deleted lines) or "
+      "filter-and-delete (the compactor also rewrites the chunks)." },
     { "limits_config.allow_structured_metadata", CFG_BOOL, 0, "true", 0, 0,
       F(allow_structured_metadata), NULL, "Accept structured metadata on pushed entries." },
     { "limits_config.max_structured_metadata_size", CFG_BYTES, 0, "64KB", 0, MAXSIZE,
@@ -182,7 +188,17 @@ const cfg_opt cfg_opts[] = {
     { "compactor.retention_enabled", CFG_BOOL, 0, "false", 0, 0, F(retention_enabled), NULL,
       "Apply limits_config.retention_period." },
     { "compactor.compaction_interval", CFG_DURATION, 0, "10m", 1, MAXDUR,
-      F(compaction_interval_ns), NULL, "How often retention runs." },
+      F(compaction_interval_ns), NULL, "How often retention and deletion run." },
+    { "compactor.delete_request_cancel_period", CFG_DURATION, 0, "24h", 0, MAXDUR,
+      F(delete_request_cancel_period_ns), NULL,
+      "How long a delete request may be cancelled before the compactor applies it." },
+    { "compactor.delete_max_interval", CFG_DURATION, 0, "24h", 0, MAXDUR,
+      F(delete_max_interval_ns), NULL,
+      "Longest max_interval a delete request with line filters may ask for (0: no limit)." },
+    { "compactor.delete_request_store", CFG_STRING, 0, "", 0, 0, F(delete_request_store), NULL,
+      "Accepted; lokic keeps delete requests in <index directory>/deletes." },
+    { "compactor.deletion_mode", CFG_ENUM, CFG_ALIAS | CFG_WEAK, "filter-and-delete", 0, 0,
+      F(deletion_mode), deletion_modes, "Deprecated spelling of limits_config.deletion_mode." },
 
     { "table_manager.retention_deletes_enabled", CFG_BOOL, 0, "false", 0, 0,
       F(table_manager_retention_deletes_enabled), NULL,

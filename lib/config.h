@@ -90,6 +90,10 @@ typedef struct lk_config {
     /* compactor / retention */
     bool retention_enabled;          /* compactor.retention_enabled (false) */
     int64_t compaction_interval_ns;  /* compactor.compaction_interval (10m) */
+    int64_t delete_request_cancel_period_ns; /* compactor.delete_request_cancel_period (24h) */
+    int64_t delete_max_interval_ns;  /* compactor.delete_max_interval (24h; 0: none) */
+    char *delete_request_store;      /* compactor.delete_request_store (accepted, unused) */
+    char *deletion_mode;             /* limits_config.deletion_mode ("filter-and-delete") */
     bool table_manager_retention_deletes_enabled; /* table_manager.retention_deletes_enabled */
     int64_t table_manager_retention_period_ns;    /* table_manager.retention_period */
 

@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "lib/mem.h"
+#include "storage/delete.h"
 
 typedef struct cursor {
     sto_iter *it;
@@ -312,6 +313,7 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
      * decompressed */
     sto_iter_opts io = { 0 };
     io.n_required = lp_required_substrings(p, &io.required);
+    io.deletes = ing_deletes(g, q->tenant); /* lines of delete requests never come out */
     sel s = { .q = q, .r = &r, .err = err };
     cursor *cur = lk_calloc(n_views ? n_views : 1, sizeof(*cur));
     heap h = { .v = lk_calloc(n_views ? n_views : 1, sizeof(*h.v)), .backward = q->backward };
@@ -366,6 +368,7 @@ out:
     free(cur);
     free(h.v);
     st_views_free(views, n_views);
+    del_set_release(io.deletes);
     lp_free(own);
     free(s.map.hash);
     free(s.map.idx);

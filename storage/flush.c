@@ -22,7 +22,8 @@
  *
  * Retention runs every retention interval: periods that ended more than
  * retention_period ago are deleted from the index, then from the chunk
- * directory. */
+ * directory; then the delete requests due are applied to the chunks
+ * (storage/compact.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -290,11 +291,15 @@ static void *bg_main(void *arg)
             failing = false;
         }
         int64_t now = lk_now_ns();
-        if (g->retention_ns > 0 && now >= g->next_retention_ns) {
+        if ((g->retention_ns > 0 || g->opts.delete_compact) && now >= g->next_retention_ns) {
             g->next_retention_ns = now + g->retention_every_ns;
             lk_buf_reset(&err);
             if (ing_retention_cycle(g, &err) != 0)
                 log_error("retention failed", "err=\"%s\"", err.p ? err.p : "");
+            lk_buf_reset(&err);
+            if (ing_delete_cycle(g, &err) != 0)
+                log_error("applying delete requests failed; retried next cycle",
+                          "err=\"%s\"", err.p ? err.p : "");
         }
         pthread_mutex_lock(&g->bgmu);
     }

@@ -948,6 +948,43 @@ void idx_result_free(idx_result *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* The compactor's rewrite of one chunk: the new reference in, the old one
+ * out, in one transaction, so a crash leaves one of the two indexed. */
+int idx_replace(idx *x, const idx_chunk *old, const chk_ref *repl, lk_buf *err)
+{
+    if (old->tenant.len > IDX_MAX_TENANT || (repl && repl->from > repl->through))
+        return LK_EINVAL;
+    MDB_txn *txn;
+    int m = mdb_txn_begin(x->env, NULL, 0, &txn);
+    if (m != 0)
+        return lmdb_fail(err, "starting a write transaction", m);
+    idx_chunk nc = *old;
+    if (repl) {
+        nc.ref = *repl;
+        for (int64_t p = chk_period(repl->from); m == 0 && p <= chk_period(repl->through); p++)
+            m = put_chunk_period(x, txn, &nc, (int32_t)p);
+    }
+    for (int64_t p = chk_period(old->ref.from); m == 0 && p <= chk_period(old->ref.through);
+         p++) {
+        kbuf k;
+        kb_tp(&k, old->tenant, (int32_t)p);
+        kb_sid(&k, old->ref.sid);
+        kb_u64(&k, ts_bias(old->ref.from));
+        kb_u64(&k, ts_bias(old->ref.through));
+        kb_u32(&k, old->ref.crc);
+        MDB_val key = kval(&k);
+        if ((m = mdb_del(txn, x->chunks, &key, NULL)) == MDB_NOTFOUND)
+            m = 0;
+    }
+    if (m != 0) {
+        mdb_txn_abort(txn);
+        return lmdb_fail(err, "replacing a chunk reference", m);
+    }
+    if ((m = mdb_txn_commit(txn)) != 0)
+        return lmdb_fail(err, "committing a chunk replacement", m);
+    return 0;
+}
+
 /* ---- retention */
 
 /* Deletes the keys of db in periods below `period`; counts them into *n.

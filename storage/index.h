@@ -75,6 +75,12 @@ int idx_select(idx *x, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t f
                int64_t through, bool with_chunks, idx_result *out, lk_buf *err);
 void idx_result_free(idx_result *r);
 
+/* The compactor's rewrite of a chunk (storage/compact.c): in one write
+ * transaction, repl (NULL: nothing) is indexed for old's stream in every
+ * period it overlaps and old's chunk keys are deleted, so a crash leaves
+ * exactly one of them indexed. */
+int idx_replace(idx *x, const idx_chunk *old, const chk_ref *repl, lk_buf *err);
+
 /* Retention: deletes every key, of every tenant, in periods below
  * `period`. *deleted (may be NULL) receives the number of keys removed. */
 int idx_drop_before(idx *x, int32_t period, size_t *deleted, lk_buf *err);

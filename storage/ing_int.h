@@ -63,6 +63,14 @@ struct ing {
 
     atomic_llong chunks_flushed, flush_failures, flushed_bytes;
     atomic_llong replayed, dropped_bytes, retention_periods;
+
+    /* delete requests (storage/ingdelete.c) */
+    struct del_store *dstore;     /* NULL without an index directory */
+    pthread_mutex_t delmu;        /* writers of dels */
+    struct ing_deletes *dels;     /* tenants with requests */
+    size_t n_dels, cap_dels;
+    atomic_size_t n_del_tenants;  /* 0: no tenant has any (the common case) */
+    atomic_llong deleted_chunks_rewritten;
 };
 
 /* ingester.c */
@@ -76,6 +84,19 @@ void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns);
 /* Applies counter deltas. */
 void ing_add_deltas(ing *g, int64_t chunks, int64_t blocks, int64_t head_bytes,
                     int64_t comp_bytes);
+
+/* ingdelete.c */
+int ing_deletes_open(ing *g, const char *index_dir, lk_buf *err);
+void ing_deletes_close(ing *g);
+/* Marks a request processed (durably, then in memory). */
+int ing_delete_mark_processed(ing *g, lk_str tenant, const char *id, lk_buf *err);
+/* References to the sets of every tenant with requests, and their names. */
+typedef struct ing_del_tenant {
+    lk_str tenant; /* owned by the caller's copy */
+    const struct del_set *set;
+} ing_del_tenant;
+ing_del_tenant *ing_deletes_all(ing *g, size_t *n);
+void ing_deletes_all_free(ing_del_tenant *v, size_t n);
 
 /* flush.c */
 /* One flush cycle: sweeps every stream (closing idle chunks, or all open

@@ -76,7 +76,8 @@ static int open_storage(ing *g, const ing_opts *o, lk_buf *err)
         }
         if ((rc = cdir_open(o->chunk_dir, &g->dir, err)) != 0 ||
             (rc = idx_open_checked(o->index_dir, g->dir, o->rebuild_index, &g->index,
-                                   err)) != 0)
+                                   err)) != 0 ||
+            (rc = ing_deletes_open(g, o->index_dir, err)) != 0)
             return rc;
     }
     if (o->wal_dir)
@@ -107,6 +108,7 @@ int ing_open(const ing_opts *opts, ing **out, lk_buf *err)
     pthread_mutex_init(&g->bgmu, NULL);
     pthread_cond_init(&g->bgcv, NULL);
     pthread_mutex_init(&g->flushmu, NULL);
+    pthread_mutex_init(&g->delmu, NULL);
     storage_periods(g, opts);
     atomic_init(&g->ready, opts->wal_dir == NULL);
     int rc = open_storage(g, opts, err);
@@ -144,6 +146,7 @@ void ing_destroy(ing *g)
     wal_close(g->wal);
     idx_close(g->index);
     cdir_close(g->dir);
+    ing_deletes_close(g);
     for (size_t i = 0; i < g->tcap; i++) {
         if (g->tenants[i])
             tenant_free(g->tenants[i]);
@@ -154,6 +157,7 @@ void ing_destroy(ing *g)
     pthread_mutex_destroy(&g->bgmu);
     pthread_cond_destroy(&g->bgcv);
     pthread_mutex_destroy(&g->flushmu);
+    pthread_mutex_destroy(&g->delmu);
     free(g);
 }
 

@@ -52,6 +52,13 @@ typedef struct ing_opts {
     /* Decodes the push requests the WAL keeps whole (ing_request.raw) when
      * it is replayed; without it such a record is skipped with an error. */
     const struct ing_push_decoder *push_decoder;
+    /* Log deletion (storage/delete.h): the compiled form of delete
+     * requests' queries (NULL: deletion is off); with delete_compact the
+     * retention cycle also rewrites the chunks of requests older than
+     * delete_cancel_period_ns (Loki's filter-and-delete). */
+    const struct del_filter_ops *delete_filter;
+    bool delete_compact;
+    int64_t delete_cancel_period_ns;
 } ing_opts;
 
 /* One stream of a push request being replayed: labels parsed, sorted and
@@ -222,6 +229,9 @@ typedef struct sto_iter_opts {
      * caller still applies its filters to what comes out. */
     const lk_str *required;
     size_t n_required;
+    /* The tenant's delete requests (ing_deletes; NULL: none): deleted
+     * entries never come out. */
+    const struct del_set *deletes;
 } sto_iter_opts;
 
 /* st_view_iter with options (opts may be NULL: the same as st_view_iter). */
@@ -243,6 +253,27 @@ int ing_index_stats_get(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, 
 /* The bytes of v's chunks in [from, through], each chunk weighted as
  * ing_index_stats_get weighs it (index/volume). */
 uint64_t ing_view_bytes(const st_view *v, int64_t from, int64_t through);
+
+/* ---- log deletion (storage/delete.h, storage/ingdelete.c) */
+struct del_req;
+/* Adds a delete request (start_ms <= end_ms, inclusive) for tenant, with
+ * a new id, status received and created_ms now; durable on return, and
+ * queries hide its lines from then on. *out (may be NULL) gets a copy
+ * whose query points at `query`. LK_EPARSE when the query does not
+ * compile (message in *err), LK_EIO when it cannot be stored,
+ * LK_EUNSUPPORTED when deletion is off. */
+int ing_delete_add(ing *g, lk_str tenant, lk_str query, int64_t start_ms, int64_t end_ms,
+                   struct del_req *out, lk_buf *err);
+/* Cancels a request: LK_ENOTFOUND when the tenant has none with that id,
+ * LK_EINVAL when it is processed already. */
+int ing_delete_cancel(ing *g, lk_str tenant, lk_str id, lk_buf *err);
+/* The tenant's requests (a reference: del_set_release), NULL when it has
+ * none; costs one atomic load while no tenant has any. */
+const struct del_set *ing_deletes(ing *g, lk_str tenant);
+/* The compactor's part (storage/compact.c): rewrites the flushed chunks
+ * that hold lines of requests past their cancel period, then marks them
+ * processed. Runs in the retention cycle with delete_compact. */
+int ing_delete_cycle(ing *g, lk_buf *err);
 
 /* Gauges for /metrics. */
 typedef struct ing_counters {

@@ -82,6 +82,19 @@ st_stream *st_stream_new(const lk_labels *labels, lk_str canonical, uint64_t fp)
     return s;
 }
 
+bool st_stream_unflushed_in(st_stream *s, int64_t from, int64_t through)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_chunks && !found; i++) {
+        const chk_chunk *c = s->chunks[i].c;
+        found = s->chunks[i].state != CH_FLUSHED && !chk_chunk_empty(c) &&
+                chk_chunk_mint(c) <= through && chk_chunk_maxt(c) >= from;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return found;
+}
+
 st_stream *st_stream_ref(st_stream *s)
 {
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);

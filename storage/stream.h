@@ -24,6 +24,9 @@ struct cdir;
 /* Copies labels and canonical; refcount 1. */
 st_stream *st_stream_new(const lk_labels *labels, lk_str canonical, uint64_t fp);
 st_stream *st_stream_ref(st_stream *s);
+/* Has s entries in [from, through] not yet on disk (the compactor waits
+ * for them before it calls a delete request processed)? */
+bool st_stream_unflushed_in(st_stream *s, int64_t from, int64_t through);
 void st_stream_unref(st_stream *s); /* accepts NULL */
 
 uint64_t st_stream_fp(const st_stream *s);

@@ -32,6 +32,10 @@
  * an earlier one (in forward order) from another source is dropped, which
  * keeps the backward output the exact reverse of the forward one.
  *
+ * With the tenant's delete requests in the options, the iterator comes
+ * wrapped in one that skips the entries they delete (del_iter_wrap,
+ * storage/delset.c); a stream no request matches is not wrapped.
+ *
  * An iterator reads the view's memory blocks and head copy without
  * references of its own (the view must outlive its iterators); it holds
  * references to the blocks of the chunk files it opened. Several iterators
@@ -45,6 +49,7 @@
 #include "lib/mem.h"
 #include "storage/chunk.h"
 #include "storage/chunkdir.h"
+#include "storage/delete.h"
 #include "storage/ingester.h"
 #include "storage/readerr.h"
 #include "storage/stream.h"
@@ -579,6 +584,8 @@ sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, boo
         add_sources(it, v);
     else
         it->stats->blocks_skipped += (int64_t)(v->n_blocks + v->n_disk);
+    if (opts && opts->deletes && from < through)
+        return del_iter_wrap(&it->base, opts->deletes, st_view_labels(v), from, through - 1);
     return &it->base;
 }
 

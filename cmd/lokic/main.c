@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/push_replay.h"
 #include "api/server.h"
@@ -21,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lokic_version.h"
+#include "query/delfilter.h"
 #include "storage/ingester.h"
 #include "storage/readerr.h"
 
@@ -115,6 +117,13 @@ static void register_storage_metrics(ing *g)
     }
 }
 
+/* Log deletion (limits_config.deletion_mode): queries hide the lines of
+ * delete requests unless it is disabled. */
+static bool deletion_on(const lk_config *cfg)
+{
+    return cfg->deletion_mode && strcmp(cfg->deletion_mode, "disabled") != 0;
+}
+
 /* The retention that applies: the compactor's, else the table manager's. */
 static int64_t retention_of(const lk_config *cfg)
 {
@@ -166,6 +175,10 @@ static int run(const lk_config *cfg, const lk_flags *fl)
         .retention_interval_ns = cfg->compaction_interval_ns,
         .wal_compress = LOKIC_WAL_COMPRESS,
         .push_decoder = &push_wal_decoder,
+        .delete_filter = deletion_on(cfg) ? &logql_delete_filter : NULL,
+        .delete_compact = cfg->retention_enabled && deletion_on(cfg) &&
+                          strcmp(cfg->deletion_mode, "filter-and-delete") == 0,
+        .delete_cancel_period_ns = cfg->delete_request_cancel_period_ns,
     };
     if ((rc = ing_open(&io, &g, &err)) != LK_OK) {
         log_error("opening the storage failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));

@@ -26,6 +26,7 @@
 #include "query/metric/acc.h"
 #include "query/metric/metric_int.h"
 #include "query/pipeline/pipeline.h"
+#include "storage/delete.h"
 #include "storage/ingester.h"
 
 /* How many series a range aggregation may hold when it is not the result
@@ -548,7 +549,9 @@ int lm_eval_range(lm_ctx *c, const logql_range_agg *ra, const logql_grouping *pu
         rc = ing_select_stats(c->q->g, c->q->tenant, ra->sel.matchers, ra->sel.n_matchers,
                               p.from, p.through - 1, true, &c->stats, &sh.views, &sh.n_views);
     if (rc == LK_OK) {
+        sh.iter.deletes = ing_deletes(c->q->g, c->q->tenant); /* deleted lines are not counted */
         rc = run_workers(c, &sh, &t);
+        del_set_release(sh.iter.deletes);
         st_views_free(sh.views, sh.n_views);
     }
     if (rc == LK_OK)

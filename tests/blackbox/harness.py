@@ -47,6 +47,16 @@ def _yaml(v, indent=0):
     return "\n".join(out)
 
 
+def wait_for(cond, timeout=30):
+    """Polls cond every 0.1 s until it is true (True) or timeout seconds pass (False)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 class Lokic:
     def __init__(self, config=None, limits=None, auth=False, extra_args=(), config_text=None):
         self.tmp = tempfile.mkdtemp(prefix="lokic-test-")

@@ -9,7 +9,7 @@ import glob
 import os
 import time
 
-from harness import LOKI29, Lokic, Result
+from harness import LOKI29, Lokic, Result, wait_for
 import wire
 
 S = 10**9
@@ -26,15 +26,6 @@ def values(srv, query, start, end):
                                                          "end": str(end), "limit": "1000"})
     assert st == 200, (st, doc)
     return sorted(v[1] for s in doc["data"]["result"] for v in s["values"])
-
-
-def wait_for(cond, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def run(t, name, config, limits):

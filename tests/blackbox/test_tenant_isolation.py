@@ -4,7 +4,9 @@ auth_enabled, tenants "team-a" and "team-b" push streams with labels and
 lines of their own; each tenant's answers (log and metric queries, instant
 queries, labels, label values, series, index/stats, the legacy routes and
 live tail) hold only its own data and never a trace of the other's, from
-memory and again from the chunk files after a restart. Ids that look like
+memory and again from the chunk files after a restart. A tenant's delete
+requests (/loki/api/v1/delete) hide only its own lines, and the other
+tenant neither lists nor cancels them. Ids that look like
 a tenant but are not one (a NUL inside, two tenants) are refused."""
 import json
 import socket
@@ -80,6 +82,29 @@ def check_reads(t, srv, where):
         ws.close()
 
 
+def check_deletes(t, srv):
+    a, b = "team-a", "team-b"
+    q = dict(RANGE, query='{app=~".+"}', limit="100")
+    params = {"query": '{only_a="x"} |= "secret 0"', "start": str((NOW - 600 * S) // S)}
+    st, body, _ = srv.request("POST", "/loki/api/v1/delete", params, headers={"X-Scope-OrgID": a})
+    t.eq(st, 204, "team-a adds a delete request: %r" % body)
+    st, body = get(srv, a, "/loki/api/v1/query_range", q)
+    t.check(b"alpha-secret 0" not in body and b"alpha-secret 1" in body,
+            "team-a's deleted line is hidden from team-a")
+    st, body = get(srv, b, "/loki/api/v1/query_range", q)
+    t.eq(body.count(b"beta-secret"), 3, "team-b keeps all its lines")
+    st, body = get(srv, b, "/loki/api/v1/delete", {})
+    t.eq((st, json.loads(body)), (200, []), "team-b lists none of team-a's requests")
+    st, body = get(srv, a, "/loki/api/v1/delete", {})
+    rid = json.loads(body)[0]["request_id"]
+    st, _, _ = srv.request("DELETE", "/loki/api/v1/delete", {"request_id": rid},
+                           headers={"X-Scope-OrgID": b})
+    t.eq(st, 404, "team-b cannot cancel team-a's request")
+    st, _, _ = srv.request("DELETE", "/loki/api/v1/delete", {"request_id": rid},
+                           headers={"X-Scope-OrgID": a})
+    t.eq(st, 204, "team-a cancels its request")
+
+
 def raw_request(port, head):
     """Sends raw request bytes; the status code answered."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
@@ -106,13 +131,14 @@ def check_not_tenants(t, srv):
 
 def main():
     t = Result()
-    with Lokic(auth=True) as srv:
+    with Lokic(auth=True, config={"compactor": {"retention_enabled": True}}) as srv:
         for tenant, (labels, line) in TENANTS.items():
             entries = [(NOW - (3 - i) * S, "%s %d" % (line, i)) for i in range(3)]
             st, body, _ = srv.post("/loki/api/v1/push", wire.proto_body([(labels, entries)]),
                                    dict(wire.PROTO, **{"X-Scope-OrgID": tenant}))
             t.eq(st, 204, "push as %s: %r" % (tenant, body))
         check_reads(t, srv, "memory")
+        check_deletes(t, srv)
         check_not_tenants(t, srv)
         srv.stop()  # flushes every chunk to the chunk directory
         srv.start()

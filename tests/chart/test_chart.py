@@ -391,7 +391,7 @@ def check_defaults():
     r = render_ok("defaults")
     kinds = sorted(d["kind"] for _, d in r.docs)
     want = sorted(["Secret", "ServiceAccount", "Service", "Service", "StatefulSet",
-                   "DaemonSet", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Secret",
+                   "DaemonSet", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap",
                    "Deployment", "ConfigMap", "Secret", "Service", "Pod"])
     R.eq(kinds, want, "defaults: kinds")
     R.check(r.get("ServiceMonitor") is None and r.get("Ingress") is None,
@@ -469,8 +469,10 @@ def check_defaults():
         paths = [v for v in walk_strings(conf) if v.startswith("/")]
         R.check(paths and all(p.startswith(data_mount + "/") for p in paths),
                 "config paths are on the data volume: %s" % paths)
+        check_drilldown_limits(conf)
 
-    check_promtail(r)
+    check_alloy(r)
+    R.check(r.get("DaemonSet", "lokic-promtail") is None, "defaults: promtail is off")
     check_grafana(r)
     check_test_pod(r)
     n = notes()
@@ -494,6 +496,176 @@ def walk_strings(v):
             yield from walk_strings(x)
     elif isinstance(v, str):
         yield v
+
+
+def check_drilldown_limits(conf):
+    """The Loki 3 limits Grafana's Logs Drilldown app needs (LOKI-API.md 2.2)."""
+    lim = conf.get("limits_config") or {}
+    for key in ("volume_enabled", "discover_log_levels", "allow_structured_metadata"):
+        R.eq(lim.get(key), True, "config limits_config.%s" % key)
+    R.check("app" in (lim.get("discover_service_name") or []),
+            "config discover_service_name takes the agents' app label")
+    R.eq((conf.get("pattern_ingester") or {}).get("enabled"), True,
+         "config pattern_ingester.enabled")
+    R.eq([c.get("schema") for c in conf["schema_config"]["configs"]], ["v13"],
+         "config schema v13 (structured metadata)")
+
+
+ALLOY_BLOCK = re.compile(r'^([a-z_]+(?:\.[a-z_]+)+) "([a-z_]+)" \{$')
+ALLOY_REF = re.compile(r'\b((?:discovery|local|loki)\.[a-z_]+(?:\.[a-z_]+)*)\.([a-z_]+)\.'
+                       r'(targets|output|receiver)\b')
+ALLOY_EXPORTS = {"discovery.kubernetes": "targets", "discovery.relabel": "output",
+                 "local.file_match": "targets", "loki.process": "receiver",
+                 "loki.write": "receiver"}
+
+
+def alloy_components(text, what):
+    """The top-level components of an Alloy config ({(kind, label): body}),
+    its strings closed and braces, brackets and parentheses balanced; every
+    reference to a component's export names one that exists and exports it."""
+    depth, stack, comps, cur, body = 0, [], {}, None, []
+    for n, raw in enumerate(text.split("\n"), 1):
+        # strings blanked first, so that "//" inside one is no comment
+        line = re.sub(r'"(?:[^"\\]|\\.)*"', '""', raw)
+        line = line.split("//")[0]
+        R.check(line.count('"') % 2 == 0, "%s: line %d: unclosed string: %s" % (what, n, raw))
+        if depth == 0 and line.strip():
+            m = ALLOY_BLOCK.match(raw.strip())
+            R.check(m is not None, "%s: line %d is not a component block: %s" % (what, n, raw))
+            if m:
+                cur = (m.group(1), m.group(2))
+                R.check(cur not in comps, "%s: %s %s declared twice" % (what, *cur))
+                body = []
+        elif depth > 0:
+            body.append(raw)
+        for ch in line:
+            if ch in "{[(":
+                stack.append(ch)
+            elif ch in "}])":
+                R.check(stack and "{[(".index(stack[-1]) == "}])".index(ch),
+                        "%s: line %d: unbalanced %s" % (what, n, ch))
+                if stack:
+                    stack.pop()
+        depth = len(stack)
+        if depth == 0 and cur is not None:
+            comps[cur] = "\n".join(body[:-1] if body and body[-1].strip() == "}" else body)
+            cur = None
+    R.check(not stack, "%s: unclosed %s at the end" % (what, "".join(stack)))
+    for kind, label, export in ALLOY_REF.findall(text):
+        R.check((kind, label) in comps, "%s: %s.%s is not declared" % (what, kind, label))
+        if kind in ALLOY_EXPORTS:
+            R.eq(export, ALLOY_EXPORTS[kind], "%s: %s exports %s" % (what, kind, export))
+    return comps
+
+
+def alloy_attr(body, name):
+    m = re.search(r'(?m)^\s*%s\s*=\s*(.+)$' % re.escape(name), body)
+    return m.group(1).strip() if m else None
+
+
+def check_alloy_config(text, what, push_url, tenant=None, method="volumes"):
+    comps = alloy_components(text, what)
+    want = {("discovery.kubernetes", "pods"), ("discovery.relabel", "pods"),
+            ("loki.process", "pods"), ("loki.write", "lokic")}
+    want |= ({("local.file_match", "pods"), ("loki.source.file", "pods")} if method == "volumes"
+             else {("loki.source.kubernetes", "pods")})
+    R.check(want <= set(comps), "%s: components %s, want %s" % (what, sorted(comps), sorted(want)))
+    if not want <= set(comps):
+        return comps
+    kube = comps[("discovery.kubernetes", "pods")]
+    R.eq(alloy_attr(kube, "role"), '"pod"', "%s: pod discovery" % what)
+    R.check('"spec.nodeName=" + sys.env("NODE_NAME")' in kube, "%s: this node's pods only" % what)
+    relabel = comps[("discovery.relabel", "pods")]
+    R.eq(alloy_attr(relabel, "targets"), "discovery.kubernetes.pods.targets",
+         "%s: relabel reads the discovered pods" % what)
+    targets = re.findall(r'target_label\s*=\s*"([^"]+)"', relabel)
+    for label in ("namespace", "pod", "container", "app", "job", "node_name", "instance",
+                  "component"):
+        R.check(label in targets, "%s: relabels %s" % (what, label))
+    for rx in re.findall(r'regex\s*=\s*"((?:[^"\\]|\\.)*)"', relabel):
+        try:
+            re.compile(rx)
+        except re.error as e:
+            R.check(False, "%s: bad regex %r: %s" % (what, rx, e))
+    write = comps[("loki.write", "lokic")]
+    url = alloy_attr(write, "url")
+    R.eq(url, '"%s"' % push_url, "%s: loki.write pushes to lokic" % what)
+    R.check(re.match(r'^"https?://[a-z0-9.-]+(:\d+)?/[^\s"]*"$', url or "") is not None,
+            "%s: push URL is a URL: %s" % (what, url))
+    R.eq(alloy_attr(write, "tenant_id"), None if tenant is None else '"%s"' % tenant,
+         "%s: tenant_id" % what)
+    proc = comps[("loki.process", "pods")]
+    R.eq(alloy_attr(proc, "forward_to"), "[loki.write.lokic.receiver]",
+         "%s: loki.process forwards to loki.write" % what)
+    if method == "volumes":
+        R.check("/var/log/pods/*$1/*.log" in relabel and '"__path__"' in relabel,
+                "%s: __path__ under /var/log/pods" % what)
+        R.eq(alloy_attr(comps[("local.file_match", "pods")], "path_targets"),
+             "discovery.relabel.pods.output", "%s: file_match reads the relabelled pods" % what)
+        src = comps[("loki.source.file", "pods")]
+        R.eq((alloy_attr(src, "targets"), alloy_attr(src, "forward_to")),
+             ("local.file_match.pods.targets", "[loki.process.pods.receiver]"),
+             "%s: loki.source.file wiring" % what)
+        R.check("stage.cri {}" in proc, "%s: CRI lines parsed" % what)
+    else:
+        R.check("__path__" not in relabel, "%s: no __path__ without files" % what)
+        src = comps[("loki.source.kubernetes", "pods")]
+        R.eq((alloy_attr(src, "targets"), alloy_attr(src, "forward_to")),
+             ("discovery.relabel.pods.output", "[loki.process.pods.receiver]"),
+             "%s: loki.source.kubernetes wiring" % what)
+    return comps
+
+
+def alloy_config_text(r):
+    cm = r.get("ConfigMap", "lokic-alloy") or r.get("ConfigMap", "loki-alloy") \
+        or r.get("ConfigMap", "prod-lokic-alloy")
+    return None if cm is None else cm["data"]["config.alloy"]
+
+
+def check_alloy(r, push_url="http://lokic:3100/loki/api/v1/push", tenant=None):
+    ds = r.get("DaemonSet", "lokic-alloy")
+    R.check(ds is not None, "Alloy DaemonSet")
+    if ds is None:
+        return
+    c = container(ds, "alloy")
+    R.check(c["image"].startswith("docker.io/grafana/alloy:v1."), "upstream Alloy 1.x image")
+    R.eq(c["args"][:2], ["run", "/etc/alloy/config.alloy"], "alloy run on the ConfigMap's file")
+    R.check("--storage.path=/var/lib/alloy/data" in c["args"], "Alloy's storage path")
+    pod = ds["spec"]["template"]["spec"]
+    R.eq(pod["serviceAccountName"], "lokic-alloy", "Alloy's ServiceAccount")
+    R.check(r.get("ServiceAccount", "lokic-alloy") is not None, "ServiceAccount lokic-alloy")
+    role = r.get("ClusterRole", "lokic-alloy-" + NS)
+    binding = r.get("ClusterRoleBinding", "lokic-alloy-" + NS)
+    R.check(role is not None and binding is not None, "Alloy ClusterRole and binding")
+    if role and binding:
+        pods_rule = [x for x in role["rules"] if "pods" in x["resources"]]
+        R.check(pods_rule and {"list", "watch", "get"} <= set(pods_rule[0]["verbs"]),
+                "Alloy's ClusterRole may get, list and watch pods")
+        R.check("pods/log" not in pods_rule[0]["resources"], "no pods/log with volumes")
+        R.eq(binding["roleRef"]["name"], role["metadata"]["name"], "Alloy binding's ClusterRole")
+        R.eq(binding["subjects"][0], {"kind": "ServiceAccount", "name": "lokic-alloy",
+                                      "namespace": NS}, "Alloy binding's subject")
+    for vol, path in (("pods", "/var/log/pods"), ("docker", "/var/lib/docker/containers")):
+        v = volume(ds, vol)
+        R.eq((v or {}).get("hostPath", {}).get("path"), path, "Alloy hostPath %s" % path)
+        m = mount(c, vol)
+        R.check(m is not None and m.get("readOnly") is True and m["mountPath"] == path,
+                "Alloy: %s mounted read-only at %s" % (vol, path))
+    R.eq((volume(ds, "data") or {}).get("hostPath", {}).get("path"), "/var/lib/lokic-alloy",
+         "Alloy's positions on a hostPath")
+    R.eq((mount(c, "data") or {}).get("mountPath"), "/var/lib/alloy/data",
+         "Alloy's storage path is the hostPath")
+    R.eq(env_of(c).get("NODE_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath"),
+         "spec.nodeName", "Alloy's NODE_NAME is the node name")
+    R.eq((volume(ds, "config") or {}).get("configMap", {}).get("name"), "lokic-alloy",
+         "Alloy config volume")
+    text = alloy_config_text(r)
+    R.check(text is not None, "Alloy config ConfigMap")
+    if text is None:
+        return
+    R.eq(ds["spec"]["template"]["metadata"]["annotations"].get("checksum/config"), sha256(text),
+         "Alloy checksum/config")
+    check_alloy_config(text, "alloy config", push_url, tenant)
 
 
 def check_promtail(r, push_url="http://lokic:3100/loki/api/v1/push"):
@@ -555,7 +727,9 @@ def check_grafana(r, url="http://lokic:3100"):
     if dep is None:
         return
     c = container(dep, "grafana")
-    R.check(c["image"].startswith("docker.io/grafana/grafana:"), "upstream Grafana image")
+    R.check(c["image"].startswith("docker.io/grafana/grafana:12."), "upstream Grafana 12 image")
+    R.eq(env_of(c).get("GF_PLUGINS_PREINSTALL", {}).get("value"), "grafana-lokiexplore-app",
+         "Grafana installs the Logs Drilldown app")
     sec = r.get("Secret", "lokic-grafana")
     R.check(sec is not None, "Grafana admin Secret lokic-grafana")
     if sec:
@@ -635,23 +809,75 @@ def sw_persistence(default):
         R.eq(vct["resources"]["requests"]["storage"], "50Gi", "persistence.size")
 
 
-def sw_promtail_off(default):
-    r = render_ok("promtail off", "--set", "promtail.enabled=false")
+def sw_promtail_instead_of_alloy(default):
+    R.check("promtail" not in notes(), "defaults: NOTES do not mention promtail")
+    R.check("Alloy runs on every node" in notes(), "defaults: NOTES name Alloy")
+    r = render_ok("promtail instead of Alloy", "--set", "promtail.enabled=true",
+                  "--set", "alloy.enabled=false")
+    check_promtail(r)
+    R.check(r.get("DaemonSet", "lokic-alloy") is None and r.get("ConfigMap", "lokic-alloy") is None
+            and r.get("ServiceAccount", "lokic-alloy") is None
+            and r.get("ClusterRole", "lokic-alloy-" + NS) is None,
+            "promtail instead of Alloy: no Alloy objects")
+    R.check("Alloy" not in notes("--set", "promtail.enabled=true", "--set", "alloy.enabled=false"),
+            "promtail instead of Alloy: NOTES")
+    rc, _, err = render("--set", "promtail.enabled=true")
+    R.check(rc != 0 and "alloy.enabled and promtail.enabled" in err,
+            "Alloy and promtail together are refused: %s" % err.strip())
+    r = render_ok("Alloy and promtail while migrating", "--set", "promtail.enabled=true",
+                  "--set", "alloy.allowWithPromtail=true")
+    R.check(r.get("DaemonSet", "lokic-alloy") is not None
+            and r.get("DaemonSet", "lokic-promtail") is not None,
+            "allowWithPromtail: both DaemonSets")
+    r = render_ok("no agent", "--set", "alloy.enabled=false")
     R.check(not r.all("DaemonSet") and not r.all("ClusterRole") and not r.all("ClusterRoleBinding")
-            and r.get("Secret", "lokic-promtail") is None
-            and r.get("ServiceAccount", "lokic-promtail") is None,
-            "promtail off: no promtail objects")
+            and r.get("ConfigMap", "lokic-alloy") is None,
+            "no agent: no DaemonSet, no RBAC")
     R.check(r.get("StatefulSet") is not None and r.get("Deployment") is not None,
-            "promtail off: lokic and Grafana stay")
-    R.check("promtail" not in notes("--set", "promtail.enabled=false"), "promtail off: NOTES")
+            "no agent: lokic and Grafana stay")
+
+
+def sw_alloy_options(default):
+    r = render_ok("Alloy through the API", "--set", "alloy.gatherMethod=kubernetesApi")
+    ds = r.get("DaemonSet", "lokic-alloy")
+    R.check(volume(ds, "pods") is None and volume(ds, "docker") is None,
+            "kubernetesApi: no log hostPaths")
+    role = r.get("ClusterRole", "lokic-alloy-" + NS)
+    R.check("pods/log" in role["rules"][0]["resources"], "kubernetesApi: may read pods/log")
+    check_alloy_config(alloy_config_text(r), "kubernetesApi config",
+                       "http://lokic:3100/loki/api/v1/push", method="kubernetesApi")
+    rc, _, err = render("--set", "alloy.gatherMethod=journal")
+    R.check(rc != 0 and "gatherMethod must be volumes or kubernetesApi" in err,
+            "a bad gatherMethod is refused: %s" % err.strip())
+    r = render_ok("Alloy extras", "--set", "alloy.externalLabels.cluster=prod",
+                  "--set", "alloy.logFormat=docker",
+                  "--set", "alloy.extraStages=stage.drop { older_than = \"1h\" }",
+                  "--set", "alloy.pushUrl=http://gateway.example.com/loki/api/v1/push")
+    text = alloy_config_text(r)
+    comps = check_alloy_config(text.replace("stage.docker {}", "stage.cri {}"), "Alloy extras",
+                               "http://gateway.example.com/loki/api/v1/push")
+    R.check('"cluster" = "prod"' in comps.get(("loki.write", "lokic"), ""),
+            "alloy.externalLabels reach loki.write")
+    R.check("stage.docker {}" in text and 'stage.drop { older_than = "1h" }' in text,
+            "alloy.logFormat and extraStages reach loki.process")
+    r = render_ok("Grafana without Drilldown", "--set", "grafana.drilldown.enabled=false")
+    env = env_of(container(r.get("Deployment", "lokic-grafana")))
+    R.check("GF_PLUGINS_PREINSTALL" not in env and
+            env.get("GF_PLUGINS_DISABLE_PLUGINS", {}).get("value") == "grafana-lokiexplore-app",
+            "grafana.drilldown.enabled=false disables the app")
+    r = render_ok("Drilldown pinned", "--set", "grafana.drilldown.version=1.0.31")
+    env = env_of(container(r.get("Deployment", "lokic-grafana")))
+    R.eq(env.get("GF_PLUGINS_PREINSTALL", {}).get("value"), "grafana-lokiexplore-app@1.0.31",
+         "grafana.drilldown.version pins the app")
 
 
 def sw_grafana_off(default):
     r = render_ok("grafana off", "--set", "grafana.enabled=false")
     R.check(not r.all("Deployment") and r.get("Secret", "lokic-grafana") is None
-            and r.get("ConfigMap") is None and r.get("Service", "lokic-grafana") is None,
+            and r.get("ConfigMap", "lokic-grafana-datasources") is None
+            and r.get("Service", "lokic-grafana") is None,
             "grafana off: no Grafana objects")
-    R.check(r.get("DaemonSet") is not None, "grafana off: promtail stays")
+    R.check(r.get("DaemonSet") is not None, "grafana off: Alloy stays")
     R.check("Grafana" not in notes("--set", "grafana.enabled=false"), "grafana off: NOTES")
     r = render_ok("grafana persistence", "--set", "grafana.persistence.enabled=true")
     pvc = r.get("PersistentVolumeClaim", "lokic-grafana")
@@ -749,9 +975,14 @@ def sw_auth(default):
     rc, _, err = render("--set", "config.auth_enabled=true")
     R.check(rc != 0 and "tenantId is required" in err, "auth without tenantId is refused: %s" % err)
     r = render_ok("auth on", "--set", "config.auth_enabled=true,tenantId=team-a")
-    pt = yaml.safe_load(b64(r.get("Secret", "lokic-promtail")["data"]["promtail.yaml"]))
+    check_alloy_config(alloy_config_text(r), "auth on: Alloy",
+                       "http://lokic:3100/loki/api/v1/push", tenant="team-a")
+    rp = render_ok("auth on, promtail", "--set", "config.auth_enabled=true,tenantId=team-a",
+                   "--set", "promtail.enabled=true,alloy.enabled=false")
+    pt = yaml.safe_load(b64(rp.get("Secret", "lokic-promtail")["data"]["promtail.yaml"]))
     R.eq(pt["clients"][0].get("tenant_id"), "team-a", "auth on: promtail's tenant_id")
-    ds = yaml.safe_load(list(r.get("ConfigMap")["data"].values())[0])["datasources"][0]
+    files = r.get("ConfigMap", "lokic-grafana-datasources")["data"]
+    ds = yaml.safe_load(list(files.values())[0])["datasources"][0]
     R.eq((ds["jsonData"].get("httpHeaderName1"), ds["secureJsonData"].get("httpHeaderValue1")),
          ("X-Scope-OrgID", "team-a"), "auth on: Grafana's X-Scope-OrgID")
     R.eq(env_of(r.all("Pod")[0]["spec"]["containers"][0]).get("LOKIC_TENANT", {}).get("value"),
@@ -770,10 +1001,10 @@ def sw_names_and_images(default):
             and r.get("StatefulSet", "loki") is not None
             and r.get("Deployment", "loki-grafana") is not None,
             "fullnameOverride=loki: loki, loki-headless, loki-grafana as in the seed")
-    check_promtail_url(r, "http://loki:3100/loki/api/v1/push")
+    check_alloy_url(r, "http://loki:3100/loki/api/v1/push")
     r = render_ok("release name", name="prod")
     R.check(r.get("StatefulSet", "prod-lokic") is not None, "release prod: prod-lokic")
-    check_promtail_url(r, "http://prod-lokic:3100/loki/api/v1/push")
+    check_alloy_url(r, "http://prod-lokic:3100/loki/api/v1/push")
     r = render_ok("image override", "--set", "image.repository=registry.example.com/lokic",
                   "--set", "image.tag=0.2.0")
     R.eq(container(r.get("StatefulSet"))["image"], "registry.example.com/lokic:0.2.0",
@@ -782,7 +1013,7 @@ def sw_names_and_images(default):
 
 def sw_everything_flipped(default):
     r = render_ok("everything flipped", "--set", "persistence.enabled=false",
-                  "--set", "promtail.enabled=false", "--set", "grafana.enabled=false",
+                  "--set", "alloy.enabled=false", "--set", "grafana.enabled=false",
                   "--set", "serviceMonitor.enabled=true", "--set", "ingress.enabled=true",
                   "--set", "configStorageType=ConfigMap", "--set", "test.enabled=false")
     R.eq(sorted(d["kind"] for _, d in r.docs),
@@ -790,7 +1021,7 @@ def sw_everything_flipped(default):
                  "ServiceMonitor", "Ingress"]), "everything flipped: kinds")
 
 
-SWITCHES = (sw_persistence, sw_promtail_off, sw_grafana_off, sw_service_monitor, sw_ingress,
+SWITCHES = (sw_persistence, sw_promtail_instead_of_alloy, sw_alloy_options, sw_grafana_off, sw_service_monitor, sw_ingress,
             sw_config_storage, sw_config_changes, sw_auth, sw_names_and_images,
             sw_everything_flipped)
 
@@ -811,12 +1042,11 @@ def guarded(fn, *args):
         return None
 
 
-def check_promtail_url(r, url):
-    sec = [d for d in r.all("Secret") if "promtail.yaml" in (d.get("data") or {})]
-    R.check(len(sec) == 1, "promtail Secret")
-    if sec:
-        R.eq(yaml.safe_load(b64(sec[0]["data"]["promtail.yaml"]))["clients"][0]["url"], url,
-             "promtail push URL")
+def check_alloy_url(r, url):
+    cms = [d for d in r.all("ConfigMap") if "config.alloy" in (d.get("data") or {})]
+    R.check(len(cms) == 1, "Alloy ConfigMap")
+    if cms:
+        check_alloy_config(cms[0]["data"]["config.alloy"], "Alloy push URL", url)
 
 
 def contains(big, small):

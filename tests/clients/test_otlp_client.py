@@ -6,57 +6,27 @@ labels Loki 3 gives it (service_name, no host_name label) with its
 metadata (seq, severity_text, severity_number, scope_name, host_name).
 The npm packages (package.json, versions pinned) are installed into
 LOKIC_CLIENTS_CACHE (default: a directory under the system temp dir) when
-missing. Skipped (77) without node and npm, or when npm cannot install."""
-import json
+missing (npm_cache.py). Skipped (77) without node and npm, or when npm
+cannot install, unless LOKIC_CLIENTS_REQUIRED=1."""
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
 from harness import Lokic, Result  # noqa: E402
+from npm_cache import install, node  # noqa: E402
 
 S = 10**9
 COUNT = 20
 
 
-def install():
-    """The cache directory holding node_modules, or None (skip)."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        print("node or npm missing: skipped")
-        return None
-    cache = os.environ.get("LOKIC_CLIENTS_CACHE",
-                           os.path.join(tempfile.gettempdir(), "lokic-clients-npm"))
-    os.makedirs(cache, exist_ok=True)
-    want = open(os.path.join(HERE, "package.json")).read()
-    stamp = os.path.join(cache, "package.json")
-    if os.path.exists(stamp) and open(stamp).read() == want and \
-            os.path.isdir(os.path.join(cache, "node_modules")):
-        return cache
-    with open(stamp, "w") as f:
-        f.write(want)
-    r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save"], cwd=cache,
-                       capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        os.unlink(stamp)
-        print("npm install failed: skipped\n" + r.stderr[-2000:])
-        return None
-    return cache
-
-
 def send(cache, url, fmt, service):
-    env = dict(os.environ, NODE_PATH=os.path.join(cache, "node_modules"))
-    return subprocess.run(["node", os.path.join(HERE, "otlp_send.js"), url, fmt, service,
-                           str(COUNT)], env=env, capture_output=True, text=True, timeout=120)
+    return node(cache, "otlp_send.js", url, fmt, service, COUNT)
 
 
 def main():
     cache = install()
-    if cache is None:
-        raise SystemExit(77)
     t = Result()
     cfg = {"limits_config": {"discover_service_name": ["service"]}}
     with Lokic(config=cfg) as srv:

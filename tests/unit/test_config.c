@@ -779,6 +779,23 @@ static void test_weak_keys(void **state)
     load_ok(&c, "storage_config:\n  tsdb_shipper:\n    active_index_directory: /t/index\n");
     assert_string_equal(c.active_index_directory, "/t/index");
     config_free(&c);
+    /* log deletion: limits_config.deletion_mode, compactor.deletion_mode its
+     * deprecated spelling */
+    load_ok(&c, "compactor:\n  delete_request_cancel_period: 10m\n");
+    assert_string_equal(c.deletion_mode, "filter-and-delete");
+    assert_true(c.delete_request_cancel_period_ns == 10 * NS_M);
+    assert_true(c.delete_max_interval_ns == 24 * 60 * NS_M);
+    config_free(&c);
+    load_ok(&c, "compactor:\n  deletion_mode: filter-only\n");
+    assert_string_equal(c.deletion_mode, "filter-only");
+    config_free(&c);
+    load_ok(&c, "compactor:\n  deletion_mode: filter-only\nlimits_config:\n"
+                "  deletion_mode: disabled\n");
+    assert_string_equal(c.deletion_mode, "disabled");
+    config_free(&c);
+    load_fails("limits_config:\n  deletion_mode: sometimes\n", LK_EINVAL,
+               "test.yaml:2:18: invalid value \"sometimes\" for limits_config.deletion_mode: "
+               "expected one of: disabled, filter-only, filter-and-delete");
     /* a weak key's bad value is still an error */
     load_fails("querier:\n  query_timeout: never\n", LK_EINVAL,
                "test.yaml:2:18: invalid value \"never\" for querier.query_timeout: expected a "

@@ -179,6 +179,45 @@ the two in step then).
 {{- default (printf "%s/loki/api/v1/push" (include "lokic.url" .)) .Values.promtail.pushUrl -}}
 {{- end -}}
 
+{{/* ---- alloy */}}
+{{- define "lokic.alloy.fullname" -}}
+{{- printf "%s-alloy" (include "lokic.fullname" . | trunc 57 | trimSuffix "-") -}}
+{{- end -}}
+
+{{- define "lokic.alloy.labels" -}}
+{{ include "lokic.componentLabels" (dict "ctx" . "component" "alloy") }}
+{{- end -}}
+
+{{- define "lokic.alloy.selectorLabels" -}}
+{{ include "lokic.componentSelectorLabels" (dict "ctx" . "component" "alloy") }}
+{{- end -}}
+
+{{- define "lokic.alloy.serviceAccountName" -}}
+{{- if .Values.alloy.serviceAccount.create -}}
+{{- default (include "lokic.alloy.fullname" .) .Values.alloy.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.alloy.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where Alloy pushes: alloy.pushUrl, or lokic's push endpoint. */}}
+{{- define "lokic.alloy.pushUrl" -}}
+{{- default (printf "%s/loki/api/v1/push" (include "lokic.url" .)) .Values.alloy.pushUrl -}}
+{{- end -}}
+
+{{/*
+Alloy and promtail both on would ship every line twice; refused unless
+alloy.allowWithPromtail (a migration from one to the other).
+*/}}
+{{- define "lokic.agents.check" -}}
+{{- if and .Values.alloy.enabled .Values.promtail.enabled (not .Values.alloy.allowWithPromtail) -}}
+{{- fail "alloy.enabled and promtail.enabled are both true: both would push every line; turn one off (or set alloy.allowWithPromtail while migrating)" -}}
+{{- end -}}
+{{- if not (has .Values.alloy.gatherMethod (list "volumes" "kubernetesApi")) -}}
+{{- fail "alloy.gatherMethod must be volumes or kubernetesApi" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* ---- grafana */}}
 {{- define "lokic.grafana.fullname" -}}
 {{- printf "%s-grafana" (include "lokic.fullname" . | trunc 55 | trimSuffix "-") -}}
