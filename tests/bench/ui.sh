@@ -5,7 +5,8 @@
 # profile (nothing cached) and again with the cache warm (ETag revalidation),
 # printing the median and worst of the browser's Navigation Timing: first
 # byte, DOMContentLoaded, load (every file of the page in and run), and the
-# time until a query given in the URL has drawn its lines and histogram.
+# time until a query given in the URL has drawn its lines and histogram; and,
+# to compare, the same for a 1 KB text file (the browser's own cost here).
 #   tests/bench/ui.sh [runs (10)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

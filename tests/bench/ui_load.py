@@ -41,9 +41,12 @@ def main():
     with Lokic() as lk:
         dataset.push(lk, dataset.streams())
         page = lk.url + "/"
-        cold, warm, query = [], [], []
+        cold, warm, query, base = [], [], [], []
         for _ in range(runs):
             with Browser() as b:  # a fresh profile: nothing cached
+                # the browser's own cost on this machine: one small text file
+                base.append(measure(b, lk.url + "/ui/uplot-LICENSE.txt"))
+            with Browser() as b:
                 cold.append(measure(b, page))
                 warm.append(measure(b, page))
                 q = lk.url + "/?" + urllib.parse.urlencode(
@@ -52,6 +55,7 @@ def main():
                 query.append([r[4]])
         print("lokic %s, %d runs, %d bytes over the wire cold, load average %.1f" % (
             os.environ.get("LOKIC_BIN"), runs, cold[0][3], os.getloadavg()[0]))
+        report("baseline: a 1 KB text file, cold", base, cols)
         report("cold (empty cache)", cold, cols)
         report("warm (revalidated by ETag)", warm, cols)
         report("a query in the URL: 800 lines and the histogram drawn", query, ["from navigation"])
