@@ -77,8 +77,9 @@ def check_http(lk):
             "identity when gzip has q=0")
     st, body, _ = lk.get("/", headers={"If-None-Match": h["ETag"]})
     r.check(st == 304 and body == b"", "304 on a matching If-None-Match (got %d)" % st)
-    st, _, h3 = lk.get("/ui/app.js")
-    r.check(st == 200 and h3.get("Content-Type", "").startswith("text/javascript"), "app.js")
+    st, _, h3 = lk.get("/ui/explorer.js")
+    r.check(st == 200 and h3.get("Content-Type", "").startswith("text/javascript"),
+            "explorer.js (ui/*.js joined)")
     r.eq(lk.get("/ui/nope.js")[0], 404, "unknown asset")
     r.eq(lk.get("/ui/")[0], 404, "/ui/ alone")
     r.eq(lk.get("/index.html")[0], 404, "/ serves one path only")
