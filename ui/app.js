@@ -104,7 +104,7 @@ async function run() {
       await logs.run(q, from, to, dir, logs.sortPage(entriesOf(r.data.result), dir));
     } else {
       showView("metric");
-      metric.show(r.data);
+      await metric.show(r.data);
     }
   } catch (e) {
     if (seq === state.runSeq) showError(e.message);

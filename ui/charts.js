@@ -3,6 +3,22 @@
 // colours, resized with their box.
 import { levelColor, themeColor } from "./levels.js";
 
+// uPlot is loaded when the first chart is drawn, not with the page: the page
+// is ready sooner, and a chart waits for its data anyway.
+let loading = null;
+function uplot() {
+  if (window.uPlot) return Promise.resolve(window.uPlot);
+  if (!loading)
+    loading = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = "/ui/uplot.min.js";
+      s.onload = () => resolve(window.uPlot);
+      s.onerror = () => { loading = null; reject(new Error("could not load uPlot")); };
+      document.head.append(s);
+    });
+  return loading;
+}
+
 function axes() {
   const c = themeColor("dim"), g = themeColor("line");
   const ax = { stroke: c, grid: { stroke: g, width: 1 }, ticks: { stroke: g, width: 1 } };
@@ -27,7 +43,8 @@ export class Chart {
 
   // xs: seconds; groups: [{name, level, values}] stacked in that order.
   // onZoom(fromMs, toMs) when a range is dragged.
-  histogram(xs, groups, onZoom) {
+  async histogram(xs, groups, onZoom) {
+    const uPlot = await uplot();
     this.destroy();
     const cum = [];
     let acc = xs.map(() => 0);
@@ -56,7 +73,8 @@ export class Chart {
   }
 
   // series: [{name, values}] over xs (seconds); the legend toggles them.
-  lines(xs, series) {
+  async lines(xs, series) {
+    const uPlot = await uplot();
     this.destroy();
     const palette = ["#2f6fde", "#e8743b", "#19a979", "#ed4a7b", "#945ecf", "#13a4b4",
       "#525df4", "#bf399e", "#6c8893", "#ee6868"];

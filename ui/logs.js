@@ -149,7 +149,7 @@ export class LogsView {
     }
     const groups = LEVELS.filter((l) => by.has(l)).map((l) => ({ name: l, level: l, values: by.get(l) }));
     if (!groups.length) { this.hist.destroy(); return; }
-    this.hist.histogram(xs, groups, (a, b) => this.app.zoom(a, b));
+    await this.hist.histogram(xs, groups, (a, b) => this.app.zoom(a, b));
   }
 
   detail(e) {

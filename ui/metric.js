@@ -27,7 +27,7 @@ export class MetricView {
     this.chart.el.hidden = table;
   }
 
-  show(data) {
+  async show(data) {
     const rows = data.resultType === "matrix" ? data.result
       : data.resultType === "vector" ? data.result.map((s) => ({ metric: s.metric, values: [s.value] }))
       : data.resultType === "scalar" ? [{ metric: {}, values: [data.result] }] : [];
@@ -39,7 +39,7 @@ export class MetricView {
       for (const [t, v] of s.values) vals[at.get(Number(t))] = Number(v);
       return { name: seriesName(s.metric), values: vals };
     });
-    this.chart.lines(ts, series);
+    await this.chart.lines(ts, series);
     const stat = (vals) => {
       const v = vals.filter((x) => x !== null);
       if (!v.length) return ["", "", "", ""];
