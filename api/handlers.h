@@ -55,6 +55,10 @@ void api_h_delete(api_req *rq, api_resp *rs); /* h_delete.c */
 /* "3.6.0+lokic.<version>": the Loki version lokic answers as (buildinfo,
  * drilldown-limits) */
 const char *api_loki_version(void);
+/* api/h_rules.c */
+void api_h_rules(api_req *rq, api_resp *rs);
+void api_h_prom_rules(api_req *rq, api_resp *rs);
+void api_h_prom_alerts(api_req *rq, api_resp *rs);
 /* api/h_limits.c */
 void api_h_drilldown_limits(api_req *rq, api_resp *rs);
 void api_h_tenant_limits(api_req *rq, api_resp *rs);

@@ -42,6 +42,15 @@ static const api_route routes[] = {
       api_h_drilldown_limits },
     { "/config/tenant/v1/limits", API_GET, "config_tenant_v1_limits", false,
       api_h_tenant_limits },
+    { "/loki/api/v1/rules", API_GET, "loki_api_v1_rules", true, api_h_rules },
+    { "/loki/api/v1/rules/{*}", API_GET | API_POST | API_DELETE, "loki_api_v1_rules_namespace",
+      true, api_h_rules },
+    { "/api/prom/rules", API_GET, "api_prom_rules", true, api_h_rules },
+    { "/api/prom/rules/{*}", API_GET | API_POST | API_DELETE, "api_prom_rules_namespace", true,
+      api_h_rules },
+    { "/prometheus/api/v1/rules", API_GET, "prometheus_api_v1_rules", true, api_h_prom_rules },
+    { "/prometheus/api/v1/alerts", API_GET, "prometheus_api_v1_alerts", true,
+      api_h_prom_alerts },
     { "/loki/api/v1/delete", GP | API_PUT | API_DELETE, "loki_api_v1_delete", true,
       api_h_delete },
     { "/flush", GP, "flush", false, api_h_flush },
@@ -72,7 +81,8 @@ int api_method_bit(const char *method)
 }
 
 /* Matches path against pattern; a "{x}" segment matches one non-empty path
- * segment, returned in *arg. */
+ * segment, returned in *arg; "{*}" matches the non-empty rest, slashes
+ * included (the rules API's namespace/group). */
 static bool match(const char *pattern, lk_str path, lk_str *arg)
 {
     const char *open = strchr(pattern, '{');
@@ -85,7 +95,7 @@ static bool match(const char *pattern, lk_str path, lk_str *arg)
         memcmp(path.p + path.len - post_len, post, post_len) != 0)
         return false;
     lk_str seg = lk_str_n(path.p + pre, path.len - pre - post_len);
-    if (memchr(seg.p, '/', seg.len))
+    if (open[1] != '*' && memchr(seg.p, '/', seg.len))
         return false;
     *arg = seg;
     return true;

@@ -579,6 +579,16 @@ uint16_t api_server_port(const api_server *s)
     return s->port;
 }
 
+void api_server_set_ruler(api_server *s, struct rul_ruler *r)
+{
+    s->st.ruler = r;
+}
+
+struct qm_budget *api_server_query_budget(api_server *s)
+{
+    return s->st.qmem;
+}
+
 void api_server_set_ready(api_server *s, bool ready)
 {
     atomic_store(&s->st.ready, ready);

@@ -22,6 +22,14 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
 /* Binds and starts serving. LK_EIO with the reason when the port is taken. */
 int api_server_start(api_server *s, lk_buf *err);
 uint16_t api_server_port(const api_server *s);
+/* The ruler the rules APIs serve (NULL: they answer 404); set before start.
+ * The server only reads it; it must outlive the server. */
+struct rul_ruler;
+void api_server_set_ruler(api_server *s, struct rul_ruler *r);
+/* The memory budget of all running queries, for queries run outside HTTP
+ * requests (the ruler's). */
+struct qm_budget;
+struct qm_budget *api_server_query_budget(api_server *s);
 /* /ready answers 200 only once set (after WAL replay in later milestones). */
 void api_server_set_ready(api_server *s, bool ready);
 /* Stops accepting (new connections are refused), closes idle connections,

@@ -21,6 +21,7 @@ struct api_state {
     api_inflight inflight;           /* bytes requests hold while received and decoded */
     qm_budget *qmem;                 /* memory of the running queries (query/qmem.h) */
     struct pat_store *patterns;      /* pattern ingester; NULL unless enabled (query/pattern/store.h) */
+    struct rul_ruler *ruler;         /* the ruler; NULL unless configured (query/ruler/ruler.h) */
     atomic_bool ready;
     atomic_bool stopping;
     int64_t start_ns;

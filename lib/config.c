@@ -39,12 +39,35 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const targets[] = { "all", NULL };
+static const char *const ruler_stores[] = { "local", NULL };
 /* Loki's deletion modes (pkg/compactor/deletionmode). */
 static const char *const deletion_modes[] = { "disabled", "filter-only", "filter-and-delete",
                                               NULL };
 /* Loki's compression codecs (pkg/compression); lokic stores snappy. */
 static const char *const encodings[] = { "none", "gzip", "lz4-64k", "snappy", "lz4-256k",
                                          "lz4-1M", "lz4", "flate", "zstd", NULL };
+
+/* storage_config.aws's S3 keys; common.storage.s3 has the same as weak
+ * aliases (Loki's common config). */
+#define AWS_OPTS(sec, fl)                                                                      \
+    { sec ".s3", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0, F(aws_s3_url), NULL,                 \
+      "S3 URL: s3://region/bucket, s3://KEY:SECRET@region/bucket or "                          \
+      "http(s)://KEY:SECRET@host:port/bucket." },                                              \
+    { sec ".endpoint", CFG_STRING, (fl), "", 0, 0, F(aws_endpoint), NULL,                      \
+      "S3 endpoint, host[:port] or a URL (empty: AWS's for the region)." },                    \
+    { sec ".region", CFG_STRING, (fl), "", 0, 0, F(aws_region), NULL, "AWS region." },        \
+    { sec ".bucketnames", CFG_STRING, (fl), "", 0, 0, F(aws_bucketnames), NULL,                \
+      "Bucket names, comma-separated." },                                                      \
+    { sec ".access_key_id", CFG_STRING, (fl), "", 0, 0, F(aws_access_key_id), NULL,            \
+      "Access key (empty: AWS_ACCESS_KEY_ID)." },                                              \
+    { sec ".secret_access_key", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0,                       \
+      F(aws_secret_access_key), NULL, "Secret key (empty: AWS_SECRET_ACCESS_KEY)." },          \
+    { sec ".session_token", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0, F(aws_session_token),     \
+      NULL, "Session token (empty: AWS_SESSION_TOKEN)." },                                     \
+    { sec ".s3forcepathstyle", CFG_BOOL, (fl), "false", 0, 0, F(aws_s3forcepathstyle), NULL,   \
+      "Path-style requests (host/bucket/key) instead of virtual-host style." },                \
+    { sec ".insecure", CFG_BOOL, (fl), "false", 0, 0, F(aws_insecure), NULL,                   \
+      "Plain http to the endpoint." },
 
 /* The table. Entries sharing a dotted prefix stay together: config_to_yaml
  * nests them by walking the table in order. */
@@ -86,6 +109,7 @@ const cfg_opt cfg_opts[] = {
     { "common.storage.filesystem.chunks_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
       F(filesystem_directory), NULL,
       "Chunk directory, when storage_config.filesystem.directory is not set." },
+    AWS_OPTS("common.storage.s3", CFG_ALIAS | CFG_WEAK)
 
     { "distributor.max_recv_msg_size", CFG_BYTES, 0, "100MB", 1, MAXSIZE, F(max_recv_msg_size),
       NULL, "Largest push request body accepted, in bytes, before and after decompression." },
@@ -184,6 +208,31 @@ const cfg_opt cfg_opts[] = {
     { "storage_config.tsdb_shipper.active_index_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "",
       0, 0, F(active_index_directory), NULL,
       "Index directory, when the boltdb_shipper one is not set." },
+    { "storage_config.boltdb_shipper.cache_location", CFG_STRING, 0, "", 0, 0,
+      F(index_cache_location), NULL,
+      "Where index files downloaded from the object store are kept (object storage only)." },
+    { "storage_config.boltdb_shipper.cache_ttl", CFG_DURATION, 0, "24h", 0, MAXDUR,
+      F(index_cache_ttl_ns), NULL, "How long a downloaded index file is kept unused." },
+    { "storage_config.boltdb_shipper.resync_interval", CFG_DURATION, 0, "5m", 0, MAXDUR,
+      F(index_resync_interval_ns), NULL, "How often the object store's index list is read." },
+    { "storage_config.tsdb_shipper.cache_location", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
+      F(index_cache_location), NULL, "The boltdb_shipper key's other spelling." },
+    { "storage_config.tsdb_shipper.cache_ttl", CFG_DURATION, CFG_ALIAS | CFG_WEAK, "24h", 0,
+      MAXDUR, F(index_cache_ttl_ns), NULL, "The boltdb_shipper key's other spelling." },
+    { "storage_config.tsdb_shipper.resync_interval", CFG_DURATION, CFG_ALIAS | CFG_WEAK, "5m", 0,
+      MAXDUR, F(index_resync_interval_ns), NULL, "The boltdb_shipper key's other spelling." },
+    AWS_OPTS("storage_config.aws", 0)
+    { "storage_config.aws.http_config.idle_conn_timeout", CFG_DURATION, 0, "1m30s", 0, MAXDUR,
+      F(aws_idle_conn_timeout_ns), NULL, "A kept-alive connection idle this long is closed." },
+    { "storage_config.aws.http_config.response_header_timeout", CFG_DURATION, 0, "0s", 0, MAXDUR,
+      F(aws_response_header_timeout_ns), NULL, "Longest wait for one answer (0: none)." },
+    { "storage_config.aws.http_config.insecure_skip_verify", CFG_BOOL, 0, "false", 0, 0,
+      F(aws_insecure_skip_verify), NULL, "Do not check the server's TLS certificate." },
+    { "storage_config.aws.http_config.ca_file", CFG_STRING, 0, "", 0, 0, F(aws_ca_file), NULL,
+      "CA certificates for the object store's TLS (empty: the system's)." },
+    { "storage_config.aws.dynamodb.dynamodb_url", CFG_STRING, CFG_SECRET, "", 0, 0,
+      F(aws_dynamodb_url), NULL,
+      "DynamoDB: dynamodb://region or http(s)://KEY:SECRET@host:port." },
 
     { "compactor.retention_enabled", CFG_BOOL, 0, "false", 0, 0, F(retention_enabled), NULL,
       "Apply limits_config.retention_period." },
@@ -216,6 +265,51 @@ const cfg_opt cfg_opts[] = {
       "lokic: memory all running queries may hold; past it queries get 429 (0: no limit)." },
     { "querier.query_timeout", CFG_DURATION, CFG_ALIAS | CFG_WEAK | CFG_PROM, "1m", 0, MAXDUR,
       F(query_timeout_ns), NULL, "Deprecated spelling of limits_config.query_timeout." },
+
+    { "common.storage.filesystem.rules_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
+      F(ruler_local_directory), NULL,
+      "Rule files directory, when ruler.storage.local.directory is not set." },
+    { "ruler.storage.type", CFG_ENUM, CFG_UNSUP_OTHER, "local", 0, 0, F(ruler_storage_type),
+      ruler_stores, "Where rule files live: local (ruler.storage.local.directory)." },
+    { "ruler.storage.local.directory", CFG_STRING, 0, "", 0, 0, F(ruler_local_directory), NULL,
+      "Rule files, <directory>/<tenant>/*.yaml; the ruler runs when it is set." },
+    { "ruler.rule_path", CFG_STRING, 0, "/rules", 0, 0, F(ruler_rule_path), NULL,
+      "Loki's temporary rule files; lokic reads the rule files in place." },
+    { "ruler.evaluation_interval", CFG_DURATION, 0, "1m", 1000000, MAXDUR,
+      F(ruler_evaluation_interval_ns), NULL, "Default interval of a rule group." },
+    { "ruler.poll_interval", CFG_DURATION, 0, "1m", 1000000, MAXDUR, F(ruler_poll_interval_ns),
+      NULL, "How often the rule files are read again." },
+    { "ruler.alertmanager_url", CFG_STRING, 0, "", 0, 0, F(ruler_alertmanager_url), NULL,
+      "Alertmanager URLs, comma-separated (their v2 API)." },
+    { "ruler.enable_alertmanager_v2", CFG_BOOL, 0, "true", 0, 0,
+      F(ruler_enable_alertmanager_v2), NULL,
+      "Use Alertmanager's v2 API (lokic always does: v1 is gone from Alertmanager)." },
+    { "ruler.external_url", CFG_STRING, 0, "", 0, 0, F(ruler_external_url), NULL,
+      "URL of this ruler in alerts (generatorURL) and templates ($externalURL)." },
+    { "ruler.external_labels", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_external_labels), NULL,
+      "Labels added to alerts sent to the Alertmanager." },
+    { "ruler.resend_delay", CFG_DURATION, 0, "1m", 0, MAXDUR, F(ruler_resend_delay_ns), NULL,
+      "How long to wait before sending a firing alert again." },
+    { "ruler.notification_timeout", CFG_DURATION, 0, "10s", 1000000, MAXDUR,
+      F(ruler_notification_timeout_ns), NULL, "Timeout of a request to the Alertmanager." },
+    { "ruler.notification_queue_capacity", CFG_INT, 0, "10000", 1, 1 << 24,
+      F(ruler_notification_queue_capacity), NULL, "Alerts queued for the Alertmanager." },
+    { "ruler.enable_api", CFG_BOOL, 0, "true", 0, 0, F(ruler_enable_api), NULL,
+      "Serve the rules API (/loki/api/v1/rules, /prometheus/api/v1/rules, ...)." },
+    { "ruler.wal.dir", CFG_STRING, 0, "ruler-wal", 0, 0, F(ruler_wal_dir), NULL,
+      "Loki's ruler WAL; lokic keeps the remote-write queue in memory." },
+    { "ruler.remote_write.enabled", CFG_BOOL, 0, "false", 0, 0, F(ruler_remote_write_enabled),
+      NULL, "Write recording rules' samples through Prometheus remote write." },
+    { "ruler.remote_write.client.url", CFG_STRING, 0, "", 0, 0, F(ruler_rw_url), NULL,
+      "Remote-write endpoint (deprecated client block)." },
+    { "ruler.remote_write.client.headers", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_rw_headers),
+      NULL, "Headers of the remote-write requests." },
+    { "ruler.remote_write.client.basic_auth.username", CFG_STRING, 0, "", 0, 0,
+      F(ruler_rw_user), NULL, "Basic auth user of the remote-write requests." },
+    { "ruler.remote_write.client.basic_auth.password", CFG_STRING, CFG_SECRET, "", 0, 0,
+      F(ruler_rw_password), NULL, "Basic auth password of the remote-write requests." },
+    { "ruler.remote_write.clients", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_rw_clients), NULL,
+      "Remote-write clients by name: url, headers, basic_auth." },
 
     { "pattern_ingester.enabled", CFG_BOOL, 0, "false", 0, 0, F(pattern_ingester_enabled), NULL,
       "Mine log patterns at push time for /loki/api/v1/patterns (Loki 3)." },
@@ -558,6 +652,27 @@ static void copy_list(lk_cfg_list *dst, const lk_cfg_list *src)
     dst->n = src->n;
 }
 
+/* A CFG_MAP's pairs as a YAML flow mapping. */
+static void put_map(lk_buf *out, const lk_cfg_list *l)
+{
+    lk_buf_putc(out, '{');
+    for (size_t i = 0; i + 1 < l->n; i += 2) {
+        if (i)
+            lk_buf_puts(out, ", ");
+        cfg_quote(out, lk_str_c(l->v[i]), SIZE_MAX);
+        lk_buf_puts(out, ": ");
+        cfg_quote(out, lk_str_c(l->v[i + 1]), SIZE_MAX);
+    }
+    lk_buf_putc(out, '}');
+}
+
+void cfg_set_items(lk_config *c, const cfg_opt *o, lk_cfg_list items)
+{
+    lk_cfg_list *l = field(c, o);
+    list_free(l);
+    *l = items;
+}
+
 static void put_list(lk_buf *out, const lk_cfg_list *l)
 {
     lk_buf_putc(out, '[');
@@ -693,7 +808,10 @@ void cfg_format(const lk_config *c, const cfg_opt *o, lk_buf *out)
         lk_buf_puts(out, *(const bool *)p ? "true" : "false");
         return;
     case CFG_LIST:
-        put_list(out, p);
+        if (o->flags & CFG_MAP)
+            put_map(out, p);
+        else
+            put_list(out, p);
         return;
     case CFG_INT:
         lk_buf_put_i64(out, *(const int *)p);
@@ -716,6 +834,8 @@ void cfg_format(const lk_config *c, const cfg_opt *o, lk_buf *out)
     case CFG_STRING:
     case CFG_ENUM: {
         const char *s = *(char *const *)p;
+        if ((o->flags & CFG_SECRET) && s && *s)
+            s = "<secret>";
         cfg_quote(out, lk_str_c(s ? s : ""), SIZE_MAX);
         return;
     }
@@ -877,6 +997,8 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err)
         }
     }
     lk_buf_free(&why);
+    if (rc == LK_OK)
+        rc = cfg_check_aws(c, err);
     return rc;
 }
 

@@ -86,6 +86,28 @@ typedef struct lk_config {
     /* storage */
     char *filesystem_directory;      /* storage_config.filesystem.directory */
     char *active_index_directory;    /* storage_config.boltdb_shipper.active_index_directory */
+    char *index_cache_location;      /* storage_config.boltdb_shipper.cache_location */
+    int64_t index_cache_ttl_ns;      /* storage_config.boltdb_shipper.cache_ttl (24h) */
+    int64_t index_resync_interval_ns; /* storage_config.boltdb_shipper.resync_interval (5m) */
+    /* storage_config.aws (and common.storage.s3); secrets print as <secret> */
+    char *aws_s3_url;                /* s3: s3://[KEY:SECRET@]region/bucket, http(s)://... */
+    char *aws_endpoint;              /* endpoint */
+    char *aws_region;                /* region */
+    char *aws_bucketnames;           /* bucketnames (comma-separated) */
+    char *aws_access_key_id;         /* access_key_id */
+    char *aws_secret_access_key;     /* secret_access_key */
+    char *aws_session_token;         /* session_token */
+    bool aws_s3forcepathstyle;       /* s3forcepathstyle (false) */
+    bool aws_insecure;               /* insecure: http, not https (false) */
+    int64_t aws_idle_conn_timeout_ns;      /* http_config.idle_conn_timeout (1m30s) */
+    int64_t aws_response_header_timeout_ns; /* http_config.response_header_timeout (0) */
+    bool aws_insecure_skip_verify;   /* http_config.insecure_skip_verify (false) */
+    char *aws_ca_file;               /* http_config.ca_file */
+    char *aws_dynamodb_url;          /* dynamodb.dynamodb_url: dynamodb://region, http(s)://... */
+    /* schema_config.configs[]: some period keeps chunks in S3 (object_store
+     * s3 or aws) / its index in DynamoDB (store aws) */
+    bool schema_s3;
+    bool schema_dynamodb;
 
     /* compactor / retention */
     bool retention_enabled;          /* compactor.retention_enabled (false) */
@@ -105,6 +127,32 @@ typedef struct lk_config {
     int64_t pattern_retain_for_ns;     /* pattern_ingester.retain_for (3h) */
     int64_t max_memory_per_query;      /* lokic's querier.max_memory_per_query (256MB; 0 = none) */
     int64_t max_memory_all_queries;    /* lokic's querier.max_memory_all_queries (1GB; 0 = none) */
+
+    /* ruler (query/ruler/): on when ruler.storage.local.directory (or
+     * common.storage.filesystem.rules_directory) is set. Map options
+     * (CFG_MAP) are lists of name, value pairs. */
+    char *ruler_storage_type;          /* ruler.storage.type ("local") */
+    char *ruler_local_directory;       /* ruler.storage.local.directory ("") */
+    char *ruler_rule_path;             /* ruler.rule_path ("/rules"; lokic reads rules in place) */
+    int64_t ruler_evaluation_interval_ns; /* ruler.evaluation_interval (1m) */
+    int64_t ruler_poll_interval_ns;    /* ruler.poll_interval (1m) */
+    char *ruler_alertmanager_url;      /* ruler.alertmanager_url (comma-separated) */
+    bool ruler_enable_alertmanager_v2; /* ruler.enable_alertmanager_v2 (lokic always speaks v2) */
+    char *ruler_external_url;          /* ruler.external_url */
+    lk_cfg_list ruler_external_labels; /* ruler.external_labels: name, value pairs */
+    int64_t ruler_resend_delay_ns;     /* ruler.resend_delay (1m) */
+    int64_t ruler_notification_timeout_ns; /* ruler.notification_timeout (10s) */
+    int ruler_notification_queue_capacity; /* ruler.notification_queue_capacity (10000) */
+    bool ruler_enable_api;             /* ruler.enable_api (true) */
+    char *ruler_wal_dir;               /* ruler.wal.dir ("ruler-wal") */
+    bool ruler_remote_write_enabled;   /* ruler.remote_write.enabled (false) */
+    char *ruler_rw_url;                /* ruler.remote_write.client.url */
+    lk_cfg_list ruler_rw_headers;      /* ruler.remote_write.client.headers: pairs */
+    char *ruler_rw_user;               /* ruler.remote_write.client.basic_auth.username */
+    char *ruler_rw_password;           /* ruler.remote_write.client.basic_auth.password */
+    /* ruler.remote_write.clients: <client>.url, <client>.headers.<name>,
+     * <client>.basic_auth.username, ... pairs (query/ruler/remote.h reads them) */
+    lk_cfg_list ruler_rw_clients;
 
     /* where the config came from (for messages); NULL when embedded */
     char *source;
@@ -148,6 +196,26 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err);
 /* Effective configuration as Loki-style YAML (for /config and
  * -print-config-stderr). */
 void config_to_yaml(const lk_config *c, lk_buf *out);
+
+/* Where S3 or DynamoDB is, resolved from storage_config.aws (lib/config_aws.c):
+ * the URL forms, the separate keys (which win over a URL's parts) and, when
+ * no keys are configured, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN and AWS_REGION. Strings owned; free with
+ * config_aws_target_free. */
+typedef struct lk_aws_target {
+    char *endpoint;      /* "http://127.0.0.1:7480", a bare host, or "" for AWS's own */
+    char *region;        /* never empty: us-east-1 when nothing says otherwise */
+    char *bucket;        /* the first of bucketnames, or the URL's; "" for DynamoDB */
+    char *access_key;
+    char *secret_key;
+    char *session_token;
+    bool force_path_style;
+    bool insecure;       /* http for a bare host */
+} lk_aws_target;
+/* LK_EINVAL with a reason for a malformed URL or, for S3, no bucket. */
+int config_aws_s3(const lk_config *c, lk_aws_target *out, lk_buf *err);
+int config_aws_dynamodb(const lk_config *c, lk_aws_target *out, lk_buf *err);
+void config_aws_target_free(lk_aws_target *t);
 void config_free(lk_config *c);
 
 #endif

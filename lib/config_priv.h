@@ -39,6 +39,12 @@ enum {
     CFG_UNSUP_OTHER = 1u << 3,
     /* Accepted, but lokic always stores snappy chunks: other values warn. */
     CFG_SNAPPY_ONLY = 1u << 4,
+    /* A CFG_LIST read from a YAML mapping (nested mappings of scalars
+     * allowed): name, value pairs, nested names joined with dots. */
+    CFG_MAP = 1u << 5,
+    /* A secret (a key, or a URL that may hold one): /config and
+     * -print-config-stderr print "<secret>" when it is set, as Loki does. */
+    CFG_SECRET = 1u << 6,
 };
 
 typedef struct cfg_opt {
@@ -71,6 +77,8 @@ const char *cfg_expected(const cfg_opt *o);
  * LK_EUNSUPPORTED for a CFG_UNSUP_OTHER enum outside its list; why (may be
  * NULL) gets the reason ("expected a byte size such as 256KB"). */
 int cfg_set(lk_config *c, const cfg_opt *o, lk_str text, lk_buf *why);
+/* Replaces the list of o in c with items (taken over). */
+void cfg_set_items(lk_config *c, const cfg_opt *o, lk_cfg_list items);
 /* Checks the value of o in c against its bounds / list; LK_EINVAL and a
  * reason in why otherwise. */
 int cfg_check(const lk_config *c, const cfg_opt *o, lk_buf *why);
@@ -82,6 +90,12 @@ void cfg_copy(lk_config *dst, const lk_config *src);
 void cfg_logfmt_value(lk_buf *b, lk_str s);
 /* Appends s in double quotes with Go-like escapes, cut at max bytes. */
 void cfg_quote(lk_buf *b, lk_str s, size_t max);
+
+/* config_aws.c: checks storage_config.aws and the schema's stores once
+ * everything is loaded: LK_EINVAL with a reason for a config that cannot
+ * work (no bucket, a malformed URL), else LK_EUNSUPPORTED while chunks and
+ * index cannot yet go to S3 or DynamoDB. LK_OK when neither is used. */
+int cfg_check_aws(const lk_config *c, lk_buf *err);
 
 /* ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:default}, ${VAR:=default},
  * ${VAR:+alt}, $VAR and $$ -> $, as envsubst does. LK_EPARSE on an

@@ -23,6 +23,7 @@
 #include "lib/metrics.h"
 #include "lokic_version.h"
 #include "query/delfilter.h"
+#include "query/ruler/ruler.h"
 #include "storage/ingester.h"
 #include "storage/readerr.h"
 
@@ -159,6 +160,7 @@ static int run(const lk_config *cfg, const lk_flags *fl)
     int rc;
     ing *g = NULL;
     api_server *srv = NULL;
+    rul_ruler *ruler = NULL;
     lk_buf err = { 0 };
     ing_opts io = {
         .chunk_block_size = cfg->chunk_block_size,
@@ -191,14 +193,26 @@ static int run(const lk_config *cfg, const lk_flags *fl)
     lk_metric_gauge_func("loki_ingester_memory_chunks", "The total number of chunks in memory.",
                          memory_chunks, g);
     register_storage_metrics(g);
-    if ((rc = api_server_create(cfg, g, &srv, &err)) != LK_OK ||
-        (rc = api_server_start(srv, &err)) != LK_OK) {
+    if ((rc = api_server_create(cfg, g, &srv, &err)) != LK_OK) {
+        log_error("creating the HTTP server failed", "err=\"%s\"", err.p ? err.p : "");
+        goto out;
+    }
+    if ((rc = rul_create(cfg, g, api_server_query_budget(srv), &ruler, &err)) != LK_OK) {
+        log_error("creating the ruler failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
+        goto out;
+    }
+    api_server_set_ruler(srv, ruler);
+    if ((rc = api_server_start(srv, &err)) != LK_OK) {
         log_error("starting the HTTP server failed", "err=\"%s\"", err.p ? err.p : "");
         goto out;
     }
     /* /ready answers 503 until the WAL is replayed */
     if ((rc = ing_recover(g, &err)) != LK_OK) {
         log_error("starting the ingester failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
+        goto out;
+    }
+    if (ruler && (rc = rul_start(ruler, &err)) != LK_OK) {
+        log_error("starting the ruler failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
         goto out;
     }
     api_server_set_ready(srv, true);
@@ -214,11 +228,13 @@ static int run(const lk_config *cfg, const lk_flags *fl)
     sigwait(&set, &sig);
     log_info("stopping", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     api_server_stop(srv); /* no new pushes; those in flight are answered */
+    rul_stop(ruler);      /* no evaluation reads the ingester from here on */
     lk_buf_reset(&err);
     if ((rc = ing_shutdown(g, &err)) != LK_OK)
         log_error("flushing at shutdown failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
 out:
     api_server_destroy(srv);
+    rul_destroy(ruler);
     ing_destroy(g);
     lk_metrics_reset();
     lk_buf_free(&err);

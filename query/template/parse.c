@@ -1109,7 +1109,7 @@ static tnode *term(parser *p)
     item tok = p_next_nonspace(p);
     switch (tok.typ) {
     case IT_IDENT: {
-        const tfunc *fn = tf_lookup(tok.val);
+        const tfunc *fn = p->t->prom ? tf_lookup_prom(tok.val) : tf_lookup(tok.val);
         if (!fn) {
             lk_buf q = { 0 };
             tf_quote(&q, tok.val, false);

@@ -22,9 +22,10 @@ int tmpl_parse(lk_str text, tmpl **out, lk_buf *err)
     return tmpl_parse_named(LK_STR("line"), text, out, err);
 }
 
-int tmpl_parse_named(lk_str name, lk_str text, tmpl **out, lk_buf *err)
+static int parse(lk_str name, lk_str text, bool prom, tmpl **out, lk_buf *err)
 {
     tmpl *t = lk_calloc(1, sizeof *t);
+    t->prom = prom;
     t->text = lk_arena_str(&t->arena, text);
     t->name = lk_arena_str(&t->arena, name);
     int rc = tp_parse(t, err);
@@ -34,6 +35,16 @@ int tmpl_parse_named(lk_str name, lk_str text, tmpl **out, lk_buf *err)
     }
     *out = t;
     return 0;
+}
+
+int tmpl_parse_named(lk_str name, lk_str text, tmpl **out, lk_buf *err)
+{
+    return parse(name, text, false, out, err);
+}
+
+int tmpl_parse_prom(lk_str name, lk_str text, tmpl **out, lk_buf *err)
+{
+    return parse(name, text, true, out, err);
 }
 
 const lk_str *tmpl_fields(const tmpl *t, size_t *n)

@@ -20,6 +20,10 @@ int tmpl_parse(lk_str text, tmpl **out, lk_buf *err);
 /* As tmpl_parse, naming the template as Go's messages do: "line" for
  * line_format (tmpl_parse's default), "label" for label_format. */
 int tmpl_parse_named(lk_str name, lk_str text, tmpl **out, lk_buf *err);
+/* As tmpl_parse_named, with Prometheus' alert template functions
+ * (humanize, humanizeDuration, toUpper, ...: promfuncs.c) on top of Loki's
+ * set, for the ruler's labels and annotations. */
+int tmpl_parse_prom(lk_str name, lk_str text, tmpl **out, lk_buf *err);
 
 typedef struct tmpl_data {
     const lk_label *labels; /* sorted by name */

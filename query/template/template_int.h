@@ -132,6 +132,7 @@ struct tmpl {
     size_t nfields;
     tx_regex **regexes; /* owned compiled regexes */
     size_t nregexes;
+    bool prom;          /* Prometheus' functions too (tmpl_parse_prom) */
 };
 
 /* Parses into t (t->arena, t->text, t->name set by the caller). 0 or
@@ -373,6 +374,8 @@ void tf_query_escape(lk_buf *b, lk_str s);
 
 /* Function lookup by name (parse time). NULL when not defined. */
 const tfunc *tf_lookup(lk_str name);
+/* The same with Prometheus' alert template functions first (promfuncs.c). */
+const tfunc *tf_lookup_prom(lk_str name);
 /* Methods of a receiver kind (time.Time, time.Month, time.Weekday). */
 const tfunc *tf_method(uint8_t kind, lk_str name);
 /* Compiles a regexp for the cache or for one call; NULL + message when bad. */

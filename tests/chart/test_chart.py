@@ -953,6 +953,25 @@ def sw_config_storage(default):
          "my-lokic-config", "existingConfig: the volume uses it")
 
 
+def sw_rules(default):
+    r = render_ok("rules from ConfigMaps", "--set",
+                  "rules.configMaps[0].tenant=fake,rules.configMaps[0].name=my-rules,"
+                  "rules.configMaps[1].tenant=team-b,rules.configMaps[1].name=b-rules")
+    sts = r.get("StatefulSet")
+    c = container(sts, "lokic")
+    R.eq((volume(sts, "rules-0") or {}).get("configMap"), {"name": "my-rules"},
+         "rules: volume from the ConfigMap")
+    R.eq(mount(c, "rules-0"), {"name": "rules-0", "mountPath": "/rules/fake", "readOnly": True},
+         "rules: mounted at <directory>/<tenant>")
+    R.eq((mount(c, "rules-1") or {}).get("mountPath"), "/rules/team-b", "rules: second tenant")
+    cfg = yaml.safe_load(config_text(r))
+    R.eq(cfg.get("ruler", {}).get("storage"), {"type": "local", "local": {"directory": "/rules"}},
+         "rules: the ruler reads the mounted directory")
+    R.check("ruler" not in yaml.safe_load(config_text(default)), "no rules: no ruler block")
+    rc, _, err = render("--set", "rules.configMaps[0].name=x")
+    R.check(rc != 0 and "tenant is required" in err, "rules: a tenant is required: %s" % err)
+
+
 def sw_config_changes(default):
     def checksum(r):
         return r.get("StatefulSet")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
@@ -1022,7 +1041,7 @@ def sw_everything_flipped(default):
 
 
 SWITCHES = (sw_persistence, sw_promtail_instead_of_alloy, sw_alloy_options, sw_grafana_off, sw_service_monitor, sw_ingress,
-            sw_config_storage, sw_config_changes, sw_auth, sw_names_and_images,
+            sw_config_storage, sw_rules, sw_config_changes, sw_auth, sw_names_and_images,
             sw_everything_flipped)
 
 

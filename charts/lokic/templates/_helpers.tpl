@@ -98,7 +98,15 @@ usual case: a loki.yaml pasted under "config:") or a string holding one.
 {{- if kindIs "string" .Values.config -}}
 {{- $text = tpl .Values.config . -}}
 {{- else -}}
-{{- $text = tpl (toYaml .Values.config) . -}}
+{{- $cfg := deepCopy .Values.config -}}
+{{- if (.Values.rules).configMaps -}}
+{{- /* the ruler reads the rule files the ConfigMaps mount */ -}}
+{{- $ruler := default dict $cfg.ruler -}}
+{{- $storage := dict "type" "local" "local" (dict "directory" .Values.rules.directory) -}}
+{{- $_ := set $ruler "storage" $storage -}}
+{{- $_ = set $cfg "ruler" $ruler -}}
+{{- end -}}
+{{- $text = tpl (toYaml $cfg) . -}}
 {{- end -}}
 {{- printf "%s\n" (trimSuffix "\n" $text) -}}
 {{- end -}}

@@ -1,0 +1,68 @@
+/* Private to query/ruler/: the ruler's state shared by ruler.c (life cycle,
+ * thread, loading), eval.c (evaluation), notify.c (Alertmanager),
+ * files.c (the API's file writes) and state.c (JSON of the state). */
+#ifndef LOKIC_QUERY_RULER_INT_H
+#define LOKIC_QUERY_RULER_INT_H
+
+#include <pthread.h>
+
+#include "lib/metrics.h"
+#include "query/ruler/alert.h"
+#include "query/ruler/remote.h"
+#include "query/ruler/ruler.h"
+#include "query/ruler/rules.h"
+
+/* One namespace file as last read. */
+typedef struct rul_nsfile {
+    char *tenant, *ns;
+    lk_buf text;       /* its bytes, to see a change */
+    rul_file *f;       /* NULL when it did not parse */
+} rul_nsfile;
+
+/* The evaluation state of one rule. */
+typedef struct rul_rstate {
+    rul_alerts alerts;
+    char *last_error;  /* NULL: healthy */
+    bool evaluated;
+    int64_t last_eval, eval_ns;
+} rul_rstate;
+
+/* One group being evaluated. */
+typedef struct rul_rgroup {
+    const rul_nsfile *file;
+    const rul_group *g;
+    int64_t interval_ns;
+    int64_t next_eval;
+    int64_t last_eval, eval_ns;
+    rul_rstate *rules;   /* g->n_rules */
+} rul_rgroup;
+
+struct rul_ruler {
+    const lk_config *cfg;
+    ing *g;
+    qm_budget *qmem;
+    char *dir;
+    pthread_mutex_t mu;     /* everything below */
+    pthread_cond_t cv;
+    bool stopping, started, reload;
+    pthread_t thread;
+    rul_nsfile *files;
+    size_t n_files;
+    rul_rgroup *groups;
+    size_t n_groups;
+    rul_rw *rw;
+    lk_metric *m_evals, *m_eval_failures, *m_eval_duration;
+    lk_metric *m_notif_sent, *m_notif_errors, *m_notif_dropped;
+};
+
+/* eval.c: evaluates group at ts (mu held). */
+void rul_eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts);
+/* notify.c: sends the alerts of one rule that need sending (mu held). */
+void rul_notify(rul_ruler *r, const rul_rgroup *grp, size_t rule, int64_t ts);
+/* ruler.c: reads the files again and rebuilds the groups, keeping the
+ * state of rules that did not change (mu held). */
+void rul_reload(rul_ruler *r, int64_t now);
+/* The "<file>;<group>" name Loki's metrics label groups with. */
+void rul_group_key(const rul_rgroup *grp, lk_buf *out);
+
+#endif
