@@ -2,7 +2,15 @@
  * runner per stored stream, since each holds its pending entry), merged with
  * a binary heap ordered by timestamp (ties: stream label order), cut at the
  * limit; the entries output are grouped into result streams by their labels
- * through a hash table. See select.h. */
+ * through a hash table. See select.h.
+ *
+ * Early termination: a cursor is keyed by the timestamp of the last raw
+ * entry it read, kept by the pipeline or not; its next kept entry cannot
+ * come before that key (iterators return entries in query order), so a
+ * cursor whose line was filtered out is only read further while its key is
+ * at the top of the heap. Once `limit` lines are out, no stream has been
+ * read much past the limit-th line: a stream with no match near the end of
+ * the range is not scanned to its beginning. */
 #include "query/select.h"
 
 #include <stdlib.h>
@@ -15,8 +23,9 @@
 typedef struct cursor {
     sto_iter *it;
     lp_runner *run;
-    lk_entry cur;            /* the raw entry */
+    lk_entry cur;            /* the last raw entry read; its ts is the cursor's key */
     lp_result res;           /* what the pipeline made of it */
+    bool kept;               /* the pipeline kept cur (res is its result) */
     size_t stream;           /* index into views */
     /* lines kept so far at the current timestamp, for Loki's merge dedup:
      * each as a size_t length then the bytes */
@@ -199,22 +208,40 @@ static bool duplicate(cursor *c)
     return false;
 }
 
-/* Advances c to its next entry the pipeline keeps. 1, 0 (end) or <0. */
-static int advance(sel *s, cursor *c)
+/* Reads c's next raw entry through the pipeline; c->kept says whether it
+ * is output. 1, 0 (end) or <0. */
+static int step(sel *s, cursor *c)
 {
-    for (;;) {
-        int rc = sto_iter_next(c->it, &c->cur);
-        if (rc <= 0)
-            return rc;
-        if (!lp_run(c->run, &c->cur, &c->res))
-            continue;
-        if (duplicate(c)) {
-            s->r->stats.duplicates++;
-            continue;
-        }
-        s->r->post_filter_lines++;
+    int rc = sto_iter_next(c->it, &c->cur);
+    c->kept = false;
+    if (rc <= 0)
+        return rc;
+    if (!lp_run(c->run, &c->cur, &c->res))
+        return 1;
+    if (duplicate(c)) {
+        s->r->stats.duplicates++;
         return 1;
     }
+    s->r->post_filter_lines++;
+    c->kept = true;
+    return 1;
+}
+
+/* Raw entries a cursor whose lines are filtered out reads at a time before
+ * its place in the heap is checked again: the heap is not re-sorted on
+ * every line, at the price of reading at most this many lines per stream
+ * past the limit-th one. */
+enum { STEP_BATCH = 64 };
+
+/* Steps c until it holds a kept entry, ends, or has read a batch. */
+static int step_batch(sel *s, cursor *c)
+{
+    for (int i = 0; i < STEP_BATCH; i++) {
+        int rc = step(s, c);
+        if (rc <= 0 || c->kept)
+            return rc;
+    }
+    return 1;
 }
 
 static lk_label *arena_pairs(lk_arena *a, const lk_labels *l)
@@ -326,7 +353,7 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
         cur[i].run = lp_runner_new(p);
         lp_runner_categorize(cur[i].run, q->categorize);
         lp_runner_reset(cur[i].run, st_view_labels(views[i]));
-        int a = advance(&s, &cur[i]);
+        int a = step(&s, &cur[i]);
         if (a < 0) {
             rc = a;
             goto out;
@@ -342,12 +369,12 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
     heapify(&h);
     while (h.n && r.total_entries < q->limit) {
         cursor *c = h.v[0];
-        if (interval_ok(&s, c->cur.ts)) {
+        if (c->kept && interval_ok(&s, c->cur.ts)) {
             emit(&s, c);
             s.have_last = true;
             s.last_ts = c->cur.ts;
         }
-        int a = advance(&s, c);
+        int a = step_batch(&s, c);
         if (a < 0) {
             rc = a;
             goto out;

@@ -15,6 +15,7 @@
 
 #include "lib/err.h"
 #include "lib/labels.h"
+#include "lib/mem.h"
 #include "query/logql/ast.h"
 #include "query/logql/parser.h"
 #include "query/pipeline/pipeline.h"
@@ -892,6 +893,61 @@ static void test_select_categorized(void **state)
     ing_destroy(g);
 }
 
+/* Regression (issue 15, limited log queries read every stream whole): a
+ * backward `limit` query over a stream that never matches read all of that
+ * stream's blocks to find its next kept line, though the limit was reached
+ * near the end of the range. Now a stream is read only as far as the merge
+ * has got: a few blocks at the end being read, whichever the direction. */
+static void assert_limit_reads(ing *g, bool backward, int64_t want_first)
+{
+    logql_expr *e = NULL;
+    lk_buf err = { 0 };
+    assert_int_equal(logql_parse(lk_str_c("{app=~\"hot|cold\"} |= \"match\""), &e, &err), 0);
+    lp_pipeline *p = NULL;
+    assert_int_equal(lp_compile(e->u.log.stages, e->u.log.n_stages, &p, &err), 0);
+    logql_select q = { .tenant = LK_STR("t"), .matchers = e->u.log.matchers,
+                       .n_matchers = e->u.log.n_matchers, .start = 0, .end = 100000,
+                       .limit = 5, .backward = backward, .pipeline = p };
+    logql_streams r;
+    assert_int_equal(logql_select_logs(g, &q, &r, &err), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.v[0].n, 5);
+    assert_int_equal(r.v[0].entries[0].ts, want_first);
+    if (r.stats.blocks_decoded > 4)
+        fail_msg("%s: %lld blocks decoded (%lld lines) for 5 lines at one end",
+                 backward ? "backward" : "forward", (long long)r.stats.blocks_decoded,
+                 (long long)r.stats.decompressed_lines);
+    logql_streams_free(&r);
+    lp_free(p);
+    logql_expr_free(e);
+    lk_buf_free(&err);
+}
+
+static void test_select_limit_stops_early(void **state)
+{
+    (void)state;
+    ing_opts o = { .chunk_block_size = 1024, .max_chunk_age_ns = INT64_C(3600000000000) };
+    ing *g = NULL;
+    assert_int_equal(ing_create(&o, &g), 0);
+    enum { N = 2000 };
+    lk_entry *cold = lk_calloc(N, sizeof(*cold));
+    char (*lines)[32] = lk_calloc(N, sizeof(*lines));
+    for (size_t i = 0; i < N; i++) {
+        snprintf(lines[i], sizeof(lines[i]), "cold line %04zu", i);
+        cold[i] = (lk_entry){ .ts = 10 + 10 * (int64_t)i, .line = lk_str_c(lines[i]) };
+    }
+    push_stream(g, "{app=\"cold\"}", cold, N);
+    lk_entry hot[10];
+    for (int i = 0; i < 10; i++)
+        hot[i] = (lk_entry){ .ts = i < 5 ? 1 + i : 10 * N + i, .line = LK_STR("match") };
+    push_stream(g, "{app=\"hot\"}", hot, 10);
+    assert_limit_reads(g, true, 10 * N + 9);
+    assert_limit_reads(g, false, 1);
+    free(lines);
+    free(cold);
+    ing_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -916,6 +972,7 @@ int main(void)
         cmocka_unit_test(test_select_split_and_limit),
         cmocka_unit_test(test_select_dedup_and_interval),
         cmocka_unit_test(test_select_categorized),
+        cmocka_unit_test(test_select_limit_stops_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
