@@ -221,7 +221,6 @@ void chk_decoded_free(chk_decoded *d)
     free(d->meta);
     free(d->raw);
     free(d->sets);
-    chk_zstd_free(d->zstd);
     memset(d, 0, sizeof(*d));
 }
 

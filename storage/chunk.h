@@ -52,7 +52,6 @@ typedef struct chk_decoded {
     int64_t bytes;        /* line + metadata name/value bytes of all entries */
     size_t *sets;         /* scratch of the metadata dictionary (columns.c) */
     size_t sets_cap;
-    void *zstd;           /* decompression context kept between blocks */
 } chk_decoded;
 
 /* A zeroed chk_decoded is empty; buffers are reused by the next decode. */

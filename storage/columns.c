@@ -229,7 +229,7 @@ static const char *inflate_cols(chk_decoded *d, col_desc *c, unsigned want)
         if (!(want & (1u << i)))
             continue;
         uint8_t *dst = (uint8_t *)d->raw + off;
-        if (chk_decompress(&d->zstd, c[i].codec, c[i].stored, c[i].stored_len, dst,
+        if (chk_decompress(c[i].codec, c[i].stored, c[i].stored_len, dst,
                            c[i].raw_len) != LK_OK)
             return "column does not decompress";
         c[i].raw = dst;

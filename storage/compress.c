@@ -58,8 +58,10 @@ const char *chk_codec_name(chk_codec c)
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static ZSTD_CCtx *pool[CCTX_POOL];
 static size_t pool_n;
-/* decompression contexts let go of by finished readers (a query reads
- * each stream with a fresh decoder) */
+/* decompression contexts, borrowed for one column each: a query holds
+ * many streams' blocks decoded at once, and a context kept per decoded
+ * block (about 100 KB, made and freed per stream) cost more than the
+ * decompression of a small block (issue 15, part 3) */
 static ZSTD_DCtx *dpool[CCTX_POOL];
 static size_t dpool_n;
 
@@ -148,10 +150,8 @@ chk_codec chk_compress(chk_codec c, const uint8_t *src, size_t n, lk_buf *out)
 
 /* ---- decompression */
 
-void chk_zstd_free(void *zstd)
+static void dctx_put(ZSTD_DCtx *zstd)
 {
-    if (!zstd)
-        return;
     pthread_mutex_lock(&pool_mu);
     if (dpool_n < CCTX_POOL) {
         dpool[dpool_n++] = zstd;
@@ -171,19 +171,20 @@ static ZSTD_DCtx *dctx_get(void)
     return z ? z : ZSTD_createDCtx();
 }
 
-static int unzstd(void **zstd, const uint8_t *src, size_t n, uint8_t *dst, size_t raw_len)
+static int unzstd(const uint8_t *src, size_t n, uint8_t *dst, size_t raw_len)
 {
-    if (!*zstd && !(*zstd = dctx_get()))
-        LK_BUG("ZSTD_createDCtx failed (out of memory)");
     unsigned long long want = ZSTD_getFrameContentSize(src, n);
     if (want != raw_len)
         return LK_ECORRUPT;
-    size_t got = ZSTD_decompressDCtx(*zstd, dst, raw_len, src, n);
+    ZSTD_DCtx *z = dctx_get();
+    if (!z)
+        LK_BUG("ZSTD_createDCtx failed (out of memory)");
+    size_t got = ZSTD_decompressDCtx(z, dst, raw_len, src, n);
+    dctx_put(z);
     return !ZSTD_isError(got) && got == raw_len ? LK_OK : LK_ECORRUPT;
 }
 
-int chk_decompress(void **zstd, chk_codec c, const uint8_t *src, size_t n, uint8_t *dst,
-                   size_t raw_len)
+int chk_decompress(chk_codec c, const uint8_t *src, size_t n, uint8_t *dst, size_t raw_len)
 {
     switch (c) {
     case CHK_CODEC_NONE:
@@ -216,7 +217,7 @@ int chk_decompress(void **zstd, chk_codec c, const uint8_t *src, size_t n, uint8
         return len >= 0 && (size_t)len == raw_len ? LK_OK : LK_ECORRUPT;
     }
     case CHK_CODEC_ZSTD:
-        return unzstd(zstd, src, n, dst, raw_len);
+        return unzstd(src, n, dst, raw_len);
     default:
         return LK_ECORRUPT;
     }

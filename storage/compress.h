@@ -33,13 +33,8 @@ chk_codec chk_compress(chk_codec c, const uint8_t *src, size_t n, lk_buf *out);
 
 /* Decompresses src (n bytes, codec c) into dst: 0 when it yields exactly
  * raw_len bytes, LK_ECORRUPT otherwise (an unknown codec included). Never
- * writes past dst + raw_len. *zstd is a decompression context made on
- * first use and kept by the caller between blocks (NULL to start), freed
- * with chk_zstd_free. */
-int chk_decompress(void **zstd, chk_codec c, const uint8_t *src, size_t n, uint8_t *dst,
-                   size_t raw_len);
-/* Lets go of a context (kept for the next reader, up to a few). Accepts
- * NULL. */
-void chk_zstd_free(void *zstd);
+ * writes past dst + raw_len. A zstd column borrows a decompression context
+ * from a small shared pool for the call. */
+int chk_decompress(chk_codec c, const uint8_t *src, size_t n, uint8_t *dst, size_t raw_len);
 
 #endif
