@@ -5,6 +5,7 @@
  * categorize-labels (not on the legacy endpoint). */
 #include <stdlib.h>
 
+#include "api/qlimits.h"
 #include "api/query_exec.h"
 #include "api/resp.h"
 #include "api/state.h"
@@ -29,7 +30,7 @@ bool api_wants_categorized(const api_req *rq)
 }
 
 /* A failed selection: the memory limits answer as Loki answers its query
- * limits (400) and its full queue (429). */
+ * limits (400) and its full queue (429), query_timeout as Loki's 504. */
 static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
 {
     const char *msg = err->p ? err->p : lk_strerror(rc);
@@ -37,6 +38,8 @@ static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
         api_reply_error(rs, 400, "%s", msg);
     else if (rc == LK_ERATE)
         api_reply_error(rs, 429, "%s", msg);
+    else if (rc == LK_ERANGE)
+        api_reply_error(rs, 504, "%s", API_TIMEOUT_MESSAGE);
     else
         api_reply_error(rs, 500, "query failed: %s", msg);
 }
@@ -66,7 +69,7 @@ static int select_and_write(api_req *rq, api_resp *rs, const api_log_query *q,
 void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const api_log_query *q)
 {
     const logql_log_selector *sel = &e->u.log;
-    int max = api_limits(rq->st, rq->tenant)->max_entries_limit_per_query;
+    int max = api_max_entries(rq);
     if (max > 0 && q->limit > max) {
         api_reply_error(rs, 400,
                         "max entries limit per query exceeded, limit > max_entries_limit (%d > %d)",
@@ -101,6 +104,7 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
         .interval_ns = q->interval_ns,
         .categorize = !q->legacy && api_wants_categorized(rq),
         .mem = &mem,
+        .deadline_ns = api_query_timeout(rq) > 0 ? lk_now_ns() + api_query_timeout(rq) : 0,
     };
     rc = select_and_write(rq, rs, q, &s, &err);
     if (rc != LK_OK)

@@ -21,6 +21,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/overrides.h"
 #include "lokic_version.h"
 #include "query/delfilter.h"
 #include "query/ruler/ruler.h"
@@ -166,7 +167,7 @@ static int run(const lk_config *cfg, const lk_flags *fl)
         .chunk_block_size = cfg->chunk_block_size,
         .chunk_target_size = cfg->chunk_target_size,
         .max_chunk_age_ns = cfg->max_chunk_age_ns,
-        .max_streams_per_user = cfg->max_streams_per_user,
+        .max_streams_per_user = lk_max_streams(cfg),
         .wal_dir = cfg->wal_enabled ? cfg->wal_dir : NULL,
         .chunk_dir = cfg->filesystem_directory,
         .index_dir = cfg->active_index_directory,

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Black-box: limits lokic published but did not enforce, as Loki 3.6
+enforces them.
+- max_query_length: a longer range is a 400 with Loki's message on
+  query_range (log and metric), labels, label values, series, index/stats,
+  detected_labels and detected_fields; for "a|b" the smallest non-zero
+  limit of the tenants applies (SmallestPositiveNonZeroDurationPerTenant).
+- query_timeout: log queries stop at it too (a 504 with Loki's message),
+  not only metric queries; for "a|b" the smallest non-zero timeout.
+- max_global_streams_per_user: one ingester holds all of it; past it a
+  push creating a stream is a 429 "maximum active stream limit exceeded"."""
+import os
+import time
+
+from harness import Lokic, Result
+import wire
+
+S = 10**9
+H = 3600 * S
+NOW = time.time_ns()
+TIMEOUT_MSG = b"request timed out, decrease the duration of the request"
+OVERRIDES = ("overrides:\n  slow:\n    query_timeout: 1ms\n"
+             "  short:\n    max_query_length: 1h\n")
+
+
+def push(srv, tenant, labels, entries):
+    """labels: {name: value}; JSON, which the harness encodes fast."""
+    st, body, _ = srv.post("/loki/api/v1/push", wire.json_body([(labels, entries)]),
+                           dict(wire.JSON, **{"X-Scope-OrgID": tenant}))
+    return st, body
+
+
+def get(srv, tenant, path, params):
+    st, body, _ = srv.get(path, params, headers={"X-Scope-OrgID": tenant})
+    return st, body
+
+
+def check_query_length(t, srv):
+    long = {"start": str(NOW - 3 * H), "end": str(NOW)}
+    msg = b"the query time range exceeds the limit (query length: 3h0m0s, limit: 2h)"
+    for path, extra in [("/loki/api/v1/query_range", {"query": '{app="a"}'}),
+                        ("/loki/api/v1/query_range", {"query": 'count_over_time({app="a"}[1m])'}),
+                        ("/loki/api/v1/labels", {}),
+                        ("/loki/api/v1/label/app/values", {}),
+                        ("/loki/api/v1/series", {"match[]": '{app="a"}'}),
+                        ("/loki/api/v1/index/stats", {"query": '{app="a"}'}),
+                        ("/loki/api/v1/detected_labels", {"query": '{app="a"}'}),
+                        ("/loki/api/v1/detected_fields", {"query": '{app="a"}'})]:
+        st, body = get(srv, "a", path, dict(long, **extra))
+        t.eq(st, 400, "max_query_length not enforced (bug): %s %s: %r" % (path, extra, body[:150]))
+        t.eq(body.rstrip(b"\n"), msg, "Loki's message on %s" % path)
+        st, body = get(srv, "a", path, dict(extra, start=str(NOW - 2 * H), end=str(NOW)))
+        t.eq(st, 200, "%s: a range of exactly max_query_length is allowed: %r" % (path, body[:150]))
+    ninety = {"start": str(NOW - 90 * 60 * S), "end": str(NOW), "query": '{app="a"}'}
+    t.eq(get(srv, "a", "/loki/api/v1/query_range", ninety)[0], 200, "a: 90m is within 2h")
+    st, body = get(srv, "a|short", "/loki/api/v1/query_range", ninety)
+    t.eq(st, 400, "a|short: the smallest non-zero max_query_length (short's 1h) applies: %r" % body[:150])
+    t.check(b"(query length: 1h30m0s, limit: 1h)" in body, "a|short: Loki's message: %r" % body[:150])
+
+
+def check_query_timeout(t, srv):
+    lines = [(NOW - 60 * S + i * 1000, "line %d of some text that the filter reads" % i)
+             for i in range(60000)]
+    for tenant in ("a", "slow"):
+        t.eq(push(srv, tenant, {"app": "big"}, lines)[0], 204, "%s: pushed 60000 lines" % tenant)
+    q = {"start": str(NOW - 120 * S), "end": str(NOW), "limit": "10",
+         "query": '{app="big"} |~ "nothing.*(matches|this)"'}
+    st, body = get(srv, "slow", "/loki/api/v1/query_range", q)
+    t.eq(st, 504, "query_timeout not applied to log queries (bug): %r" % body[:150])
+    t.check(body.startswith(TIMEOUT_MSG), "Loki's timeout message: %r" % body[:150])
+    t.eq(get(srv, "a", "/loki/api/v1/query_range", q)[0], 200, "a: the default 1m timeout")
+    st, body = get(srv, "a|slow", "/loki/api/v1/query_range", q)
+    t.eq(st, 504, "a|slow: the smallest non-zero query_timeout (slow's 1ms): %r" % body[:150])
+    mq = dict(q, query='count_over_time({app="big"} |~ "nothing.*(matches|this)" [1m])', step="1")
+    st, body = get(srv, "slow", "/loki/api/v1/query_range", mq)
+    t.eq(st, 504, "metric queries keep their timeout: %r" % body[:150])
+
+
+def check_global_streams(t, srv):
+    for i in range(3):
+        st, body = push(srv, "streams", {"app": "s%d" % i}, [(NOW, "x")])
+        t.eq(st, 204, "stream %d of 3: %r" % (i, body[:100]))
+    st, body = push(srv, "streams", {"app": "s3"}, [(NOW, "x")])
+    t.eq(st, 429, "max_global_streams_per_user not enforced (bug): %r" % body[:150])
+    t.check(b"maximum active stream limit exceeded when trying to create stream {app=\"s3\", service_name=\"s3\"}" in body,
+            "Loki's message: %r" % body[:200])
+    t.eq(push(srv, "streams", {"app": "s0"}, [(NOW + 1, "y")])[0], 204, "an existing stream still takes pushes")
+
+
+def main():
+    t = Result()
+    srv = Lokic(auth=True, limits={"max_query_length": "2h", "max_global_streams_per_user": 3},
+                config={"querier": {"multi_tenant_queries_enabled": True}})
+    path = os.path.join(srv.tmp, "runtime.yaml")
+    with open(path, "w") as f:
+        f.write(OVERRIDES)
+    with open(srv.config_path, "a") as f:
+        f.write("runtime_config:\n  file: %s\n" % path)
+    with srv:
+        t.eq(push(srv, "a", {"app": "a"}, [(NOW - S, "hello")])[0], 204, "a: pushed")
+        check_query_length(t, srv)
+        check_query_timeout(t, srv)
+        check_global_streams(t, srv)
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
