@@ -87,6 +87,26 @@ def check_global_streams(t, srv):
     t.eq(push(srv, "streams", {"app": "s0"}, [(NOW + 1, "y")])[0], 204, "an existing stream still takes pushes")
 
 
+def check_config_modes(t, srv):
+    st, body, _ = srv.get("/config", {"mode": "diff"})
+    text = body.decode()
+    t.check(st == 200 and "limits_config:\n  max_global_streams_per_user: 3\n  max_query_length: 2h\n"
+            "  reject_old_samples: false\n" in text,
+            "/config?mode=diff printed the whole config (bug): %r" % text[:300])
+    t.check("\nquerier:\n  multi_tenant_queries_enabled: true\n" in text, "diff: querier: %r" % text)
+    t.check("max_line_size" not in text and "target:" not in text, "diff: no default values")
+    keys = [ln.split(":")[0] for ln in text.splitlines() if not ln.startswith(" ")]
+    t.eq(keys, sorted(keys), "diff: top-level keys sorted as Go's YAML encoder sorts a map's")
+    st, body, _ = srv.get("/config", {"mode": "defaults"})
+    text = body.decode()
+    t.check("\n  max_query_length: 30d1h\n" in text and "\n  http_listen_port: 3100\n" in text
+            and "\n  max_global_streams_per_user: 5000\n" in text,
+            "/config?mode=defaults: Loki's defaults: %r" % text[:300])
+    st, body, _ = srv.get("/config")
+    t.check("\n  max_query_length: 2h\n" in body.decode() and "\n  max_line_size: " in body.decode(),
+            "/config: the whole configuration in effect")
+
+
 def main():
     t = Result()
     srv = Lokic(auth=True, limits={"max_query_length": "2h", "max_global_streams_per_user": 3},
@@ -101,6 +121,7 @@ def main():
         check_query_length(t, srv)
         check_query_timeout(t, srv)
         check_global_streams(t, srv)
+        check_config_modes(t, srv)
     t.done()
 
 
