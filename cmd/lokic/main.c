@@ -202,6 +202,7 @@ static int run(const lk_config *cfg, const lk_flags *fl)
         log_error("creating the ruler failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
         goto out;
     }
+    rul_set_overrides(ruler, api_server_overrides(srv));
     api_server_set_ruler(srv, ruler);
     if ((rc = api_server_start(srv, &err)) != LK_OK) {
         log_error("starting the HTTP server failed", "err=\"%s\"", err.p ? err.p : "");

@@ -12,7 +12,7 @@ enforces them.
 import os
 import time
 
-from harness import Lokic, Result
+from harness import Lokic, Result, wait_for
 import wire
 
 S = 10**9
@@ -20,7 +20,11 @@ H = 3600 * S
 NOW = time.time_ns()
 TIMEOUT_MSG = b"request timed out, decrease the duration of the request"
 OVERRIDES = ("overrides:\n  slow:\n    query_timeout: 1ms\n"
-             "  short:\n    max_query_length: 1h\n")
+             "  short:\n    max_query_length: 1h\n"
+             "  ruled:\n    max_query_series: 1\n")
+RULES = ("groups:\n  - name: g\n    interval: 1s\n    rules:\n"
+         "      - record: job:lines:count\n"
+         "        expr: sum by (app) (count_over_time({job=\"r\"}[1m]))\n")
 
 
 def push(srv, tenant, labels, entries):
@@ -107,6 +111,28 @@ def check_config_modes(t, srv):
             "/config: the whole configuration in effect")
 
 
+def rule_health(srv, tenant):
+    st, js = srv.get_json("/prometheus/api/v1/rules", headers={"X-Scope-OrgID": tenant})
+    if st != 200 or not js["data"]["groups"]:
+        return None, ""
+    rule = js["data"]["groups"][0]["rules"][0]
+    return rule.get("health"), rule.get("lastError", "")
+
+
+def check_ruler(t, srv):
+    for tenant in ("ruled", "other"):
+        for app in ("x", "y"):
+            t.eq(push(srv, tenant, {"job": "r", "app": app}, [(time.time_ns(), "l")])[0], 204,
+                 "%s: pushed app %s" % (tenant, app))
+    t.check(wait_for(lambda: rule_health(srv, "ruled")[0] == "err", 15),
+            "the ruler ignored the tenant's max_query_series override (bug): %r" %
+            (rule_health(srv, "ruled"),))
+    t.check("maximum of series (1) reached for a single query" in rule_health(srv, "ruled")[1],
+            "the rule's error is the tenant's series limit: %r" % (rule_health(srv, "ruled"),))
+    t.check(wait_for(lambda: rule_health(srv, "other")[0] == "ok", 15),
+            "other: the default max_query_series: %r" % (rule_health(srv, "other"),))
+
+
 def main():
     t = Result()
     srv = Lokic(auth=True, limits={"max_query_length": "2h", "max_global_streams_per_user": 3},
@@ -114,14 +140,22 @@ def main():
     path = os.path.join(srv.tmp, "runtime.yaml")
     with open(path, "w") as f:
         f.write(OVERRIDES)
+    rules = os.path.join(srv.tmp, "rules")
+    for tenant in ("ruled", "other"):
+        os.makedirs(os.path.join(rules, tenant))
+        with open(os.path.join(rules, tenant, "rules.yaml"), "w") as f:
+            f.write(RULES)
     with open(srv.config_path, "a") as f:
         f.write("runtime_config:\n  file: %s\n" % path)
+        f.write("ruler:\n  storage:\n    type: local\n    local:\n      directory: %s\n"
+                "  evaluation_interval: 1s\n  poll_interval: 1s\n" % rules)
     with srv:
         t.eq(push(srv, "a", {"app": "a"}, [(NOW - S, "hello")])[0], 204, "a: pushed")
         check_query_length(t, srv)
         check_query_timeout(t, srv)
         check_global_streams(t, srv)
         check_config_modes(t, srv)
+        check_ruler(t, srv)
     t.done()
 
 
