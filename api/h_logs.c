@@ -4,13 +4,16 @@
  * categorized when the client sends X-Loki-Response-Encoding-Flags:
  * categorize-labels (not on the legacy endpoint). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/qlimits.h"
 #include "api/query_exec.h"
 #include "api/resp.h"
 #include "api/state.h"
 #include "lib/err.h"
+#include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "query/logql/parser.h"
 #include "query/pipeline/pipeline.h"
 #include "query/select.h"
 
@@ -42,6 +45,29 @@ static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
         api_reply_error(rs, 504, "%s", API_TIMEOUT_MESSAGE);
     else
         api_reply_error(rs, 500, "query failed: %s", msg);
+}
+
+/* A multi-tenant query ("a|b") selects streams with its matchers but those
+ * on __tenant_id__ (which choose the tenants); Loki re-parses that selector
+ * and refuses it, as a 400, when no matcher is left that rejects the empty
+ * value. false when answered. */
+static bool tenant_selector_ok(const api_req *rq, api_resp *rs, const logql_log_selector *sel)
+{
+    if (!memchr(rq->tenant.p, '|', rq->tenant.len))
+        return true;
+    lk_matcher *left = lk_malloc((sel->n_matchers + 1) * sizeof(*left));
+    size_t n = 0;
+    for (size_t i = 0; i < sel->n_matchers; i++)
+        if (!lk_str_eq_c((lk_str){ sel->matchers[i].name, sel->matchers[i].name_len },
+                         "__tenant_id__"))
+            left[n++] = sel->matchers[i];
+    lk_buf err = { 0 };
+    int rc = logql_validate_matchers(left, n, &err);
+    if (rc != LK_OK)
+        api_reply_error(rs, 400, "log selector is invalid after matcher update: %s", err.p);
+    lk_buf_free(&err);
+    free(left);
+    return rc == LK_OK;
 }
 
 /* Selects and answers, the answer charged to mem once written. */
@@ -76,6 +102,8 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
                         q->limit, max);
         return;
     }
+    if (!tenant_selector_ok(rq, rs, sel))
+        return;
     lk_buf err = { 0 };
     qm_query mem;
     int rc = qm_begin(rq->st->qmem, rq->st->cfg->max_memory_per_query, &mem);

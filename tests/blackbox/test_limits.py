@@ -133,6 +133,20 @@ def check_ruler(t, srv):
             "other: the default max_query_series: %r" % (rule_health(srv, "other"),))
 
 
+def check_tenant_selector(t, srv):
+    q = {"start": str(NOW - 60 * S), "end": str(NOW)}
+    want = (b"log selector is invalid after matcher update: parse error : queries require at least "
+            b"one regexp or equality matcher that does not have an empty-compatible value.")
+    for sel in ('{__tenant_id__="a"}', '{__tenant_id__=~"a|b", x=~".*"}'):
+        st, body = get(srv, "a|b", "/loki/api/v1/query_range", dict(q, query=sel))
+        t.eq(st, 400, "a|b: %s selects no streams but by tenant; answered (bug): %r" % (sel, body[:120]))
+        t.check(body.startswith(want), "Loki's message: %r" % body[:200])
+    st, body = get(srv, "a|b", "/loki/api/v1/query_range", dict(q, query='{__tenant_id__="a", app="a"}'))
+    t.eq(st, 200, "a|b: another matcher left is a query: %r" % body[:120])
+    st, body = get(srv, "a", "/loki/api/v1/query_range", dict(q, query='{__tenant_id__="a"}'))
+    t.eq(st, 200, "one tenant: __tenant_id__ is an ordinary label: %r" % body[:120])
+
+
 def main():
     t = Result()
     srv = Lokic(auth=True, limits={"max_query_length": "2h", "max_global_streams_per_user": 3},
@@ -156,6 +170,7 @@ def main():
         check_global_streams(t, srv)
         check_config_modes(t, srv)
         check_ruler(t, srv)
+        check_tenant_selector(t, srv)
     t.done()
 
 
