@@ -147,6 +147,36 @@ def check_tenant_selector(t, srv):
     t.eq(st, 200, "one tenant: __tenant_id__ is an ordinary label: %r" % body[:120])
 
 
+def check_tenant_retention(t):
+    day = 86400 * S
+    old = NOW - 3 * day
+    srv = Lokic(auth=True, config={"ingester": {"chunk_idle_period": "1s", "chunk_retain_period": "0s"},
+                                   "compactor": {"retention_enabled": True, "compaction_interval": "1s"}})
+    path = os.path.join(srv.tmp, "runtime.yaml")
+    with open(path, "w") as f:
+        f.write("overrides:\n  brief:\n    retention_period: 24h\n")
+    with open(srv.config_path, "a") as f:
+        f.write("runtime_config:\n  file: %s\n" % path)
+    with srv:
+        for tenant in ("brief", "kept"):
+            t.eq(push(srv, tenant, {"app": "old"}, [(old + i * S, "old %d" % i) for i in range(10)])[0],
+                 204, "%s: pushed 3-day-old lines" % tenant)
+        t.check(wait_for(lambda: (srv.metric("loki_ingester_chunks_flushed_total") or 0) >= 2, 20),
+                "both tenants' chunks flushed")
+        t.check(wait_for(lambda: (srv.metric("lokic_retention_periods_deleted_total") or 0) >= 1, 20),
+                "a tenant's retention_period override was not applied by retention (bug)")
+        chunks = os.path.join(srv.tmp, "data", "chunks")
+        t.check(not os.path.exists(os.path.join(chunks, "brief", str(old // day))),
+                "brief: its old period is deleted (its 24h retention)")
+        t.check(os.path.isdir(os.path.join(chunks, "kept", str(old // day))),
+                "kept: the base retention_period (0) keeps its data")
+        q = {"query": '{app="old"}', "start": str(old - S), "end": str(old + day), "limit": "100"}
+        st, body = get(srv, "brief", "/loki/api/v1/query_range", q)
+        t.check(st == 200 and b'"result":[]' in body, "brief: old data no longer returned: %r" % body[:120])
+        st, body = get(srv, "kept", "/loki/api/v1/query_range", q)
+        t.check(st == 200 and b'"old 9"' in body, "kept: old data returned: %r" % body[:120])
+
+
 def main():
     t = Result()
     srv = Lokic(auth=True, limits={"max_query_length": "2h", "max_global_streams_per_user": 3},
@@ -171,6 +201,7 @@ def main():
         check_config_modes(t, srv)
         check_ruler(t, srv)
         check_tenant_selector(t, srv)
+    check_tenant_retention(t)
     t.done()
 
 
