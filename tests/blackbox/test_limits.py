@@ -9,6 +9,7 @@ enforces them.
   not only metric queries; for "a|b" the smallest non-zero timeout.
 - max_global_streams_per_user: one ingester holds all of it; past it a
   push creating a stream is a 429 "maximum active stream limit exceeded"."""
+import json
 import os
 import time
 
@@ -21,7 +22,9 @@ NOW = time.time_ns()
 TIMEOUT_MSG = b"request timed out, decrease the duration of the request"
 OVERRIDES = ("overrides:\n  slow:\n    query_timeout: 1ms\n"
              "  short:\n    max_query_length: 1h\n"
-             "  ruled:\n    max_query_series: 1\n")
+             "  ruled:\n    max_query_series: 1\n"
+             "  otel-a:\n    otlp_config:\n      resource_attributes:\n        attributes_config:\n"
+             "          - action: index_label\n            attributes: [host.name]\n")
 RULES = ("groups:\n  - name: g\n    interval: 1s\n    rules:\n"
          "      - record: job:lines:count\n"
          "        expr: sum by (app) (count_over_time({job=\"r\"}[1m]))\n")
@@ -177,6 +180,26 @@ def check_tenant_retention(t):
         t.check(st == 200 and b'"old 9"' in body, "kept: old data returned: %r" % body[:120])
 
 
+def otlp_json(ns):
+    attrs = [{"key": k, "value": {"stringValue": v}} for k, v in (("service.name", "svc"), ("host.name", "h1"))]
+    return json.dumps({"resourceLogs": [{"resource": {"attributes": attrs}, "scopeLogs": [{
+        "scope": {"name": "lib"}, "logRecords": [{"timeUnixNano": str(ns), "body": {"stringValue": "hi"}}]}]}]}).encode()
+
+
+def check_tenant_otlp(t, srv):
+    series = {}
+    for tenant in ("otel-a", "otel-b"):
+        st, body, _ = srv.post("/otlp/v1/logs", otlp_json(NOW - S),
+                               {"Content-Type": "application/json", "X-Scope-OrgID": tenant})
+        t.eq(st, 204, "%s: OTLP push: %r" % (tenant, body[:100]))
+        st, js = srv.get_json("/loki/api/v1/series", {"match[]": '{service_name="svc"}', "start": str(NOW - 60 * S),
+                                                      "end": str(NOW)}, headers={"X-Scope-OrgID": tenant})
+        series[tenant] = js["data"] if st == 200 else js
+    t.eq(series["otel-a"], [{"host_name": "h1", "service_name": "svc"}],
+         "otel-a: its otlp_config override was not applied (bug)")
+    t.eq(series["otel-b"], [{"service_name": "svc"}], "otel-b: Loki's default otlp_config")
+
+
 def main():
     t = Result()
     srv = Lokic(auth=True, limits={"max_query_length": "2h", "max_global_streams_per_user": 3},
@@ -201,6 +224,7 @@ def main():
         check_config_modes(t, srv)
         check_ruler(t, srv)
         check_tenant_selector(t, srv)
+        check_tenant_otlp(t, srv)
     check_tenant_retention(t)
     t.done()
 
