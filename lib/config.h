@@ -206,6 +206,10 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err);
 /* Effective configuration as Loki-style YAML (for /config and
  * -print-config-stderr). */
 void config_to_yaml(const lk_config *c, lk_buf *out);
+/* /config?mode=diff as Loki answers it: the options whose value differs
+ * from base's (the defaults), nested, keys sorted at each level as Go's
+ * YAML encoder sorts a map's; "{}" when none differs. */
+void config_to_yaml_diff(const lk_config *c, const lk_config *base, lk_buf *out);
 
 /* Where S3 or DynamoDB is, resolved from storage_config.aws (lib/config_aws.c):
  * the URL forms, the separate keys (which win over a URL's parts) and, when

@@ -53,7 +53,8 @@ static void pairs_from(pairs *p, const lk_labels *l)
 static int run_query(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, int64_t ts,
                      lm_result *res, lk_buf *err)
 {
-    const lk_config *cfg = r->cfg;
+    lk_str tenant = lk_str_c(grp->file->tenant);
+    const lk_config *cfg = r->overrides ? lk_limits_for(r->overrides, tenant) : r->cfg;
     qm_query mem;
     int rc = qm_begin(r->qmem, cfg->max_memory_per_query, &mem);
     if (rc != LK_OK) {
@@ -62,7 +63,7 @@ static int run_query(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, 
     }
     lm_query q = {
         .g = r->g,
-        .tenant = lk_str_c(grp->file->tenant),
+        .tenant = tenant,
         .expr = rule->e,
         .start = ts,
         .end = ts,

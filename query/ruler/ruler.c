@@ -278,6 +278,12 @@ static void *ruler_main(void *arg)
 
 /* ---- life cycle */
 
+void rul_set_overrides(rul_ruler *r, const lk_overrides *o)
+{
+    if (r)
+        r->overrides = o;
+}
+
 int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, lk_buf *err)
 {
     *out = NULL;

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "lib/metrics.h"
+#include "lib/overrides.h"
 #include "query/ruler/alert.h"
 #include "query/ruler/remote.h"
 #include "query/ruler/ruler.h"
@@ -39,6 +40,7 @@ typedef struct rul_rgroup {
 
 struct rul_ruler {
     const lk_config *cfg;
+    const lk_overrides *overrides; /* per-tenant limits; NULL: cfg's for all */
     ing *g;
     qm_budget *qmem;
     char *dir;
