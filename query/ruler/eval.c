@@ -22,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "query/logql/parser.h"
 #include "query/metric/metric.h"
 #include "query/ruler/expand.h"
 
@@ -50,7 +51,7 @@ static void pairs_from(pairs *p, const lk_labels *l)
             pairs_set(p, l->v[i].name, l->v[i].value);
 }
 
-static int run_query(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, int64_t ts,
+static int run_query(rul_ruler *r, const rul_rgroup *grp, const logql_expr *e, int64_t ts,
                      lm_result *res, lk_buf *err)
 {
     const lk_config *cfg = r->cfg;
@@ -63,7 +64,7 @@ static int run_query(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, 
     lm_query q = {
         .g = r->g,
         .tenant = lk_str_c(grp->file->tenant),
-        .expr = rule->e,
+        .expr = e,
         .start = ts,
         .end = ts,
         .max_series = cfg->max_query_series,
@@ -98,6 +99,55 @@ static size_t result_vector(const lm_result *res, vec **out)
     }
     *out = v;
     return k;
+}
+
+/* The templates' query function: an instant LogQL query as the group's
+ * tenant at the evaluation time, as Loki's ruler gives Prometheus' rules
+ * manager its query function. */
+typedef struct tq_ctx {
+    rul_ruler *r;
+    const rul_rgroup *grp;
+    int64_t ts;
+} tq_ctx;
+
+static void samples_into(const vec *v, size_t n, lk_arena *a, tmpl_sample *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        const lk_labels *l = v[i].labels;
+        s[i].labels = lk_arena_alloc(a, (l->n ? l->n : 1) * sizeof(lk_label));
+        for (size_t j = 0; j < l->n; j++)
+            s[i].labels[j] = (lk_label){ lk_arena_str(a, l->v[j].name),
+                                         lk_arena_str(a, l->v[j].value) };
+        s[i].n_labels = l->n;
+        s[i].value = v[i].v;
+    }
+}
+
+static int template_query(void *ctx, lk_str q, lk_arena *a, tmpl_sample **out, size_t *n,
+                          lk_buf *err)
+{
+    const tq_ctx *c = ctx;
+    logql_expr *e = NULL;
+    int rc = logql_parse(q, &e, err);
+    if (rc == LK_OK && logql_expr_is_log(e)) {
+        lk_buf_puts(err, "log queries are not supported, use a metric query");
+        rc = LK_EINVAL;
+    }
+    lm_result res = { 0 };
+    if (rc == LK_OK)
+        rc = run_query(c->r, c->grp, e, c->ts, &res, err);
+    logql_expr_free(e);
+    if (rc != LK_OK)
+        return rc;
+    vec *v = NULL;
+    size_t k = result_vector(&res, &v);
+    tmpl_sample *s = lk_arena_alloc(a, (k ? k : 1) * sizeof *s);
+    samples_into(v, k, a, s);
+    free(v);
+    lm_result_free(&res);
+    *out = s;
+    *n = k;
+    return LK_OK;
 }
 
 static void queue_samples(rul_ruler *r, const rul_rgroup *grp, rul_sample *s, size_t n)
@@ -144,7 +194,8 @@ static void expand_all(const lk_label *src, size_t n, const rul_tmpl_ctx *c,
     free(offs);
 }
 
-static void alert_series(rul_ruler *r, const rul_rule *rule, const vec *v, rul_active *out)
+static void alert_series(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, const vec *v,
+                         int64_t ts, rul_active *out)
 {
     const lk_config *cfg = r->cfg;
     const lk_cfg_list *ext = &cfg->ruler_external_labels;
@@ -155,8 +206,10 @@ static void alert_series(rul_ruler *r, const rul_rule *rule, const vec *v, rul_a
     pairs p = { 0 };
     pairs_from(&p, v->labels);
     labels_from_pairs(p.v, p.n, &base);
+    tq_ctx qc = { r, grp, ts };
     rul_tmpl_ctx c = { .labels = &base, .value = v->v, .external = extl,
-                       .n_external = ext->n / 2, .external_url = cfg->ruler_external_url };
+                       .n_external = ext->n / 2, .external_url = cfg->ruler_external_url,
+                       .ts = ts, .query = template_query, .query_ctx = &qc };
     lk_buf lmem = { 0 }, amem = { 0 };
     lk_buf_reserve(&lmem, 256);
     expand_all(rule->labels, rule->n_labels, &c, "__alert_labels", &p, &lmem);
@@ -221,7 +274,7 @@ static int alert(rul_ruler *r, rul_rgroup *grp, size_t idx, const vec *v, size_t
     const rul_rule *rule = &grp->g->rules[idx];
     rul_active *act = lk_calloc(n ? n : 1, sizeof *act);
     for (size_t i = 0; i < n; i++)
-        alert_series(r, rule, &v[i], &act[i]);
+        alert_series(r, grp, rule, &v[i], ts, &act[i]);
     int rc = LK_OK;
     if (duplicate_labels(act, n)) {
         lk_buf_puts(err, "vector contains metrics with the same labelset after applying alert "
@@ -248,7 +301,7 @@ static void eval_rule(rul_ruler *r, rul_rgroup *grp, size_t idx, int64_t ts, con
     int64_t t0 = lk_now_ns();
     lk_buf err = { 0 };
     lm_result res = { 0 };
-    int rc = run_query(r, grp, rule, ts, &res, &err);
+    int rc = run_query(r, grp, rule->e, ts, &res, &err);
     if (rc == LK_OK) {
         vec *v = NULL;
         size_t n = result_vector(&res, &v);

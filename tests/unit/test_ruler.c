@@ -172,7 +172,7 @@ static void expand_is(const char *text, double v, const char *want)
                                   NULL), LK_OK);
     lk_label ext[] = { { LK_STR("cluster"), LK_STR("c1") } };
     rul_tmpl_ctx c = { .labels = &l, .value = v, .external = ext, .n_external = 1,
-                       .external_url = "http://lokic" };
+                       .external_url = "http://lokic", .ts = INT64_C(1700000000500000000) };
     lk_buf out = { 0 };
     rul_expand("t", lk_str_c(text), &c, &out);
     assert_string_equal(out.p ? out.p : "", want);
@@ -197,6 +197,95 @@ static void test_expand(void **state)
     expand_is("{{ stripDomain $labels.instance }}", 0, "h:9100");
     expand_is("{{ nope }}", 0,
               "<error expanding template: template: t:1: function \"nope\" not defined>");
+}
+
+/* Prometheus' data as dot: .Labels, .ExternalLabels, .ExternalURL, .Value;
+ * a missing label is "" as in Prometheus' map[string]string (it printed
+ * "<no value>" while $labels was a fromJson map). */
+static void test_expand_data(void **state)
+{
+    (void)state;
+    expand_is("{{ .Labels.app }} {{ .Value }} {{ .ExternalLabels.cluster }} {{ .ExternalURL }}",
+              1.5, "web 1.5 c1 http://lokic");
+    expand_is("[{{ $labels.nope }}][{{ .Labels.nope }}][{{ index $labels \"nope\" }}]", 0,
+              "[][][]");
+    expand_is("{{ range $k, $v := .Labels }}{{ $k }}={{ $v }};{{ end }}", 0,
+              "app=web;instance=h.example.com:9100;");
+    expand_is("{{ .Nope }}", 0,
+              "<error expanding template: template: t:1:115: executing \"t\" at <.Nope>: "
+              "can't evaluate field Nope in type struct>");
+}
+
+/* The functions of prometheus/template/template.go beyond humanize. */
+static void test_expand_funcs(void **state)
+{
+    (void)state;
+    expand_is("{{ humanizeTimestamp 1435065584.128 }}", 0, "2015-06-23 13:19:44.128 +0000 UTC");
+    expand_is("{{ humanizeTimestamp $value }}", 1e300,
+              "<error expanding template: template: t:1:115: executing \"t\" at "
+              "<humanizeTimestamp $value>: error calling humanizeTimestamp: 1e+300 cannot be "
+              "represented as a nanoseconds timestamp since it overflows int64>");
+    expand_is("{{ (toTime 1435065584.128).Unix }}", 0, "1435065584");
+    expand_is("{{ parseDuration \"1h2m\" }}", 0, "3720");
+    expand_is("{{ reReplaceAll \"(a)b\" \"x$1\" \"abab\" }}", 0, "xaxa");
+    expand_is("{{ if match \"^w.b$\" $labels.app }}yes{{ end }}", 0, "yes");
+    expand_is("{{ with args 1 \"x\" }}{{ .arg0 }} {{ .arg1 }}{{ end }}", 0, "1 x");
+    expand_is("{{ title \"hello world\" }} {{ toLower \"AbC\" }}", 0, "Hello World abc");
+    expand_is("{{ safeHtml \"<b>\" }}", 0, "<b>");
+    expand_is("{{ externalURL }}|{{ pathPrefix }}", 0, "http://lokic|");
+    expand_is("{{ graphLink \"up == 0\" }}", 0, "/graph?g0.expr=up+%3D%3D+0&g0.tab=0");
+    expand_is("{{ tableLink \"up\" }}", 0, "/graph?g0.expr=up&g0.tab=1");
+    expand_is("{{ now }}", 0, "1.7000000005e+09"); /* Go prints float64 with %v */
+}
+
+/* A fake engine: two samples, b before a, whatever the query. */
+static int fake_query(void *ctx, lk_str q, lk_arena *a, tmpl_sample **out, size_t *n,
+                      lk_buf *err)
+{
+    (void)ctx;
+    if (lk_str_eq_c(q, "bad")) {
+        lk_buf_puts(err, "parse error at line 1");
+        return LK_EPARSE;
+    }
+    tmpl_sample *s = lk_arena_alloc(a, 2 * sizeof *s);
+    const char *names[] = { "b", "a" };
+    for (int i = 0; i < 2; i++) {
+        s[i].labels = lk_arena_alloc(a, 2 * sizeof(lk_label));
+        s[i].labels[0] = (lk_label){ LK_STR("__value__"), LK_STR("sv") };
+        s[i].labels[1] = (lk_label){ LK_STR("job"), lk_str_c(names[i]) };
+        s[i].n_labels = 2;
+        s[i].value = i + 1;
+    }
+    *out = s;
+    *n = 2;
+    return LK_OK;
+}
+
+static void query_is(const char *text, const char *want)
+{
+    lk_labels l = { 0 };
+    rul_tmpl_ctx c = { .labels = &l, .query = fake_query };
+    lk_buf out = { 0 };
+    rul_expand("t", lk_str_c(text), &c, &out);
+    assert_string_equal(out.p ? out.p : "", want);
+    lk_buf_free(&out);
+}
+
+static void test_expand_query(void **state)
+{
+    (void)state;
+    query_is("{{ with query \"q\" }}{{ . | first | value }}{{ end }}", "1");
+    query_is("{{ range query \"q\" }}{{ .Labels.job }}={{ .Value }} {{ end }}", "b=1 a=2 ");
+    query_is("{{ range sortByLabel \"job\" (query \"q\") }}{{ label \"job\" . }} {{ end }}",
+             "a b ");
+    query_is("{{ query \"q\" | first | strvalue }}", "sv");
+    query_is("{{ query \"bad\" }}",
+             "<error expanding template: template: t:1:115: executing \"t\" at <query \"bad\">: "
+             "error calling query: parse error at line 1>");
+    query_is("{{ first \"x\" }}",
+             "<error expanding template: template: t:1:115: executing \"t\" at <first \"x\">: "
+             "error calling first: wrong type for value; expected template.queryResult; got "
+             "string>");
 }
 
 static void test_remote_write_encode(void **state)
@@ -237,6 +326,9 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_alert_life_cycle),
         cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_expand_data),
+        cmocka_unit_test(test_expand_funcs),
+        cmocka_unit_test(test_expand_query),
         cmocka_unit_test(test_remote_write_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
