@@ -2,7 +2,10 @@
  * mu while it reloads and evaluates and sleeps on cv until the next group
  * is due, the next poll, a change through the API or the stop. Groups are
  * rebuilt on every reload; a rule keeps its state (alerts, health) when its
- * tenant, namespace, group, name and expression are unchanged. */
+ * tenant, namespace, group, name and expression are unchanged. The alerts'
+ * for state is saved after each round that evaluated alerting rules and
+ * restored after each group's first evaluation since the start
+ * (forstate.h). */
 #include "query/ruler/ruler_int.h"
 
 #include <errno.h>
@@ -156,6 +159,7 @@ static void carry_group(const rul_rgroup *og, size_t n_og, rul_rgroup *grp)
             grp->next_eval = og[i].next_eval;
             grp->last_eval = og[i].last_eval;
             grp->eval_ns = og[i].eval_ns;
+            grp->restore = og[i].restore;
             return;
         }
 }
@@ -187,6 +191,7 @@ static void build_groups(rul_ruler *r, rul_rgroup *og, size_t n_og, int64_t now)
             grp->g = g;
             grp->interval_ns = g->interval_ns ? g->interval_ns : r->cfg->ruler_evaluation_interval_ns;
             grp->next_eval = aligned(grp, now) + grp->interval_ns;
+            grp->restore = !r->loaded && r->wal_dir;
             carry_group(og, n_og, grp);
             grp->rules = lk_calloc(g->n_rules ? g->n_rules : 1, sizeof *grp->rules);
             for (size_t j = 0; j < g->n_rules; j++) {
@@ -231,6 +236,76 @@ void rul_reload(rul_ruler *r, int64_t now)
         file_free(&old[i]);
     free(old);
     r->reload = false;
+    r->loaded = true;
+}
+
+/* ---- the for state across restarts (forstate.h) */
+
+static void restore_group(rul_ruler *r, rul_rgroup *grp, int64_t now)
+{
+    lk_buf key = { 0 };
+    rul_group_key(grp, &key);
+    for (size_t i = 0; i < grp->g->n_rules; i++)
+        if (grp->g->rules[i].alert.len)
+            rul_fstate_restore(&r->for_state, grp->file->tenant, lk_buf_str(&key),
+                               &grp->rules[i].alerts, grp->g->rules[i].for_ns, now,
+                               r->cfg->ruler_for_outage_tolerance_ns,
+                               r->cfg->ruler_for_grace_period_ns);
+    grp->restore = false;
+    lk_buf_free(&key);
+}
+
+/* The records of one group: its active alerts, or what was read at start
+ * while its restore is still to come. */
+static void group_records(const rul_ruler *r, const rul_rgroup *grp, rul_fstate *out)
+{
+    lk_buf key = { 0 }, k = { 0 };
+    rul_group_key(grp, &key);
+    if (grp->restore) {
+        for (size_t i = 0; i < r->for_state.n; i++)
+            if (rul_fstate_in_group(&r->for_state.v[i], grp->file->tenant, lk_buf_str(&key)))
+                rul_fstate_add(out, lk_str_n(r->for_state.v[i].key, r->for_state.v[i].key_len),
+                               r->for_state.v[i].active_at_s, r->for_state.v[i].down_at_ms);
+    } else {
+        for (size_t i = 0; i < grp->g->n_rules; i++) {
+            const rul_alerts *as = &grp->rules[i].alerts;
+            for (size_t j = 0; j < as->n; j++) {
+                if (as->v[j].state == RUL_INACTIVE)
+                    continue;
+                k.len = 0;
+                rul_fstate_key(grp->file->tenant, lk_buf_str(&key), &as->v[j].labels, &k);
+                rul_fstate_add(out, lk_buf_str(&k), as->v[j].active_at / 1000000000,
+                               grp->rules[i].last_eval / 1000000);
+            }
+        }
+    }
+    lk_buf_free(&k);
+    lk_buf_free(&key);
+}
+
+static void save_for_state(rul_ruler *r)
+{
+    rul_fstate s = { 0 };
+    for (size_t i = 0; i < r->n_groups; i++)
+        group_records(r, &r->groups[i], &s);
+    lk_buf err = { 0 };
+    if (rul_fstate_save(&s, r->wal_dir, &err) != LK_OK)
+        log_warn("saving the alerts' for state failed", "err=\"%s\"", err.p ? err.p : "");
+    lk_buf_free(&err);
+    rul_fstate_free(&s);
+}
+
+/* Evaluates a group at ts and, after its first evaluation since the start,
+ * restores its alerts' for state; true when it has alerting rules. */
+static bool eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts, int64_t now)
+{
+    rul_eval_group(r, grp, ts);
+    if (grp->restore)
+        restore_group(r, grp, now);
+    for (size_t i = 0; i < grp->g->n_rules; i++)
+        if (grp->g->rules[i].alert.len)
+            return true;
+    return false;
 }
 
 /* ---- the thread */
@@ -260,15 +335,18 @@ static void *ruler_main(void *arg)
             next_poll = now + r->cfg->ruler_poll_interval_ns;
         }
         int64_t next = next_poll;
+        bool alerting = false;
         for (size_t i = 0; i < r->n_groups && !r->stopping; i++) {
             rul_rgroup *grp = &r->groups[i];
             if (grp->next_eval <= now) {
-                rul_eval_group(r, grp, aligned(grp, now));
+                alerting |= eval_group(r, grp, aligned(grp, now), lk_now_ns());
                 grp->next_eval = aligned(grp, now) + grp->interval_ns;
             }
             if (grp->next_eval < next)
                 next = grp->next_eval;
         }
+        if (alerting && r->wal_dir)
+            save_for_state(r);
         if (!r->stopping && !r->reload)
             wait_until(r, next);
     }
@@ -291,8 +369,18 @@ int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, l
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     int rc = fs_mkdirs(r->dir, err);
-    if (rc == LK_OK)
+    if (rc == LK_OK && cfg->ruler_wal_dir && *cfg->ruler_wal_dir) {
+        r->wal_dir = lk_strdup(cfg->ruler_wal_dir);
+        rc = fs_mkdirs(r->wal_dir, err);
+    }
+    if (rc == LK_OK) {
+        lk_buf ferr = { 0 };
+        if (r->wal_dir && rul_fstate_load(r->wal_dir, &r->for_state, &ferr) != LK_OK)
+            log_warn("the alerts' for state is not restored", "err=\"%s\"",
+                     ferr.p ? ferr.p : "");
+        lk_buf_free(&ferr);
         rc = rul_rw_create(cfg, &r->rw, err);
+    }
     if (rc != LK_OK) {
         rul_destroy(r);
         return rc;
@@ -359,6 +447,8 @@ void rul_destroy(rul_ruler *r)
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
     free(r->dir);
+    free(r->wal_dir);
+    rul_fstate_free(&r->for_state);
     free(r);
 }
 
@@ -366,7 +456,10 @@ void rul_run_once(rul_ruler *r, int64_t ts)
 {
     pthread_mutex_lock(&r->mu);
     rul_reload(r, ts);
+    bool alerting = false;
     for (size_t i = 0; i < r->n_groups; i++)
-        rul_eval_group(r, &r->groups[i], ts);
+        alerting |= eval_group(r, &r->groups[i], ts, ts);
+    if (alerting && r->wal_dir)
+        save_for_state(r);
     pthread_mutex_unlock(&r->mu);
 }

@@ -8,6 +8,7 @@
 
 #include "lib/metrics.h"
 #include "query/ruler/alert.h"
+#include "query/ruler/forstate.h"
 #include "query/ruler/remote.h"
 #include "query/ruler/ruler.h"
 #include "query/ruler/rules.h"
@@ -34,6 +35,8 @@ typedef struct rul_rgroup {
     int64_t interval_ns;
     int64_t next_eval;
     int64_t last_eval, eval_ns;
+    bool restore;        /* from the first load: restore the for state after
+                            the first evaluation (forstate.h) */
     rul_rstate *rules;   /* g->n_rules */
 } rul_rgroup;
 
@@ -50,6 +53,9 @@ struct rul_ruler {
     size_t n_files;
     rul_rgroup *groups;
     size_t n_groups;
+    bool loaded;            /* the first load is done */
+    char *wal_dir;          /* ruler.wal.dir; NULL: no for state on disk */
+    rul_fstate for_state;   /* as read at start */
     rul_rw *rw;
     lk_metric *m_evals, *m_eval_failures, *m_eval_duration;
     lk_metric *m_notif_sent, *m_notif_errors, *m_notif_dropped;

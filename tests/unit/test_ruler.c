@@ -17,6 +17,7 @@
 #include "lib/err.h"
 #include "query/ruler/alert.h"
 #include "query/ruler/expand.h"
+#include "query/ruler/forstate.h"
 #include "query/ruler/remote.h"
 #include "query/ruler/remote.pb-c.h"
 #include "query/ruler/rules.h"
@@ -388,6 +389,78 @@ static void test_remote_write_survives_restart(void **state)
     tst_rmtree(dir);
 }
 
+/* One pending alert (as after the first evaluation since a start, at ts)
+ * restored from a record saying it became active at active_s and was last
+ * evaluated at down_s; returns its active time in seconds. */
+static int64_t restored(int64_t active_s, int64_t down_s, int64_t ts_s, int64_t for_s,
+                        int64_t grace_s)
+{
+    rul_alerts as = { 0 };
+    rul_active in = { 0 };
+    assert_int_equal(labels_parse(LK_STR("{alertname=\"A\", app=\"web\"}"), &in.labels, NULL),
+                     LK_OK);
+    rul_alerts_update(&as, &in, 1, ts_s * SEC, for_s * SEC, 0);
+    rul_fstate s = { 0 };
+    lk_buf key = { 0 };
+    rul_fstate_key("t1", LK_STR("ns;g"), &as.v[0].labels, &key);
+    rul_fstate_add(&s, lk_buf_str(&key), active_s, down_s * 1000 + 999);
+    rul_fstate_restore(&s, "t1", LK_STR("ns;g"), &as, for_s * SEC, ts_s * SEC, 3600 * SEC,
+                       grace_s * SEC);
+    int64_t got = as.v[0].active_at / SEC;
+    lk_buf_free(&key);
+    rul_fstate_free(&s);
+    rul_alerts_free(&as);
+    return got;
+}
+
+/* Prometheus' RestoreForState cases, on a fake clock: down 60 s at 1000. */
+static void test_for_state_restore(void **state)
+{
+    (void)state;
+    /* 120 s of 300 pending: the rest (180 s) still to wait, from now */
+    assert_int_equal(restored(880, 1000, 1060, 300, 60), 940);
+    /* 290 s of 300 pending: 10 s left, less than the grace period */
+    assert_int_equal(restored(710, 1000, 1060, 300, 60), 1060 + 60 - 300);
+    /* it was firing: the old active time, so it fires at the next evaluation */
+    assert_int_equal(restored(500, 1000, 1060, 300, 60), 500);
+    /* for below the grace period: not restored */
+    assert_int_equal(restored(880, 1000, 1060, 30, 60), 1060);
+    /* down longer than the outage tolerance (1 h): not restored */
+    assert_int_equal(restored(880, 1000, 1000 + 3601, 300, 60), 1000 + 3601);
+}
+
+/* The for state file: a round trip, and a flipped byte refused whole. */
+static void test_for_state_file(void **state)
+{
+    (void)state;
+    char *dir = tst_tmpdir("forstate");
+    rul_fstate s = { 0 }, back = { 0 };
+    rul_fstate_add(&s, lk_str_n("t1\0ns;g\0{a=\"1\"}", 15), 100, 200000);
+    rul_fstate_add(&s, LK_STR("t2"), -5, 7);
+    assert_int_equal(rul_fstate_save(&s, dir, NULL), LK_OK);
+    assert_int_equal(rul_fstate_load(dir, &back, NULL), LK_OK);
+    assert_int_equal(back.n, 2);
+    assert_int_equal(back.v[0].key_len, 15);
+    assert_memory_equal(back.v[0].key, "t1\0ns;g\0{a=\"1\"}", 15);
+    assert_true(rul_fstate_in_group(&back.v[0], "t1", LK_STR("ns;g")));
+    assert_false(rul_fstate_in_group(&back.v[0], "t1", LK_STR("ns;")));
+    assert_int_equal(back.v[0].active_at_s, 100);
+    assert_int_equal(back.v[0].down_at_ms, 200000);
+    assert_int_equal(back.v[1].active_at_s, -5);
+    rul_fstate_free(&back);
+    char path[512];
+    snprintf(path, sizeof path, "%s/for_state", dir);
+    tst_flip_byte(path, 30, 0x40);
+    assert_int_equal(rul_fstate_load(dir, &back, NULL), LK_ECORRUPT);
+    assert_int_equal(back.n, 0);
+    rul_fstate_free(&s);
+    tst_rmtree(dir);
+    dir = tst_tmpdir("forstate");
+    assert_int_equal(rul_fstate_load(dir, &back, NULL), LK_OK); /* none yet */
+    assert_int_equal(back.n, 0);
+    tst_rmtree(dir);
+}
+
 static void test_remote_write_encode(void **state)
 {
     (void)state;
@@ -430,6 +503,8 @@ int main(void)
         cmocka_unit_test(test_expand_funcs),
         cmocka_unit_test(test_expand_query),
         cmocka_unit_test(test_rwwal),
+        cmocka_unit_test(test_for_state_restore),
+        cmocka_unit_test(test_for_state_file),
         cmocka_unit_test(test_remote_write_survives_restart),
         cmocka_unit_test(test_remote_write_encode),
     };
