@@ -1,6 +1,6 @@
 /* Evaluation of one group (ruler_int.h), rule by rule in file order, as
  * Prometheus' Group.Eval: an instant LogQL query as the tenant at the
- * group's time through lm_eval (the evaluation the /loki/api/v1/query
+ * group's time (run without the ruler's lock) through lm_eval (the evaluation the /loki/api/v1/query
  * endpoint runs, with the same limits: max_query_series, query_timeout,
  * querier.max_memory_per_query), then
  *   recording rule: each series renamed to the record with the rule's
@@ -51,7 +51,7 @@ static void pairs_from(pairs *p, const lk_labels *l)
             pairs_set(p, l->v[i].name, l->v[i].value);
 }
 
-static int run_query(rul_ruler *r, const rul_rgroup *grp, const logql_expr *e, int64_t ts,
+static int run_query(rul_ruler *r, const char *tenant, const logql_expr *e, int64_t ts,
                      lm_result *res, lk_buf *err)
 {
     const lk_config *cfg = r->cfg;
@@ -63,7 +63,7 @@ static int run_query(rul_ruler *r, const rul_rgroup *grp, const logql_expr *e, i
     }
     lm_query q = {
         .g = r->g,
-        .tenant = lk_str_c(grp->file->tenant),
+        .tenant = lk_str_c(tenant),
         .expr = e,
         .start = ts,
         .end = ts,
@@ -135,7 +135,7 @@ static int template_query(void *ctx, lk_str q, lk_arena *a, tmpl_sample **out, s
     }
     lm_result res = { 0 };
     if (rc == LK_OK)
-        rc = run_query(c->r, c->grp, e, c->ts, &res, err);
+        rc = run_query(c->r, c->grp->file->tenant, e, c->ts, &res, err);
     logql_expr_free(e);
     if (rc != LK_OK)
         return rc;
@@ -294,14 +294,41 @@ static int alert(rul_ruler *r, rul_rgroup *grp, size_t idx, const vec *v, size_t
     return rc;
 }
 
-static void eval_rule(rul_ruler *r, rul_rgroup *grp, size_t idx, int64_t ts, const char *const *lv)
+/* The rule's query without mu, so the API and the state endpoints do not
+ * wait for it; a reload meanwhile keeps the rule's file alive (rul_unbury)
+ * and makes the result void: false then. */
+static bool query_unlocked(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, int64_t ts,
+                           lm_result *res, lk_buf *err, int *rc)
+{
+    uint64_t gen = r->gen;
+    char *tenant = lk_strdup(grp->file->tenant);
+    const logql_expr *e = rule->e;
+    r->in_query = true;
+    pthread_mutex_unlock(&r->mu);
+    *rc = run_query(r, tenant, e, ts, res, err);
+    pthread_mutex_lock(&r->mu);
+    r->in_query = false;
+    rul_unbury(r);
+    free(tenant);
+    if (r->gen == gen)
+        return true;
+    if (*rc == LK_OK)
+        lm_result_free(res);
+    return false;
+}
+
+static bool eval_rule(rul_ruler *r, rul_rgroup *grp, size_t idx, int64_t ts, const char *const *lv)
 {
     const rul_rule *rule = &grp->g->rules[idx];
-    rul_rstate *st = &grp->rules[idx];
     int64_t t0 = lk_now_ns();
     lk_buf err = { 0 };
     lm_result res = { 0 };
-    int rc = run_query(r, grp, rule->e, ts, &res, &err);
+    int rc;
+    if (!query_unlocked(r, grp, rule, ts, &res, &err, &rc)) {
+        lk_buf_free(&err);
+        return false;
+    }
+    rul_rstate *st = &grp->rules[idx];
     if (rc == LK_OK) {
         vec *v = NULL;
         size_t n = result_vector(&res, &v);
@@ -327,17 +354,24 @@ static void eval_rule(rul_ruler *r, rul_rgroup *grp, size_t idx, int64_t ts, con
     st->eval_ns = lk_now_ns() - t0;
     lk_histogram_observe(r->m_eval_duration, &lv[1], (double)st->eval_ns / 1e9);
     lk_buf_free(&err);
+    return true;
 }
 
-void rul_eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts)
+bool rul_eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts)
 {
     int64_t t0 = lk_now_ns();
     lk_buf key = { 0 };
     rul_group_key(grp, &key);
-    const char *lv[] = { key.p, grp->file->tenant };
-    for (size_t i = 0; i < grp->g->n_rules; i++)
-        eval_rule(r, grp, i, ts, lv);
-    grp->last_eval = ts;
-    grp->eval_ns = lk_now_ns() - t0;
+    char *tenant = lk_strdup(grp->file->tenant);
+    const char *lv[] = { key.p, tenant };
+    bool ok = true;
+    for (size_t i = 0; ok && i < grp->g->n_rules; i++)
+        ok = eval_rule(r, grp, i, ts, lv);
+    if (ok) {
+        grp->last_eval = ts;
+        grp->eval_ns = lk_now_ns() - t0;
+    }
+    free(tenant);
     lk_buf_free(&key);
+    return ok;
 }

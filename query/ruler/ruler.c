@@ -1,6 +1,7 @@
 /* The ruler's life cycle, thread and loading (ruler.h). The thread holds
- * mu while it reloads and evaluates and sleeps on cv until the next group
- * is due, the next poll, a change through the API or the stop. Groups are
+ * mu while it reloads and evaluates, but not while a rule's query runs
+ * (eval.c), and sleeps on cv until the next group is due, the next poll, a
+ * change through the API or the stop. Groups are
  * rebuilt on every reload; a rule keeps its state (alerts, health) when its
  * tenant, namespace, group, name and expression are unchanged. The alerts'
  * for state is saved after each round that evaluated alerting rules and
@@ -232,11 +233,27 @@ void rul_reload(rul_ruler *r, int64_t now)
     for (size_t i = 0; i < n_og; i++)
         group_state_free(&og[i]);
     free(og);
-    for (size_t i = 0; i < n_old; i++)
+    for (size_t i = 0; i < n_old; i++) {
+        if (r->in_query && old[i].f) { /* the running query may use its rules */
+            r->buried = lk_realloc(r->buried, (r->n_buried + 1) * sizeof *r->buried);
+            r->buried[r->n_buried++] = old[i].f;
+            old[i].f = NULL;
+        }
         file_free(&old[i]);
+    }
     free(old);
     r->reload = false;
     r->loaded = true;
+    r->gen++;
+}
+
+void rul_unbury(rul_ruler *r)
+{
+    for (size_t i = 0; i < r->n_buried; i++)
+        rul_file_free(r->buried[i]);
+    free(r->buried);
+    r->buried = NULL;
+    r->n_buried = 0;
 }
 
 /* ---- the for state across restarts (forstate.h) */
@@ -296,16 +313,18 @@ static void save_for_state(rul_ruler *r)
 }
 
 /* Evaluates a group at ts and, after its first evaluation since the start,
- * restores its alerts' for state; true when it has alerting rules. */
-static bool eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts, int64_t now)
+ * restores its alerts' for state; *alerting set when it has alerting
+ * rules. False when a reload came meanwhile (grp is gone). */
+static bool eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts, int64_t now, bool *alerting)
 {
-    rul_eval_group(r, grp, ts);
+    if (!rul_eval_group(r, grp, ts))
+        return false;
     if (grp->restore)
         restore_group(r, grp, now);
     for (size_t i = 0; i < grp->g->n_rules; i++)
         if (grp->g->rules[i].alert.len)
-            return true;
-    return false;
+            *alerting = true;
+    return true;
 }
 
 /* ---- the thread */
@@ -339,7 +358,10 @@ static void *ruler_main(void *arg)
         for (size_t i = 0; i < r->n_groups && !r->stopping; i++) {
             rul_rgroup *grp = &r->groups[i];
             if (grp->next_eval <= now) {
-                alerting |= eval_group(r, grp, aligned(grp, now), lk_now_ns());
+                if (!eval_group(r, grp, aligned(grp, now), lk_now_ns(), &alerting)) {
+                    next = now; /* the groups changed: look at them again */
+                    break;
+                }
                 grp->next_eval = aligned(grp, now) + grp->interval_ns;
             }
             if (grp->next_eval < next)
@@ -381,6 +403,8 @@ int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, l
         lk_buf_free(&ferr);
         rc = rul_rw_create(cfg, &r->rw, err);
     }
+    if (rc == LK_OK)
+        rc = rul_notifier_create(cfg, &r->notifier);
     if (rc != LK_OK) {
         rul_destroy(r);
         return rc;
@@ -396,14 +420,6 @@ int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, l
     r->m_eval_duration = lk_metric_histogram("loki_prometheus_rule_evaluation_duration_seconds",
                                              "The duration for a rule to execute.", 1, user_lbl,
                                              buckets, 11);
-    r->m_notif_sent = lk_metric_counter("loki_prometheus_notifications_sent_total",
-                                        "Total number of alerts sent.", 1, user_lbl);
-    r->m_notif_errors = lk_metric_counter("loki_prometheus_notifications_errors_total",
-                                          "Total number of errors sending alert notifications.",
-                                          1, user_lbl);
-    r->m_notif_dropped = lk_metric_counter("loki_prometheus_notifications_dropped_total",
-                                           "Total number of alerts dropped due to errors when "
-                                           "sending to Alertmanager.", 1, user_lbl);
     *out = r;
     return LK_OK;
 }
@@ -438,6 +454,8 @@ void rul_destroy(rul_ruler *r)
         return;
     rul_stop(r);
     rul_rw_destroy(r->rw, STOP_SEND_NS);
+    rul_notifier_destroy(r->notifier, STOP_SEND_NS);
+    rul_unbury(r);
     for (size_t i = 0; i < r->n_groups; i++)
         group_state_free(&r->groups[i]);
     free(r->groups);
@@ -458,7 +476,8 @@ void rul_run_once(rul_ruler *r, int64_t ts)
     rul_reload(r, ts);
     bool alerting = false;
     for (size_t i = 0; i < r->n_groups; i++)
-        alerting |= eval_group(r, &r->groups[i], ts, ts);
+        if (!eval_group(r, &r->groups[i], ts, ts, &alerting))
+            break;
     if (alerting && r->wal_dir)
         save_for_state(r);
     pthread_mutex_unlock(&r->mu);

@@ -10,14 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 #include <snappy-c.h>
 
 #include "lib/config.h"
 #include "lib/err.h"
+#include "lib/metrics.h"
 #include "query/ruler/alert.h"
 #include "query/ruler/expand.h"
 #include "query/ruler/forstate.h"
+#include "query/ruler/notifier.h"
 #include "query/ruler/remote.h"
 #include "query/ruler/remote.pb-c.h"
 #include "query/ruler/rules.h"
@@ -461,6 +469,71 @@ static void test_for_state_file(void **state)
     tst_rmtree(dir);
 }
 
+/* The value of one series on /metrics ("name{labels}"), -1 when absent. */
+static double metric_value(const char *series)
+{
+    lk_buf out = { 0 };
+    lk_metrics_render(&out);
+    double v = -1;
+    size_t n = strlen(series);
+    for (const char *p = out.p; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        if (strncmp(p, series, n) == 0 && p[n] == ' ')
+            v = strtod(p + n + 1, NULL);
+        p = nl ? nl + 1 : NULL;
+    }
+    lk_buf_free(&out);
+    return v;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
+/* The Alertmanager notifier's bounded queue: while the sender waits on an
+ * Alertmanager that never answers, pushes past the capacity drop the
+ * oldest batch, counted; what is left at a stop with no time is dropped,
+ * counted too. */
+static void test_notifier_queue(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 8), 0); /* accepts nothing: requests wait for the timeout */
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    lk_config cfg;
+    config_defaults(&cfg);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    free(cfg.ruler_alertmanager_url);
+    cfg.ruler_alertmanager_url = strdup(url);
+    cfg.ruler_notification_queue_capacity = 3;
+    cfg.ruler_notification_timeout_ns = 1000000000;
+    rul_notifier *nt = NULL;
+    assert_int_equal(rul_notifier_create(&cfg, &nt), LK_OK);
+    assert_non_null(nt);
+    const char *qlen = "loki_prometheus_notifications_queue_length{user=\"nq\"}";
+    rul_notifier_push(nt, "nq", LK_STR("[{},{}]"), 2);
+    for (int i = 0; i < 500 && metric_value(qlen) != 0; i++)
+        sleep_ms(10); /* the sender took it and waits */
+    assert_true(metric_value(qlen) == 0);
+    rul_notifier_push(nt, "nq", LK_STR("[{},{}]"), 2);
+    rul_notifier_push(nt, "nq", LK_STR("[{},{}]"), 2); /* 4 > 3: the one before goes */
+    assert_true(metric_value(qlen) == 2);
+    assert_true(metric_value("loki_prometheus_notifications_dropped_total{user=\"nq\"}") == 2);
+    rul_notifier_destroy(nt, 0);
+    /* the first batch timed out, the last one was left at the stop */
+    assert_true(metric_value("loki_prometheus_notifications_dropped_total{user=\"nq\"}") == 6);
+    assert_true(metric_value("loki_prometheus_notifications_errors_total{user=\"nq\"}") == 1);
+    assert_true(metric_value(qlen) == 0);
+    close(fd);
+    config_free(&cfg);
+}
+
 static void test_remote_write_encode(void **state)
 {
     (void)state;
@@ -503,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_expand_funcs),
         cmocka_unit_test(test_expand_query),
         cmocka_unit_test(test_rwwal),
+        cmocka_unit_test(test_notifier_queue),
         cmocka_unit_test(test_for_state_restore),
         cmocka_unit_test(test_for_state_file),
         cmocka_unit_test(test_remote_write_survives_restart),
