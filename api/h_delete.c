@@ -23,7 +23,7 @@
 
 static bool available(api_req *rq, api_resp *rs)
 {
-    const lk_config *cfg = rq->st->cfg;
+    const lk_config *cfg = api_limits(rq->st, rq->tenant); /* deletion_mode is per tenant */
     if (!cfg->retention_enabled) {
         api_reply_text(rs, 404, "404 page not found\n");
         return false;

@@ -66,7 +66,7 @@ static int parse_params(api_req *rq, df_params *p, lk_buf *err)
         rc = int_param(rq, "limit", DEFAULT_FIELD_LIMIT, &p->limit, err);
     if (rc != 0)
         return rc;
-    int max = rq->st->cfg->max_entries_limit_per_query;
+    int max = api_limits(rq->st, rq->tenant)->max_entries_limit_per_query;
     if (max > 0 && p->line_limit > max) {
         lk_buf_printf(err, "max entries limit per query exceeded, limit > max_entries_limit "
                            "(%d > %d)", p->line_limit, max);
@@ -83,6 +83,8 @@ static int parse_params(api_req *rq, df_params *p, lk_buf *err)
 /* Runs the query (newest first, categorized) and detects its fields. */
 static int detect(api_req *rq, const df_params *p, qm_query *mem, dt_fields *f, lk_buf *err)
 {
+    if (memchr(rq->tenant.p, '|', rq->tenant.len))
+        return 0; /* several tenants: Loki's multi-tenant querier detects nothing */
     const logql_log_selector *sel = &p->e->u.log;
     lp_pipeline *pl = NULL;
     int rc = lp_compile(sel->stages, sel->n_stages, &pl, err);

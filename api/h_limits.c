@@ -237,7 +237,9 @@ static void yaml_map(lk_buf *out, const lv *kids, size_t n, int indent, bool fir
 
 /* The tenant from X-Scope-OrgID as Loki's tenant limits handler reads it:
  * any failure is 401 with dskit's message. */
-static bool limits_tenant(api_req *rq, api_resp *rs)
+/* The tenant's limits (with its runtime config overrides) in *cfg; false
+ * (401 answered) without a tenant. */
+static bool limits_tenant(api_req *rq, api_resp *rs, const lk_config **cfg)
 {
     lk_str tenant;
     int status = 0;
@@ -249,15 +251,18 @@ static bool limits_tenant(api_req *rq, api_resp *rs)
         lk_buf_putc(&rs->body, '\n');
     }
     lk_buf_free(&err);
+    if (ok)
+        *cfg = api_limits(rq->st, tenant);
     return ok;
 }
 
 void api_h_drilldown_limits(api_req *rq, api_resp *rs)
 {
-    if (!limits_tenant(rq, rs))
+    const lk_config *cfg;
+    if (!limits_tenant(rq, rs, &cfg))
         return;
     limits l = { 0 };
-    limits_build(&l, rq->st->cfg);
+    limits_build(&l, cfg);
     jw w;
     jw_init(&w, &rs->body);
     jw_obj_open(&w);
@@ -276,10 +281,11 @@ void api_h_drilldown_limits(api_req *rq, api_resp *rs)
 
 void api_h_tenant_limits(api_req *rq, api_resp *rs)
 {
-    if (!limits_tenant(rq, rs))
+    const lk_config *cfg;
+    if (!limits_tenant(rq, rs, &cfg))
         return;
     limits l = { 0 };
-    limits_build(&l, rq->st->cfg);
+    limits_build(&l, cfg);
     yaml_map(&rs->body, l.v, N_LIMITS, 0, false);
     rs->status = 200;
     rs->content_type = "text/plain; charset=utf-8";

@@ -66,7 +66,7 @@ static int select_and_write(api_req *rq, api_resp *rs, const api_log_query *q,
 void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const api_log_query *q)
 {
     const logql_log_selector *sel = &e->u.log;
-    int max = rq->st->cfg->max_entries_limit_per_query;
+    int max = api_limits(rq->st, rq->tenant)->max_entries_limit_per_query;
     if (max > 0 && q->limit > max) {
         api_reply_error(rs, 400,
                         "max entries limit per query exceeded, limit > max_entries_limit (%d > %d)",

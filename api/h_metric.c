@@ -158,7 +158,7 @@ static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
 void api_exec_metric_query(api_req *rq, api_resp *rs, const logql_expr *e,
                            const api_metric_query *q)
 {
-    const lk_config *cfg = rq->st->cfg;
+    const lk_config *cfg = api_limits(rq->st, rq->tenant);
     int64_t t0 = lk_now_ns();
     lk_buf err = { 0 };
     qm_query mem;

@@ -45,6 +45,19 @@ void api_h_config(api_req *rq, api_resp *rs)
     rs->content_type = "text/plain; charset=utf-8";
 }
 
+/* GET /runtime_config: the runtime config's overrides as Loki prints them
+ * (every limit of each overridden tenant; ?mode=diff: those that differ
+ * from the defaults), or Loki's text when there is no runtime config. */
+void api_h_runtime_config(api_req *rq, api_resp *rs)
+{
+    lk_str mode = LK_STR("");
+    api_param_get(rq, "mode", &mode);
+    if (!lk_overrides_to_yaml(rq->st->overrides, lk_str_eq_c(mode, "diff"), &rs->body))
+        lk_buf_puts(&rs->body, "runtime config file doesn't exist");
+    rs->status = 200;
+    rs->content_type = "text/plain; charset=utf-8";
+}
+
 void api_h_buildinfo(api_req *rq, api_resp *rs)
 {
     (void)rq;

@@ -26,8 +26,8 @@ void api_h_otlp_logs(api_req *rq, api_resp *rs)
         .len = rq->body.len,
         .max_decompressed = (size_t)st->cfg->max_recv_msg_size,
         .hold = &rq->hold,
-        .cfg = &st->cfg->otlp,
-        .discover_service_name = &st->cfg->discover_service_name,
+        .cfg = &api_limits(st, rq->tenant)->otlp,
+        .discover_service_name = &api_limits(st, rq->tenant)->discover_service_name,
     };
     push_request req = { 0 };
     lk_buf msg = { 0 };

@@ -62,7 +62,8 @@ static void validate_all(push_ctx *c, const push_request *req)
     c->n = req->n_streams;
     for (size_t i = 0; i < req->n_streams; i++) {
         push_valid_stream *v = &c->v[i];
-        if (push_validate_stream(c->st->cfg, c->tenant, &req->streams[i], now, v, &c->err) != LK_OK)
+        if (push_validate_stream(api_limits(c->st, c->tenant), c->tenant, &req->streams[i], now, v,
+                                 &c->err) != LK_OK)
             set_status(c, v->http_status ? v->http_status : 400);
         count_discarded(c, v);
         c->lines += (int64_t)v->n_entries;
@@ -100,7 +101,8 @@ static void store(push_ctx *c, const push_request *req, lk_str body)
         in[i] = (ing_stream_in){ &v->labels, lk_buf_str(&v->canonical), v->fingerprint,
                                  v->entries, v->n_entries };
     }
-    ing_request r = { .tenant = c->tenant, .streams = in, .n_streams = c->n };
+    ing_request r = { .tenant = c->tenant, .streams = in, .n_streams = c->n,
+                      .max_streams = &api_limits(c->st, c->tenant)->max_streams_per_user };
     if (req->snappy_proto && validated_whole(c, req)) {
         r.format = WAL_PUSH_SNAPPY_PROTO;
         r.raw = body;
@@ -151,8 +153,10 @@ int api_push_ingest(api_req *rq, const push_request *req, lk_str raw, lk_buf *ms
         goto out;
     }
     validate_all(&c, req);
-    if (c.bytes && !push_rate_allow(st->rate, rq->tenant, c.bytes, lk_now_ns())) {
-        push_rate_format_error(msg, rq->tenant, push_rate_limit(st->rate), c.lines, c.bytes);
+    double rate, burst;
+    push_rate_of_cfg(api_limits(st, rq->tenant), &rate, &burst);
+    if (c.bytes && !push_rate_allow_with(st->rate, rq->tenant, c.bytes, rate, burst, lk_now_ns())) {
+        push_rate_format_error(msg, rq->tenant, push_rate_limit_of(rate), c.lines, c.bytes);
         status = 429;
         const char *vals[2] = { "rate_limited", tenant };
         lk_counter_add(st->m_discarded_samples, vals, (double)c.lines);

@@ -55,7 +55,7 @@ struct api_tail_count {
  * tenant has max_concurrent_tail_requests open already. */
 static bool tail_acquire(api_state *st, lk_str tenant, lk_buf *err)
 {
-    int limit = st->cfg->max_concurrent_tail_requests;
+    int limit = api_limits(st, tenant)->max_concurrent_tail_requests;
     pthread_mutex_lock(&st->tails_mu);
     struct api_tail_count *c = NULL;
     for (size_t i = 0; i < st->n_tails && !c; i++)

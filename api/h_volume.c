@@ -219,7 +219,7 @@ static void volume(api_req *rq, api_resp *rs, bool range)
     lk_buf err = { 0 };
     buckets b = { 0 };
     vol_acc acc = { 0 };
-    const lk_config *cfg = rq->st->cfg;
+    const lk_config *cfg = api_limits(rq->st, rq->tenant);
     if (!cfg->volume_enabled) {
         api_reply_error(rs, 404, "not found");
         goto out;

@@ -47,6 +47,7 @@ void api_h_patterns(api_req *rq, api_resp *rs);
 void api_h_ready(api_req *rq, api_resp *rs);
 void api_h_metrics(api_req *rq, api_resp *rs);
 void api_h_config(api_req *rq, api_resp *rs);
+void api_h_runtime_config(api_req *rq, api_resp *rs);
 void api_h_buildinfo(api_req *rq, api_resp *rs);
 void api_h_services(api_req *rq, api_resp *rs);
 void api_h_log_level(api_req *rq, api_resp *rs);

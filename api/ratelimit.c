@@ -23,6 +23,7 @@ typedef struct rl_bucket {
     uint64_t hash;
     double tokens;
     int64_t last_ns;
+    double rate, burst; /* the tenant's limits when last asked (they may be reloaded) */
     size_t len;
     char tenant[];
 } rl_bucket;
@@ -56,11 +57,18 @@ push_ratelimiter *push_ratelimiter_create(double rate_bytes, double burst_bytes)
     return rl;
 }
 
-push_ratelimiter *push_ratelimiter_create_cfg(const lk_config *cfg)
+void push_rate_of_cfg(const lk_config *cfg, double *rate_bytes, double *burst_bytes)
 {
     const double mib = 1024.0 * 1024.0;
-    return push_ratelimiter_create(cfg->ingestion_rate_mb * mib,
-                                   cfg->ingestion_burst_size_mb * mib);
+    *rate_bytes = cfg->ingestion_rate_mb * mib;
+    *burst_bytes = cfg->ingestion_burst_size_mb * mib;
+}
+
+push_ratelimiter *push_ratelimiter_create_cfg(const lk_config *cfg)
+{
+    double rate, burst;
+    push_rate_of_cfg(cfg, &rate, &burst);
+    return push_ratelimiter_create(rate, burst);
 }
 
 void push_ratelimiter_destroy(push_ratelimiter *rl)
@@ -84,12 +92,12 @@ void push_ratelimiter_destroy(push_ratelimiter *rl)
 }
 
 /* Tokens in b at now (not stored). Time going backwards refills nothing. */
-static double rl_refilled(const push_ratelimiter *rl, const rl_bucket *b, int64_t now_ns)
+static double rl_refilled(const rl_bucket *b, int64_t now_ns)
 {
     double t = b->tokens;
     if (now_ns > b->last_ns)
-        t += (double)(now_ns - b->last_ns) * rl->rate / 1e9;
-    return t < rl->burst ? t : rl->burst;
+        t += (double)(now_ns - b->last_ns) * b->rate / 1e9;
+    return t < b->burst ? t : b->burst;
 }
 
 static void rl_grow(rl_shard *s)
@@ -112,13 +120,13 @@ static void rl_grow(rl_shard *s)
 }
 
 /* Drops buckets that would be full by now: they carry no state. */
-static void rl_sweep(const push_ratelimiter *rl, rl_shard *s, int64_t now_ns)
+static void rl_sweep(rl_shard *s, int64_t now_ns)
 {
     for (size_t i = 0; i < s->n_slots; i++) {
         rl_bucket **pp = &s->slots[i];
         while (*pp) {
             rl_bucket *b = *pp;
-            if (rl_refilled(rl, b, now_ns) >= rl->burst) {
+            if (rl_refilled(b, now_ns) >= b->burst) {
                 *pp = b->next;
                 free(b);
                 s->count--;
@@ -138,16 +146,15 @@ static rl_bucket *rl_find(rl_shard *s, uint64_t h, lk_str tenant)
     return NULL;
 }
 
-static rl_bucket *rl_insert(const push_ratelimiter *rl, rl_shard *s, uint64_t h, lk_str tenant,
-                            int64_t now_ns)
+static rl_bucket *rl_insert(rl_shard *s, uint64_t h, lk_str tenant, double burst, int64_t now_ns)
 {
     if (s->count >= s->sweep_at)
-        rl_sweep(rl, s, now_ns);
+        rl_sweep(s, now_ns);
     if (s->count >= s->n_slots)
         rl_grow(s);
     rl_bucket *b = lk_malloc(sizeof *b + tenant.len);
     b->hash = h;
-    b->tokens = rl->burst;
+    b->tokens = burst;
     b->last_ns = now_ns;
     b->len = tenant.len;
     if (tenant.len)
@@ -161,17 +168,27 @@ static rl_bucket *rl_insert(const push_ratelimiter *rl, rl_shard *s, uint64_t h,
 
 bool push_rate_allow(push_ratelimiter *rl, lk_str tenant, int64_t bytes, int64_t now_ns)
 {
+    return push_rate_allow_with(rl, tenant, bytes, rl->rate, rl->burst, now_ns);
+}
+
+bool push_rate_allow_with(push_ratelimiter *rl, lk_str tenant, int64_t bytes, double rate,
+                          double burst, int64_t now_ns)
+{
+    rate = rate > 0 ? rate : 0;
+    burst = burst > 0 ? burst : 0;
     if (bytes <= 0)
         return true;
-    if ((double)bytes > rl->burst)
+    if ((double)bytes > burst)
         return false;
     uint64_t h = XXH3_64bits(tenant.p ? tenant.p : "", tenant.len);
     rl_shard *s = &rl->shards[(h >> 32) % RL_SHARDS];
     pthread_mutex_lock(&s->mu);
     rl_bucket *b = rl_find(s, h, tenant);
     if (!b)
-        b = rl_insert(rl, s, h, tenant, now_ns);
-    double t = rl_refilled(rl, b, now_ns);
+        b = rl_insert(s, h, tenant, burst, now_ns);
+    b->rate = rate;
+    b->burst = burst;
+    double t = rl_refilled(b, now_ns);
     bool ok = t >= (double)bytes;
     if (ok)
         t -= (double)bytes;
@@ -184,7 +201,12 @@ bool push_rate_allow(push_ratelimiter *rl, lk_str tenant, int64_t bytes, int64_t
 
 int64_t push_rate_limit(const push_ratelimiter *rl)
 {
-    return rl->rate >= 9.2e18 ? INT64_MAX : (int64_t)rl->rate;
+    return push_rate_limit_of(rl->rate);
+}
+
+int64_t push_rate_limit_of(double rate_bytes)
+{
+    return rate_bytes >= 9.2e18 ? INT64_MAX : (int64_t)rate_bytes;
 }
 
 void push_rate_format_error(lk_buf *out, lk_str tenant, int64_t limit, int64_t lines,

@@ -20,14 +20,21 @@ typedef struct push_ratelimiter push_ratelimiter;
 push_ratelimiter *push_ratelimiter_create(double rate_bytes, double burst_bytes);
 /* ingestion_rate_mb * 1 MiB per second, burst ingestion_burst_size_mb * 1 MiB. */
 push_ratelimiter *push_ratelimiter_create_cfg(const lk_config *cfg);
+/* The rate and burst in bytes of cfg's limits (a tenant's, lk_limits_for). */
+void push_rate_of_cfg(const lk_config *cfg, double *rate_bytes, double *burst_bytes);
 void push_ratelimiter_destroy(push_ratelimiter *rl); /* accepts NULL */
 
 /* Takes `bytes` tokens from tenant's bucket at time now_ns (Unix ns) if it
  * holds that many; false (and nothing taken) otherwise. */
 bool push_rate_allow(push_ratelimiter *rl, lk_str tenant, int64_t bytes, int64_t now_ns);
+/* The same with the tenant's own rate and burst (per-tenant overrides): the
+ * bucket takes them on from this call, as rate.Limiter.SetLimit. */
+bool push_rate_allow_with(push_ratelimiter *rl, lk_str tenant, int64_t bytes, double rate_bytes,
+                          double burst_bytes, int64_t now_ns);
 
 /* The configured rate in bytes/s, truncated as Loki prints it. */
 int64_t push_rate_limit(const push_ratelimiter *rl);
+int64_t push_rate_limit_of(double rate_bytes);
 
 /* Appends Loki's 429 message:
  *   ingestion rate limit exceeded for user <tenant> (limit: <limit> bytes/sec)

@@ -17,6 +17,8 @@ typedef struct api_route {
     const char *name;     /* metric route label, as Loki names it */
     bool needs_tenant;    /* resolve X-Scope-OrgID */
     api_handler handler;
+    bool multi_tenant;    /* a read endpoint: X-Scope-OrgID may name several tenants
+                             (querier.multi_tenant_queries_enabled) */
 } api_route;
 
 /* Finds the route for path. Sets *arg to the {name} segment. NULL: 404. */

@@ -179,7 +179,9 @@ static void collect_form(api_req *rq)
     }
 }
 
-static bool resolve_tenant(api_req *rq, api_resp *rs)
+/* The request's tenant; on a read endpoint with multi-tenant queries on,
+ * the tenants it names joined with '|' (storage/ingester.h reads them). */
+static bool resolve_tenant(api_req *rq, const api_route *r, api_resp *rs)
 {
     if (!rq->st->cfg->auth_enabled) {
         rq->tenant = LK_STR("fake");
@@ -187,8 +189,11 @@ static bool resolve_tenant(api_req *rq, api_resp *rs)
     }
     lk_buf err = { 0 };
     int status = 0;
-    bool ok = api_tenant_parse(api_header(rq, "X-Scope-OrgID"), &rq->tenant, &status, &err) ==
-              LK_OK;
+    lk_str org_id = api_header(rq, "X-Scope-OrgID");
+    size_t n = 0;
+    bool ok = r->multi_tenant && rq->st->cfg->multi_tenant_queries_enabled
+                  ? api_tenants_parse(org_id, &rq->arena, &rq->tenant, &n, &status, &err) == LK_OK
+                  : api_tenant_parse(org_id, &rq->tenant, &status, &err) == LK_OK;
     if (!ok) { /* the message may quote any byte of the id */
         api_reply_text(rs, status, "");
         lk_buf_put_str(&rs->body, lk_buf_str(&err));
@@ -302,7 +307,7 @@ static void run_handler(conn_state *cs, api_resp *rs)
     rq->body = lk_buf_str(&cs->body);
     if (r->methods & API_GET) /* query endpoints also take form bodies */
         collect_form(rq);
-    if (r->needs_tenant && !resolve_tenant(rq, rs))
+    if (r->needs_tenant && !resolve_tenant(rq, r, rs))
         return;
     r->handler(rq, rs);
 }
@@ -464,7 +469,15 @@ int api_server_create(const lk_config *cfg, ing *g, api_server **out, lk_buf *er
     atomic_init(&s->st.stopping, false);
     pthread_mutex_init(&s->st.tails_mu, NULL);
     s->st.inflight.limit = cfg->max_inflight_bytes;
-    (void)err;
+    int rc = lk_overrides_create(cfg, &s->st.overrides, err);
+    if (rc == LK_OK)
+        rc = lk_overrides_start(s->st.overrides, err);
+    if (rc != LK_OK) {
+        lk_overrides_destroy(s->st.overrides);
+        pthread_mutex_destroy(&s->st.tails_mu);
+        free(s);
+        return rc;
+    }
     s->st.rate = push_ratelimiter_create_cfg(cfg);
     s->st.qmem = qm_budget_new(cfg->max_memory_all_queries, true);
     if (cfg->pattern_ingester_enabled)
@@ -619,6 +632,7 @@ void api_server_destroy(api_server *s)
     push_ratelimiter_destroy(s->st.rate);
     qm_budget_free(s->st.qmem);
     pat_store_destroy(s->st.patterns);
+    lk_overrides_destroy(s->st.overrides);
     api_tails_free(&s->st);
     pthread_mutex_destroy(&s->st.tails_mu);
     free(s);

@@ -11,11 +11,13 @@
 #include "api/ratelimit.h"
 #include "lib/config.h"
 #include "lib/metrics.h"
+#include "lib/overrides.h"
 #include "query/qmem.h"
 #include "storage/ingester.h"
 
 struct api_state {
     const lk_config *cfg;
+    lk_overrides *overrides;         /* per-tenant limits (runtime_config); NULL: cfg for all */
     ing *ingester;
     push_ratelimiter *rate;
     api_inflight inflight;           /* bytes requests hold while received and decoded */
@@ -37,5 +39,13 @@ struct api_state {
     lk_metric *m_discarded_bytes;    /* loki_discarded_bytes_total{reason,tenant} */
     lk_metric *m_streams_created;    /* loki_ingester_streams_created_total{tenant} */
 };
+
+/* The configuration in effect for tenant: its limits_config with the
+ * runtime config's overrides (lk_limits_for). The one way handlers read a
+ * per-tenant limit. */
+static inline const lk_config *api_limits(const api_state *st, lk_str tenant)
+{
+    return st->overrides ? lk_limits_for(st->overrides, tenant) : st->cfg;
+}
 
 #endif

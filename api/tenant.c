@@ -2,6 +2,8 @@
 #include "api/tenant.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lib/err.h"
 
@@ -84,4 +86,50 @@ no_org_id:
     lk_buf_puts(err, "no org id");
     *http_status = 401;
     return LK_EINVAL;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return lk_str_cmp(*(const lk_str *)a, *(const lk_str *)b);
+}
+
+int api_tenants_parse(lk_str org_id, lk_arena *arena, lk_str *tenants, size_t *n,
+                      int *http_status, lk_buf *err)
+{
+    size_t parts = 1;
+    for (size_t i = 0; i < org_id.len; i++)
+        parts += org_id.p[i] == '|';
+    lk_str *ids = lk_arena_alloc(arena, parts * sizeof(*ids));
+    size_t k = 0;
+    const char *p = org_id.p, *end = org_id.p + org_id.len;
+    for (size_t i = 0; i < parts; i++) {
+        const char *bar = p < end ? memchr(p, '|', (size_t)(end - p)) : NULL;
+        lk_str id = lk_str_n(p, (size_t)((bar ? bar : end) - p));
+        if (check_one(id, err) != LK_OK) {
+            *http_status = 400;
+            return LK_EINVAL;
+        }
+        if (id.len)
+            ids[k++] = id;
+        p = bar ? bar + 1 : end;
+    }
+    if (k == 0) {
+        lk_buf_puts(err, "no org id");
+        *http_status = 401;
+        return LK_EINVAL;
+    }
+    qsort(ids, k, sizeof(*ids), str_cmp);
+    lk_buf joined = { 0 };
+    size_t uniq = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (i > 0 && lk_str_eq(ids[i], ids[i - 1]))
+            continue;
+        if (uniq++)
+            lk_buf_putc(&joined, '|');
+        lk_buf_put_str(&joined, ids[i]);
+    }
+    *tenants = lk_arena_str(arena, lk_buf_str(&joined));
+    *n = uniq;
+    lk_buf_free(&joined);
+    return LK_OK;
 }

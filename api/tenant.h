@@ -1,9 +1,10 @@
 /* The tenant of a request from its X-Scope-OrgID value, by Loki's rules
  * (dskit tenant.TenantID as Loki 3 vendors it): at most 150 bytes of
  * [A-Za-z0-9!-_.*'()], not "." or "..", every byte checked. '|' separates
- * the tenants of a multi-tenant query, which lokic does not build (Loki's
- * querier.multi_tenant_queries_enabled: false): the same tenant repeated is
- * that tenant, two different ones are refused. */
+ * the tenants of a multi-tenant query: where one is not allowed (pushes,
+ * tail, or querier.multi_tenant_queries_enabled off) the same tenant
+ * repeated is that tenant and two different ones are refused; where it is,
+ * api_tenants_parse answers them all (dskit's TenantIDs). */
 #ifndef LOKIC_API_TENANT_H
 #define LOKIC_API_TENANT_H
 
@@ -18,5 +19,12 @@
  * empty tenant), 400 for an unsupported character, a long id, "." or "..",
  * or several tenants. */
 int api_tenant_parse(lk_str org_id, lk_str *tenant, int *http_status, lk_buf *err);
+
+/* dskit's TenantIDs for a multi-tenant read: every part checked as above,
+ * then sorted and deduplicated (empty parts left out), joined with '|' into
+ * *tenants (in arena; one tenant is that tenant, no '|'), their number in
+ * *n. The errors of api_tenant_parse, but never "multiple org IDs". */
+int api_tenants_parse(lk_str org_id, lk_arena *arena, lk_str *tenants, size_t *n,
+                      int *http_status, lk_buf *err);
 
 #endif

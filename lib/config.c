@@ -48,6 +48,28 @@ static const char *const deletion_modes[] = { "disabled", "filter-only", "filter
 static const char *const encodings[] = { "none", "gzip", "lz4-64k", "snappy", "lz4-256k",
                                          "lz4-1M", "lz4", "flate", "zstd", NULL };
 
+/* storage_config.aws's S3 keys; common.storage.s3 has the same as weak
+ * aliases (Loki's common config). */
+#define AWS_OPTS(sec, fl)                                                                      \
+    { sec ".s3", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0, F(aws_s3_url), NULL,                 \
+      "S3 URL: s3://region/bucket, s3://KEY:SECRET@region/bucket or "                          \
+      "http(s)://KEY:SECRET@host:port/bucket." },                                              \
+    { sec ".endpoint", CFG_STRING, (fl), "", 0, 0, F(aws_endpoint), NULL,                      \
+      "S3 endpoint, host[:port] or a URL (empty: AWS's for the region)." },                    \
+    { sec ".region", CFG_STRING, (fl), "", 0, 0, F(aws_region), NULL, "AWS region." },        \
+    { sec ".bucketnames", CFG_STRING, (fl), "", 0, 0, F(aws_bucketnames), NULL,                \
+      "Bucket names, comma-separated." },                                                      \
+    { sec ".access_key_id", CFG_STRING, (fl), "", 0, 0, F(aws_access_key_id), NULL,            \
+      "Access key (empty: AWS_ACCESS_KEY_ID)." },                                              \
+    { sec ".secret_access_key", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0,                       \
+      F(aws_secret_access_key), NULL, "Secret key (empty: AWS_SECRET_ACCESS_KEY)." },          \
+    { sec ".session_token", CFG_STRING, (fl) | CFG_SECRET, "", 0, 0, F(aws_session_token),     \
+      NULL, "Session token (empty: AWS_SESSION_TOKEN)." },                                     \
+    { sec ".s3forcepathstyle", CFG_BOOL, (fl), "false", 0, 0, F(aws_s3forcepathstyle), NULL,   \
+      "Path-style requests (host/bucket/key) instead of virtual-host style." },                \
+    { sec ".insecure", CFG_BOOL, (fl), "false", 0, 0, F(aws_insecure), NULL,                   \
+      "Plain http to the endpoint." },
+
 /* The table. Entries sharing a dotted prefix stay together: config_to_yaml
  * nests them by walking the table in order. */
 const cfg_opt cfg_opts[] = {
@@ -88,6 +110,7 @@ const cfg_opt cfg_opts[] = {
     { "common.storage.filesystem.chunks_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
       F(filesystem_directory), NULL,
       "Chunk directory, when storage_config.filesystem.directory is not set." },
+    AWS_OPTS("common.storage.s3", CFG_ALIAS | CFG_WEAK)
 
     { "distributor.max_recv_msg_size", CFG_BYTES, 0, "100MB", 1, MAXSIZE, F(max_recv_msg_size),
       NULL, "Largest push request body accepted, in bytes, before and after decompression." },
@@ -186,6 +209,31 @@ const cfg_opt cfg_opts[] = {
     { "storage_config.tsdb_shipper.active_index_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "",
       0, 0, F(active_index_directory), NULL,
       "Index directory, when the boltdb_shipper one is not set." },
+    { "storage_config.boltdb_shipper.cache_location", CFG_STRING, 0, "", 0, 0,
+      F(index_cache_location), NULL,
+      "Where index files downloaded from the object store are kept (object storage only)." },
+    { "storage_config.boltdb_shipper.cache_ttl", CFG_DURATION, 0, "24h", 0, MAXDUR,
+      F(index_cache_ttl_ns), NULL, "How long a downloaded index file is kept unused." },
+    { "storage_config.boltdb_shipper.resync_interval", CFG_DURATION, 0, "5m", 0, MAXDUR,
+      F(index_resync_interval_ns), NULL, "How often the object store's index list is read." },
+    { "storage_config.tsdb_shipper.cache_location", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
+      F(index_cache_location), NULL, "The boltdb_shipper key's other spelling." },
+    { "storage_config.tsdb_shipper.cache_ttl", CFG_DURATION, CFG_ALIAS | CFG_WEAK, "24h", 0,
+      MAXDUR, F(index_cache_ttl_ns), NULL, "The boltdb_shipper key's other spelling." },
+    { "storage_config.tsdb_shipper.resync_interval", CFG_DURATION, CFG_ALIAS | CFG_WEAK, "5m", 0,
+      MAXDUR, F(index_resync_interval_ns), NULL, "The boltdb_shipper key's other spelling." },
+    AWS_OPTS("storage_config.aws", 0)
+    { "storage_config.aws.http_config.idle_conn_timeout", CFG_DURATION, 0, "1m30s", 0, MAXDUR,
+      F(aws_idle_conn_timeout_ns), NULL, "A kept-alive connection idle this long is closed." },
+    { "storage_config.aws.http_config.response_header_timeout", CFG_DURATION, 0, "0s", 0, MAXDUR,
+      F(aws_response_header_timeout_ns), NULL, "Longest wait for one answer (0: none)." },
+    { "storage_config.aws.http_config.insecure_skip_verify", CFG_BOOL, 0, "false", 0, 0,
+      F(aws_insecure_skip_verify), NULL, "Do not check the server's TLS certificate." },
+    { "storage_config.aws.http_config.ca_file", CFG_STRING, 0, "", 0, 0, F(aws_ca_file), NULL,
+      "CA certificates for the object store's TLS (empty: the system's)." },
+    { "storage_config.aws.dynamodb.dynamodb_url", CFG_STRING, CFG_SECRET, "", 0, 0,
+      F(aws_dynamodb_url), NULL,
+      "DynamoDB: dynamodb://region or http(s)://KEY:SECRET@host:port." },
 
     { "compactor.retention_enabled", CFG_BOOL, 0, "false", 0, 0, F(retention_enabled), NULL,
       "Apply limits_config.retention_period." },
@@ -210,6 +258,10 @@ const cfg_opt cfg_opts[] = {
 
     { "querier.query_ingesters_within", CFG_DURATION, 0, "3h", 0, MAXDUR,
       F(query_ingesters_within_ns), NULL, "Only ask the in-memory data for newer queries." },
+    { "querier.multi_tenant_queries_enabled", CFG_BOOL, 0, "false", 0, 0,
+      F(multi_tenant_queries_enabled), NULL,
+      "Read endpoints accept X-Scope-OrgID: a|b and answer for every tenant named, each "
+      "stream labelled __tenant_id__." },
     { "querier.max_memory_per_query", CFG_BYTES, 0, "256MB", 0, MAXSIZE,
       F(max_memory_per_query), NULL,
       "lokic: memory one query may hold before it fails with 400 (0: no limit)." },
@@ -218,6 +270,11 @@ const cfg_opt cfg_opts[] = {
       "lokic: memory all running queries may hold; past it queries get 429 (0: no limit)." },
     { "querier.query_timeout", CFG_DURATION, CFG_ALIAS | CFG_WEAK | CFG_PROM, "1m", 0, MAXDUR,
       F(query_timeout_ns), NULL, "Deprecated spelling of limits_config.query_timeout." },
+
+    { "runtime_config.file", CFG_STRING, 0, "", 0, 0, F(runtime_config_file), NULL,
+      "Per-tenant overrides of limits_config (a comma-separated list of YAML files)." },
+    { "runtime_config.period", CFG_DURATION, 0, "10s", 0, MAXDUR, F(runtime_config_period_ns),
+      NULL, "How often the runtime config files are read again." },
 
     { "common.storage.filesystem.rules_directory", CFG_STRING, CFG_ALIAS | CFG_WEAK, "", 0, 0,
       F(ruler_local_directory), NULL,
@@ -264,7 +321,7 @@ const cfg_opt cfg_opts[] = {
       NULL, "Headers of the remote-write requests." },
     { "ruler.remote_write.client.basic_auth.username", CFG_STRING, 0, "", 0, 0,
       F(ruler_rw_user), NULL, "Basic auth user of the remote-write requests." },
-    { "ruler.remote_write.client.basic_auth.password", CFG_STRING, 0, "", 0, 0,
+    { "ruler.remote_write.client.basic_auth.password", CFG_STRING, CFG_SECRET, "", 0, 0,
       F(ruler_rw_password), NULL, "Basic auth password of the remote-write requests." },
     { "ruler.remote_write.clients", CFG_LIST, CFG_MAP, "", 0, 0, F(ruler_rw_clients), NULL,
       "Remote-write clients by name: url, headers, basic_auth." },
@@ -792,6 +849,8 @@ void cfg_format(const lk_config *c, const cfg_opt *o, lk_buf *out)
     case CFG_STRING:
     case CFG_ENUM: {
         const char *s = *(char *const *)p;
+        if ((o->flags & CFG_SECRET) && s && *s)
+            s = "<secret>";
         cfg_quote(out, lk_str_c(s ? s : ""), SIZE_MAX);
         return;
     }
@@ -955,6 +1014,8 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err)
         }
     }
     lk_buf_free(&why);
+    if (rc == LK_OK)
+        rc = cfg_check_aws(c, err);
     return rc;
 }
 
@@ -1004,4 +1065,30 @@ void config_to_yaml(const lk_config *c, lk_buf *out)
         lk_buf_putc(out, '\n');
         prev = o->path;
     }
+}
+
+void config_limits_to_yaml(const lk_config *c, const lk_config *base, int depth, lk_buf *out)
+{
+    static const char prefix[] = "limits_config.";
+    lk_buf v = { 0 }, b = { 0 };
+    for (size_t i = 0; i < cfg_nopts; i++) {
+        const cfg_opt *o = &cfg_opts[i];
+        if ((o->flags & CFG_ALIAS) || strncmp(o->path, prefix, sizeof prefix - 1) != 0)
+            continue;
+        lk_buf_reset(&v);
+        cfg_format(c, o, &v);
+        if (base) {
+            lk_buf_reset(&b);
+            cfg_format(base, o, &b);
+            if (lk_str_eq(lk_buf_str(&v), lk_buf_str(&b)))
+                continue;
+        }
+        indent(out, depth);
+        lk_buf_puts(out, o->path + sizeof prefix - 1);
+        lk_buf_puts(out, ": ");
+        lk_buf_put_str(out, lk_buf_str(&v));
+        lk_buf_putc(out, '\n');
+    }
+    lk_buf_free(&v);
+    lk_buf_free(&b);
 }

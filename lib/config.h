@@ -83,9 +83,35 @@ typedef struct lk_config {
     bool volume_enabled;                 /* true: index/volume, index/volume_range */
     int volume_max_series;               /* 1000 */
 
+    /* runtime_config (lib/overrides.h): per-tenant limits, reloaded */
+    char *runtime_config_file;       /* runtime_config.file ("": none; a comma-separated list) */
+    int64_t runtime_config_period_ns; /* runtime_config.period (10s) */
+
     /* storage */
     char *filesystem_directory;      /* storage_config.filesystem.directory */
     char *active_index_directory;    /* storage_config.boltdb_shipper.active_index_directory */
+    char *index_cache_location;      /* storage_config.boltdb_shipper.cache_location */
+    int64_t index_cache_ttl_ns;      /* storage_config.boltdb_shipper.cache_ttl (24h) */
+    int64_t index_resync_interval_ns; /* storage_config.boltdb_shipper.resync_interval (5m) */
+    /* storage_config.aws (and common.storage.s3); secrets print as <secret> */
+    char *aws_s3_url;                /* s3: s3://[KEY:SECRET@]region/bucket, http(s)://... */
+    char *aws_endpoint;              /* endpoint */
+    char *aws_region;                /* region */
+    char *aws_bucketnames;           /* bucketnames (comma-separated) */
+    char *aws_access_key_id;         /* access_key_id */
+    char *aws_secret_access_key;     /* secret_access_key */
+    char *aws_session_token;         /* session_token */
+    bool aws_s3forcepathstyle;       /* s3forcepathstyle (false) */
+    bool aws_insecure;               /* insecure: http, not https (false) */
+    int64_t aws_idle_conn_timeout_ns;      /* http_config.idle_conn_timeout (1m30s) */
+    int64_t aws_response_header_timeout_ns; /* http_config.response_header_timeout (0) */
+    bool aws_insecure_skip_verify;   /* http_config.insecure_skip_verify (false) */
+    char *aws_ca_file;               /* http_config.ca_file */
+    char *aws_dynamodb_url;          /* dynamodb.dynamodb_url: dynamodb://region, http(s)://... */
+    /* schema_config.configs[]: some period keeps chunks in S3 (object_store
+     * s3 or aws) / its index in DynamoDB (store aws) */
+    bool schema_s3;
+    bool schema_dynamodb;
 
     /* compactor / retention */
     bool retention_enabled;          /* compactor.retention_enabled (false) */
@@ -99,6 +125,7 @@ typedef struct lk_config {
 
     /* querier */
     int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */
+    bool multi_tenant_queries_enabled; /* querier.multi_tenant_queries_enabled (false) */
 
     /* pattern ingester (query/pattern/store.h) */
     bool pattern_ingester_enabled;     /* pattern_ingester.enabled (false) */
@@ -176,6 +203,29 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err);
 /* Effective configuration as Loki-style YAML (for /config and
  * -print-config-stderr). */
 void config_to_yaml(const lk_config *c, lk_buf *out);
+
+/* Where S3 or DynamoDB is, resolved from storage_config.aws (lib/config_aws.c):
+ * the URL forms, the separate keys (which win over a URL's parts) and, when
+ * no keys are configured, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN and AWS_REGION. Strings owned; free with
+ * config_aws_target_free. */
+typedef struct lk_aws_target {
+    char *endpoint;      /* "http://127.0.0.1:7480", a bare host, or "" for AWS's own */
+    char *region;        /* never empty: us-east-1 when nothing says otherwise */
+    char *bucket;        /* the first of bucketnames, or the URL's; "" for DynamoDB */
+    char *access_key;
+    char *secret_key;
+    char *session_token;
+    bool force_path_style;
+    bool insecure;       /* http for a bare host */
+} lk_aws_target;
+/* LK_EINVAL with a reason for a malformed URL or, for S3, no bucket. */
+int config_aws_s3(const lk_config *c, lk_aws_target *out, lk_buf *err);
+int config_aws_dynamodb(const lk_config *c, lk_aws_target *out, lk_buf *err);
+void config_aws_target_free(lk_aws_target *t);
+/* The limits_config keys of c as YAML lines at depth (two spaces each);
+ * with base, only those whose value differs from base's. */
+void config_limits_to_yaml(const lk_config *c, const lk_config *base, int depth, lk_buf *out);
 void config_free(lk_config *c);
 
 #endif

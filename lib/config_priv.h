@@ -42,6 +42,9 @@ enum {
     /* A CFG_LIST read from a YAML mapping (nested mappings of scalars
      * allowed): name, value pairs, nested names joined with dots. */
     CFG_MAP = 1u << 5,
+    /* A secret (a key, or a URL that may hold one): /config and
+     * -print-config-stderr print "<secret>" when it is set, as Loki does. */
+    CFG_SECRET = 1u << 6,
 };
 
 typedef struct cfg_opt {
@@ -87,6 +90,32 @@ void cfg_copy(lk_config *dst, const lk_config *src);
 void cfg_logfmt_value(lk_buf *b, lk_str s);
 /* Appends s in double quotes with Go-like escapes, cut at max bytes. */
 void cfg_quote(lk_buf *b, lk_str s, size_t max);
+
+/* config_aws.c: checks storage_config.aws and the schema's stores once
+ * everything is loaded: LK_EINVAL with a reason for a config that cannot
+ * work (no bucket, a malformed URL), else LK_EUNSUPPORTED while chunks and
+ * index cannot yet go to S3 or DynamoDB. LK_OK when neither is used. */
+int cfg_check_aws(const lk_config *c, lk_buf *err);
+
+/* One tenant's effective configuration under the runtime config's
+ * overrides (lib/overrides.c). */
+typedef struct cfg_tenant {
+    char *tenant;
+    lk_config cfg;   /* the base config with the tenant's limits_config keys */
+} cfg_tenant;
+
+typedef struct cfg_tenants {
+    cfg_tenant *v;   /* sorted by tenant once parsed */
+    size_t n, cap;
+} cfg_tenants;
+
+/* Applies the `overrides:` of one runtime config file (name for messages)
+ * to set: a tenant not yet in it starts from base. LK_EPARSE / LK_EINVAL
+ * with `file:line:column: ...` in err (set may then be half-applied). */
+int cfg_runtime_apply(const lk_config *base, const char *name, lk_str text, cfg_tenants *set,
+                      lk_buf *err);
+void cfg_tenants_sort(cfg_tenants *set);
+void cfg_tenants_free(cfg_tenants *set);
 
 /* ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:default}, ${VAR:=default},
  * ${VAR:+alt}, $VAR and $$ -> $, as envsubst does. LK_EPARSE on an

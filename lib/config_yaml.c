@@ -5,8 +5,8 @@
  *   an option       its value (a scalar; null keeps the current value) is
  *                   parsed with the option's type; errors name
  *                   file:line:column, the key and what was expected;
- *   unsupported     a store lokic cannot use (storage_config.aws, s3, ...,
- *                   schema_config.configs[].store: aws): LK_EUNSUPPORTED
+ *   unsupported     a store lokic cannot use (storage_config.gcs, azure, ...,
+ *                   schema_config.configs[].store: cassandra): LK_EUNSUPPORTED
  *                   naming key and value; all of them are reported at once;
  *   not applicable  a Loki key without meaning here (grpc, ring, caches,
  *                   frontend, ...): one warning, its subtree is skipped;
@@ -35,7 +35,7 @@
 /* Stores lokic cannot use. In both lists a path ending in '*' matches every
  * path that starts with what precedes the star. */
 static const char *const unsupported_paths[] = {
-    "storage_config.aws", "storage_config.s3", "storage_config.gcs", "storage_config.gcp",
+    "storage_config.s3", "storage_config.gcs", "storage_config.gcp",
     "storage_config.azure", "storage_config.swift", "storage_config.bos", "storage_config.cos",
     "storage_config.alibabacloud", "storage_config.bigtable", "storage_config.cassandra",
     "storage_config.grpc_store", "storage_config.dynamodb",
@@ -47,7 +47,7 @@ static const char *const unsupported_paths[] = {
     "storage_config.object_store.azure", "storage_config.object_store.swift",
     "storage_config.object_store.bos", "storage_config.object_store.cos",
     "storage_config.object_store.alibabacloud",
-    "common.storage.s3", "common.storage.gcs", "common.storage.azure", "common.storage.swift",
+    "common.storage.gcs", "common.storage.azure", "common.storage.swift",
     "common.storage.bos", "common.storage.cos", "common.storage.alibabacloud",
     NULL,
 };
@@ -59,7 +59,7 @@ static const char *const na_paths[] = {
     "query_scheduler", "frontend", "frontend_worker", "query_range", "ruler_storage",
     "ingester_client", "block_builder", "block_scheduler", "pattern_ingester.*", "index_gateway",
     "bloom_build", "bloom_gateway", "bloom_compactor", "chunk_store_config",
-    "compactor_grpc_client", "memberlist", "kafka_config", "dataobj", "runtime_config",
+    "compactor_grpc_client", "memberlist", "kafka_config", "dataobj",
     "operational_config", "tracing", "analytics", "profiling", "internal_server", "ui",
     "partition_ring", "distributor_rf1", "ingester_rf1", "querier_rf1", "metastore",
     "metastore_client", "tenant_limits",
@@ -135,19 +135,15 @@ static const char *const na_paths[] = {
     "limits_config.max_recent_*", "limits_config.simulated_push_latency",
     "limits_config.max_line_size_truncate_identifier", "limits_config.volume_*",
     /* storage */
-    "storage_config.boltdb_shipper.cache_location", "storage_config.boltdb_shipper.cache_ttl",
     "storage_config.boltdb_shipper.shared_store",
     "storage_config.boltdb_shipper.shared_store_key_prefix",
-    "storage_config.boltdb_shipper.resync_interval",
     "storage_config.boltdb_shipper.query_ready_num_days",
     "storage_config.boltdb_shipper.index_gateway_client",
     "storage_config.boltdb_shipper.build_per_tenant_index",
     "storage_config.boltdb_shipper.ingestername",
     "storage_config.boltdb_shipper.mode",
-    "storage_config.tsdb_shipper.cache_location", "storage_config.tsdb_shipper.cache_ttl",
     "storage_config.tsdb_shipper.shared_store",
     "storage_config.tsdb_shipper.shared_store_key_prefix",
-    "storage_config.tsdb_shipper.resync_interval",
     "storage_config.tsdb_shipper.query_ready_num_days",
     "storage_config.tsdb_shipper.index_gateway_client",
     "storage_config.tsdb_shipper.ingestername", "storage_config.tsdb_shipper.mode",
@@ -158,6 +154,13 @@ static const char *const na_paths[] = {
     "storage_config.use_thanos_objstore", "storage_config.object_store.*",
     "storage_config.named_stores.*", "storage_config.object_prefix",
     "storage_config.index_cache_validity",
+    "storage_config.aws.sse", "storage_config.aws.storage_class", "storage_config.aws.backoff_config",
+    "storage_config.aws.signature_version", "storage_config.aws.disable_dualstack",
+    "storage_config.aws.http_config.tls_*", "storage_config.aws.dynamodb.api_limit",
+    "storage_config.aws.dynamodb.throttle_limit", "storage_config.aws.dynamodb.metrics",
+    "storage_config.aws.dynamodb.chunk_*", "storage_config.aws.dynamodb.backoff_config",
+    "common.storage.s3.sse", "common.storage.s3.storage_class", "common.storage.s3.backoff_config",
+    "common.storage.s3.http_config", "common.storage.s3.signature_version",
     /* compactor */
     "compactor.working_directory", "compactor.shared_store", "compactor.shared_store_key_prefix",
     "compactor.apply_retention_interval", "compactor.retention_delete_delay",
@@ -175,7 +178,7 @@ static const char *const na_paths[] = {
     /* querier */
     "querier.max_concurrent", "querier.tail_max_duration", "querier.extra_query_delay",
     "querier.query_store_only", "querier.query_ingester_only",
-    "querier.multi_tenant_queries_enabled", "querier.per_request_limits_enabled",
+    "querier.per_request_limits_enabled",
     "querier.engine", "querier.query_partition_ingesters",
     "querier.ingester_query_store_max_look_back_period",
     NULL,
@@ -196,6 +199,7 @@ typedef struct cfg_loader {
     cfg_assign *as;
     size_t nas, cap;
     yaml_node_t *otlp; /* limits_config.otlp_config, read after the options */
+    bool schema_s3, schema_dynamodb; /* a period with object_store s3/aws, store aws */
 } cfg_loader;
 
 static bool pattern_match(const char *pat, lk_str path)
@@ -337,8 +341,8 @@ static void add_unsupported(cfg_loader *L, const yaml_node_t *n, lk_str path, co
         lk_buf_putc(&L->unsup, ' ');
         cfg_quote(&L->unsup, value, 100);
     }
-    lk_buf_puts(&L->unsup, " (lokic supports the filesystem object store with its own index: "
-                           "boltdb-shipper, tsdb)");
+    lk_buf_puts(&L->unsup, " (lokic supports the filesystem and s3 object stores with its own "
+                           "index, boltdb-shipper or tsdb, or aws)");
 }
 
 static void push_path(lk_buf *path, lk_str seg)
@@ -495,13 +499,18 @@ static int schema_index(cfg_loader *L, yaml_node_t *map, lk_buf *path)
 
 static int schema_store(cfg_loader *L, yaml_node_t *v, lk_buf *path, bool object_store)
 {
-    static const char *const stores[] = { "boltdb-shipper", "boltdb", "tsdb", NULL };
-    static const char *const object_stores[] = { "filesystem", NULL };
+    static const char *const stores[] = { "boltdb-shipper", "boltdb", "tsdb", "aws",
+                                          "aws-dynamo", NULL };
+    static const char *const object_stores[] = { "filesystem", "s3", "aws", NULL };
     if (v->type != YAML_SCALAR_NODE)
         return bad_value(L, v, path, "expected a store name");
     if (is_null(v))
         return LK_OK;
     lk_str s = scalar(v);
+    if (object_store && (lk_str_eq_c(s, "s3") || lk_str_eq_c(s, "aws")))
+        L->schema_s3 = true;
+    if (!object_store && (lk_str_eq_c(s, "aws") || lk_str_eq_c(s, "aws-dynamo")))
+        L->schema_dynamodb = true;
     const char *const *ok = object_store ? object_stores : stores;
     for (int i = 0; ok[i]; i++)
         if (lk_str_eq_c(s, ok[i]))
@@ -564,8 +573,9 @@ static int schema_key(cfg_loader *L, yaml_node_t *k, yaml_node_t *v, lk_buf *pat
     return rc;
 }
 
-/* schema_config is validated, not stored: lokic keeps its own index in
- * 24-hour periods whatever the schema says. */
+/* schema_config is validated; of it lokic keeps only whether a period puts
+ * chunks in S3 or the index in DynamoDB (its own index has 24-hour periods
+ * whatever the schema says). */
 static int walk_schema(cfg_loader *L, yaml_node_t *map, lk_buf *path)
 {
     int rc = expect_mapping(L, lk_buf_str(path), map);
@@ -813,6 +823,10 @@ static int load_document(cfg_loader *L, lk_config *c)
     }
     if (rc == LK_OK)
         rc = apply(L, c);
+    if (rc == LK_OK) {
+        c->schema_s3 = L->schema_s3;
+        c->schema_dynamodb = L->schema_dynamodb;
+    }
     if (rc == LK_OK && L->otlp)
         rc = cfg_load_otlp(&L->doc, L->otlp, L->name, &c->otlp, L->err);
     lk_buf_free(&path);

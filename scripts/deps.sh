@@ -9,16 +9,18 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git python3
       libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
       liblmdb-dev libyaml-dev libjansson-dev libxxhash-dev zlib1g-dev
-      libre2-dev libcurl4-openssl-dev
+      libre2-dev libcurl4-openssl-dev libssl-dev
       libcmocka-dev
       prometheus prometheus-alertmanager
       golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml
-      nodejs)
+      nodejs
+      radosgw ceph-mon ceph-osd)
+# radosgw ceph-mon ceph-osd: the single-node Ceph the S3 tests start (tests/s3)
 # the real-client tests (tests/clients); NodeSource's nodejs ships npm and
 # conflicts with Debian's npm package
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 test_only=(libcmocka-dev golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
-           python3-yaml nodejs npm prometheus prometheus-alertmanager)
+           python3-yaml nodejs npm prometheus prometheus-alertmanager radosgw ceph-mon ceph-osd)
 image_pkgs=(podman runc debootstrap)
 for arg in "$@"; do
   case "$arg" in

@@ -85,6 +85,17 @@ void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns);
 void ing_add_deltas(ing *g, int64_t chunks, int64_t blocks, int64_t head_bytes,
                     int64_t comp_bytes);
 
+/* ingselect.c */
+/* ing_select_stats for one tenant. */
+int ing_select_one(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                   int64_t through, bool with_data, sto_stats *stats, st_view ***out, size_t *n);
+
+/* ingmulti.c */
+/* ing_select_stats for tenants "a|b|...": see storage/ingester.h. */
+int ing_select_tenants(ing *g, lk_str tenants, const lk_matcher *ms, size_t nm, int64_t from,
+                       int64_t through, bool with_data, sto_stats *stats, st_view ***out,
+                       size_t *n);
+
 /* ingdelete.c */
 int ing_deletes_open(ing *g, const char *index_dir, lk_buf *err);
 void ing_deletes_close(ing *g);

@@ -349,10 +349,10 @@ static void limit_message(lk_buf *err, lk_str canonical, lk_str tenant)
                   LK_STR_FMT(canonical), LK_STR_FMT(tenant));
 }
 
-/* Finds or creates the stream (a new reference). LK_ELIMIT over
- * max_streams_per_user. */
+/* Finds or creates the stream (a new reference). LK_ELIMIT over the
+ * tenant's stream limit (o->max_streams; none during a replay). */
 static int stream_get(ing *g, ing_tenant *t, const lk_labels *labels, lk_str canonical,
-                      uint64_t fp, bool no_limit, st_stream **out, bool *created)
+                      uint64_t fp, const st_push_opts *o, st_stream **out, bool *created)
 {
     ing_shard *sh = shard_of(t, fp);
     int rc = 0;
@@ -360,7 +360,7 @@ static int stream_get(ing *g, ing_tenant *t, const lk_labels *labels, lk_str can
     pthread_mutex_lock(&sh->mu);
     st_stream *s = shard_find(sh, canonical, fp);
     if (!s) {
-        long limit = no_limit ? 0 : g->opts.max_streams_per_user;
+        long limit = o->replay ? 0 : o->max_streams;
         long prev = atomic_fetch_add(&t->n_streams, 1);
         if (limit > 0 && prev >= limit) {
             atomic_fetch_sub(&t->n_streams, 1);
@@ -442,7 +442,7 @@ static int push_stream(ing *g, ing_tenant *t, const lk_labels *labels, lk_str ca
     for (;;) {
         st_stream *s;
         bool c = false;
-        int rc = stream_get(g, t, labels, canonical, fp, o->replay, &s, &c);
+        int rc = stream_get(g, t, labels, canonical, fp, o, &s, &c);
         *created |= c;
         if (rc != 0)
             return rc;
@@ -597,7 +597,9 @@ int ing_push_request(ing *g, const ing_request *rq, ing_push_result *res, lk_buf
     }
     ing_tenant *t = ing_tenant_get(g, rq->tenant, true);
     st_push_opts o = { .lim = &g->lim, .wal_seg = g->wal ? wal_active_segment(g->wal) : ST_NO_SEG,
-                       .now_ns = lk_now_ns() };
+                       .now_ns = lk_now_ns(),
+                       .max_streams = rq->max_streams ? *rq->max_streams
+                                                      : g->opts.max_streams_per_user };
     stored *sts = lk_calloc(rq->n_streams ? rq->n_streams : 1, sizeof(*sts));
     for (size_t i = 0; i < rq->n_streams; i++) {
         sts[i].in = &rq->streams[i];

@@ -146,6 +146,9 @@ typedef struct ing_request {
      * (nothing dropped or shortened by validation); else empty. */
     uint8_t format;
     lk_str raw;
+    /* The tenant's max_streams_per_user under per-tenant overrides (0:
+     * unlimited); NULL: ing_opts.max_streams_per_user. */
+    const int *max_streams;
 } ing_request;
 
 /* Stores a push request and makes it durable, in one call:
@@ -193,7 +196,15 @@ typedef struct st_view st_view;
 /* All streams of tenant matching every matcher (nm may be 0: all streams)
  * that have data in [from, through] (ns, inclusive). With with_data the
  * views can be iterated; without, they carry only labels and bounds
- * (cheap: for labels/series). *out is a malloc'd array of n views. */
+ * (cheap: for labels/series). *out is a malloc'd array of n views, sorted
+ * by canonical labels.
+ *
+ * tenant may name several tenants, "a|b" (sorted, distinct: a multi-tenant
+ * read, api/tenant.c), as Loki's multi-tenant querier reads them: matchers
+ * on __tenant_id__ pick the tenants, the others select in each, and every
+ * view is labelled __tenant_id__=<its tenant> (a stream's own
+ * __tenant_id__ becomes original___tenant_id__, which matchers name by
+ * that spelling). */
 int ing_select(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                int64_t through, bool with_data, st_view ***out, size_t *n);
 /* ing_select for a query: what it could not read (index entries skipped as

@@ -127,6 +127,14 @@ int ing_select(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t f
 int ing_select_stats(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
                      int64_t through, bool with_data, sto_stats *stats, st_view ***out, size_t *n)
 {
+    if (tenant.len && memchr(tenant.p, '|', tenant.len))
+        return ing_select_tenants(g, tenant, ms, nm, from, through, with_data, stats, out, n);
+    return ing_select_one(g, tenant, ms, nm, from, through, with_data, stats, out, n);
+}
+
+int ing_select_one(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                   int64_t through, bool with_data, sto_stats *stats, st_view ***out, size_t *n)
+{
     *out = NULL;
     *n = 0;
     size_t nmem;
@@ -180,15 +188,15 @@ void st_views_free(st_view **v, size_t n)
 
 const lk_labels *st_view_labels(const st_view *v)
 {
-    return st_stream_labels(v->s);
+    return v->relabel ? &v->relabel->labels : st_stream_labels(v->s);
 }
 
 lk_str st_view_canonical(const st_view *v)
 {
-    return st_stream_canonical(v->s);
+    return v->relabel ? lk_buf_str(&v->relabel->canonical) : st_stream_canonical(v->s);
 }
 
 uint64_t st_view_fp(const st_view *v)
 {
-    return st_stream_fp(v->s);
+    return v->relabel ? v->relabel->fp : st_stream_fp(v->s);
 }

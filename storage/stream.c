@@ -36,6 +36,7 @@
 #include "lib/mem.h"
 #include "lib/timeutil.h"
 #include "storage/codec.h"
+#include "storage/delete.h"
 
 enum { CH_UNFLUSHED, CH_FLUSHING, CH_FLUSHED };
 
@@ -496,6 +497,12 @@ void st_view_free(st_view *v)
     free(v->tenant);
     chk_decoded_free(&v->head);
     st_stream_unref(v->s);
+    if (v->relabel) {
+        labels_free(&v->relabel->labels);
+        del_set_release(v->relabel->deletes);
+        lk_buf_free(&v->relabel->canonical);
+        free(v->relabel);
+    }
     free(v);
 }
 

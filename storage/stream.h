@@ -63,6 +63,7 @@ typedef struct st_push_opts {
     uint64_t wal_seg;    /* a lower bound of the WAL segment that will hold
                             these entries (ST_NO_SEG: no WAL) */
     int64_t now_ns;      /* wall clock, for the idle period */
+    long max_streams;    /* the tenant's stream limit (0: none), read by the ingester */
 } st_push_opts;
 
 /* Appends entries under the stream's lock (see ing_push_request for the
@@ -128,8 +129,18 @@ typedef struct st_view_chunk {
                                  * chk_chunk_loki_bytes) */
 } st_view_chunk;
 
+/* A view's labels when they are not its stream's: a multi-tenant read
+ * adds __tenant_id__ (storage/ingmulti.c). Owned by the view. */
+typedef struct st_relabel {
+    lk_labels labels;
+    lk_buf canonical;
+    uint64_t fp;
+    const struct del_set *deletes; /* its tenant's delete requests (a reference), or NULL */
+} st_relabel;
+
 struct st_view {
     st_stream *s;               /* reference: labels, canonical, fp */
+    st_relabel *relabel;        /* NULL: the stream's labels */
     bool with_data;
     chk_block **blocks;         /* references, in arrival order */
     size_t n_blocks;

@@ -331,8 +331,9 @@ static void open_disk(view_iter *it, vsrc *s)
     const chk_ref *r = &v->disk[s->disk];
     chk_chunk *c = NULL;
     lk_buf_reset(&it->err);
-    int rc = cdir_read(v->dir, lk_str_n(v->tenant, v->tenant_len), r, st_view_canonical(v), &c,
-                       &it->err);
+    /* the stream's stored labels, not a multi-tenant read's relabelling */
+    int rc = cdir_read(v->dir, lk_str_n(v->tenant, v->tenant_len), r, st_stream_canonical(v->s),
+                       &c, &it->err);
     if (rc != 0) {
         it->stats->corrupt_blocks++;
         sto_read_error(&it->stats->read_errors, unreadable_reason(rc), 1, "%s",
@@ -584,8 +585,11 @@ sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, boo
         add_sources(it, v);
     else
         it->stats->blocks_skipped += (int64_t)(v->n_blocks + v->n_disk);
-    if (opts && opts->deletes && from < through)
-        return del_iter_wrap(&it->base, opts->deletes, st_view_labels(v), from, through - 1);
+    /* a multi-tenant read's view carries its own tenant's requests, which
+     * name the stream's stored labels */
+    const struct del_set *dels = v->relabel ? v->relabel->deletes : opts ? opts->deletes : NULL;
+    if (dels && from < through)
+        return del_iter_wrap(&it->base, dels, st_stream_labels(v->s), from, through - 1);
     return &it->base;
 }
 

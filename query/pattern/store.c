@@ -394,19 +394,12 @@ static void result_prune(pat_result *r)
     r->n = w;
 }
 
-int pat_store_query(pat_store *s, lk_str tenant, const lk_matcher *ms, size_t n_ms,
-                    int64_t start_ns, int64_t end_ns, int64_t step_ns, pat_result *out)
+/* One tenant's streams into q. */
+static void query_tenant(pat_store *s, lk_str tenant, const lk_matcher *ms, size_t n_ms, qctx *q)
 {
-    memset(out, 0, sizeof *out);
     ptenant *t = tenant_get(s, tenant, false);
     if (!t)
-        return LK_OK;
-    qctx q = { .out = out };
-    q.from = start_ns / 1000000;
-    q.through = end_ns / 1000000 + (end_ns % 1000000 != 0);
-    q.step = step_ns / 1000000;
-    if (q.step < PAT_SAMPLE_INTERVAL_MS)
-        q.step = PAT_SAMPLE_INTERVAL_MS;
+        return;
     pthread_rwlock_rdlock(&t->mu);
     for (size_t b = 0; b < t->n_buckets; b++) {
         for (pstream *p = t->buckets[b]; p; p = p->next) {
@@ -416,13 +409,34 @@ int pat_store_query(pat_store *s, lk_str tenant, const lk_matcher *ms, size_t n_
             for (size_t l = 0; l < N_LEVELS; l++) {
                 if (!p->d[l])
                     continue;
-                q.level = l;
-                drain_each(p->d[l], on_cluster, &q);
+                q->level = l;
+                drain_each(p->d[l], on_cluster, q);
             }
             pthread_mutex_unlock(&p->mu);
         }
     }
     pthread_rwlock_unlock(&t->mu);
+}
+
+int pat_store_query(pat_store *s, lk_str tenant, const lk_matcher *ms, size_t n_ms,
+                    int64_t start_ns, int64_t end_ns, int64_t step_ns, pat_result *out)
+{
+    memset(out, 0, sizeof *out);
+    qctx q = { .out = out };
+    q.from = start_ns / 1000000;
+    q.through = end_ns / 1000000 + (end_ns % 1000000 != 0);
+    q.step = step_ns / 1000000;
+    if (q.step < PAT_SAMPLE_INTERVAL_MS)
+        q.step = PAT_SAMPLE_INTERVAL_MS;
+    /* "a|b": every tenant's patterns merged, as Loki's multi-tenant querier */
+    const char *p = tenant.p, *end = tenant.p + tenant.len;
+    for (;;) {
+        const char *bar = p < end ? memchr(p, '|', (size_t)(end - p)) : NULL;
+        query_tenant(s, lk_str_n(p, (size_t)((bar ? bar : end) - p)), ms, n_ms, &q);
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
     result_prune(out);
     free(q.index);
     free(q.hashes);

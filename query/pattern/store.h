@@ -47,7 +47,8 @@ typedef struct pat_result {
 } pat_result;
 
 /* The patterns of tenant's streams matching ms over [start_ns, end_ns) by
- * step_ns (at least the 10 s sample interval). */
+ * step_ns (at least the 10 s sample interval). tenant may be "a|b" (a
+ * multi-tenant read): the tenants' patterns are merged. */
 int pat_store_query(pat_store *s, lk_str tenant, const lk_matcher *ms, size_t n_ms,
                     int64_t start_ns, int64_t end_ns, int64_t step_ns, pat_result *out);
 void pat_result_free(pat_result *r);

@@ -119,11 +119,11 @@ static bool label_format_run(const lp_stage *st, lp_exec *r)
     for (size_t i = 0; i < ls->n; i++) {
         const label_fmt *f = &ls->v[i];
         if (!f->t) {
-            /* the renamed label keeps its category (a stream label stays one) */
+            /* Loki 3.6 sets every label_format output as a parsed label,
+             * a renamed one too, whatever the category of its source */
             lk_str v;
-            lp_cat cat;
-            if (lp_lbs_get_cat(&r->lbs, f->src, &v, &cat)) {
-                lp_lbs_set(&r->lbs, cat, f->dst, v);
+            if (lp_lbs_get(&r->lbs, f->src, &v)) {
+                lp_lbs_set(&r->lbs, LP_CAT_PARSED, f->dst, v);
                 lp_lbs_del(&r->lbs, f->src);
             }
             continue;

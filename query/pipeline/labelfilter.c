@@ -5,7 +5,11 @@
  * As in Loki 2.9: once an entry carries an error only string matchers can
  * drop it (the typed filters keep it); a typed filter on a missing label
  * drops the entry; a value that does not convert keeps the entry and sets
- * __error__=LabelFilterErr with the conversion error as details. */
+ * __error__=LabelFilterErr with the conversion error as details.
+ *
+ * A regex string matcher runs the filter Loki's regex simplifier builds
+ * when it accepts the pattern (label_simplify.h: `a.*` is "contains a"),
+ * the anchored regex otherwise. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +18,7 @@
 #include "lib/matcher.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "query/pipeline/label_simplify.h"
 #include "query/pipeline/linefilter.h"
 #include "query/pipeline/conv.h"
 #include "query/pipeline/pipeline_int.h"
@@ -27,6 +32,7 @@ struct lbf {
     logql_cmp cmp;
     lk_matcher matcher;  /* STRING */
     bool has_matcher;
+    lf_lsimple *simple;  /* STRING =~ / !~ that Loki's simplifier accepts */
     double number;
     int64_t duration_ns;
     uint64_t bytes;
@@ -44,6 +50,7 @@ static void lbf_free(lbf *f)
     lbf_free(f->right);
     if (f->has_matcher)
         matcher_free(&f->matcher);
+    lf_lsimple_free(f->simple);
     lf_ip_free(f->ip);
     free(f->name);
     free(f);
@@ -69,6 +76,8 @@ static int lbf_build(const logql_label_filter *a, lbf **out, lk_buf *err)
         const lk_matcher *m = a->u.matcher;
         rc = matcher_init(&f->matcher, m->type, a->name, (lk_str){ m->value, m->value_len }, err);
         f->has_matcher = rc == 0;
+        if (!rc && (m->type == LK_MATCH_RE || m->type == LK_MATCH_NRE))
+            lf_label_regex_simplify((lk_str){ m->value, m->value_len }, &f->simple);
         break;
     }
     case LOGQL_LBF_NUMBER:
@@ -145,6 +154,8 @@ static bool lbf_eval(const lbf *f, lp_exec *r)
             v = r->lbs.has_err ? r->lbs.err : LK_STR("");
         else if (!lp_lbs_get(&r->lbs, name, &v))
             v = LK_STR("");
+        if (f->simple)
+            return lf_lsimple_match(f->simple, v) == (f->matcher.type == LK_MATCH_RE);
         return matcher_matches(&f->matcher, v);
     default:
         break;

@@ -62,7 +62,7 @@ typedef struct lp_hints {
 /* ---- the label builder ----------------------------------------------------- */
 
 typedef enum lp_cat {
-    LP_CAT_STREAM = 0, /* a stream label (renamed by label_format) */
+    LP_CAT_STREAM = 0, /* a stream label */
     LP_CAT_META = 1,   /* structured metadata */
     LP_CAT_PARSED = 2, /* set by a parser or a formatting stage */
 } lp_cat;

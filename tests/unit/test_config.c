@@ -252,6 +252,7 @@ static void test_defaults(void **state)
     assert_false(c.table_manager_retention_deletes_enabled);
     assert_true(c.table_manager_retention_period_ns == 0);
     assert_true(c.query_ingesters_within_ns == 3 * NS_H);
+    assert_false(c.multi_tenant_queries_enabled);
     assert_null(c.source);
     config_free(&c);
 }
@@ -572,7 +573,7 @@ static void test_unknown_and_inapplicable_keys(void **state)
                         "    store: tsdb\n"
                         "    colour: blue\n"
                         "storage_config:\n"
-                        "  aws: {}\n");
+                        "  gcs: {}\n");
     assert_int_equal(r.rc, LK_OK);
     assert_string_equal(r.err, "");
     assert_int_equal(c.http_listen_port, 3101);
@@ -592,7 +593,7 @@ static void test_unknown_and_inapplicable_keys(void **state)
     assert_non_null(strstr(r.logs, "key=limits_config.ruler_evaluation_delay_duration line=17 "));
     assert_non_null(strstr(r.logs, "key=schema_config.configs[0].colour line=22 reason=\"unknown "
                                    "key\""));
-    assert_non_null(strstr(r.logs, "key=storage_config.aws line=24 reason=\"not applicable"));
+    assert_non_null(strstr(r.logs, "key=storage_config.gcs line=24 reason=\"not applicable"));
     /* one warning per key, none for what lies below an ignored key */
     assert_int_equal(count(r.logs, "msg=\"config key ignored\""), 10);
     assert_int_equal(count(r.logs, na), 6);
@@ -643,21 +644,21 @@ static void test_loki_stack_default(void **state)
     assert_false(c.table_manager_retention_deletes_enabled);
     assert_true(c.table_manager_retention_period_ns == 0);
     /* warnings only, each naming a key that does not apply */
-    assert_int_equal(count(r.logs, "level=warn"), 9);
-    assert_int_equal(count(r.logs, "reason=\"not applicable to lokic\""), 9);
+    /* (boltdb_shipper's cache_location and cache_ttl are options since issue 11) */
+    assert_int_equal(count(r.logs, "level=warn"), 7);
+    assert_int_equal(count(r.logs, "reason=\"not applicable to lokic\""), 7);
     assert_null(strstr(r.logs, "unknown key"));
     static const char *const keys[] = {
         "key=chunk_store_config line=4 ", "key=compactor.shared_store line=7 ",
         "key=compactor.working_directory line=8 ", "key=ingester.lifecycler line=13 ",
         "key=ingester.max_transfer_retries line=18 ",
         "key=limits_config.enforce_metric_name line=20 ",
-        "key=storage_config.boltdb_shipper.cache_location line=37 ",
-        "key=storage_config.boltdb_shipper.cache_ttl line=38 ",
         "key=storage_config.boltdb_shipper.shared_store line=39 ",
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!strstr(r.logs, keys[i]))
             fail_msg("no warning %s in:\n%s", keys[i], r.logs);
+    assert_string_equal(c.index_cache_location, "/data/loki/boltdb-shipper-cache");
     /* everything lands beside the chunk directory */
     assert_int_equal(config_finish(&c, NULL, NULL), LK_OK);
     assert_string_equal(c.path_prefix, "/data/loki");
@@ -696,56 +697,190 @@ static void test_shared_files(void **state)
     cap_begin(&cap);
     rc = config_load_file(&c, path, false, &err);
     free(cap_end(&cap));
-    assert_int_equal(rc, LK_EUNSUPPORTED);
-    assert_non_null(strstr(err.p, "store \"aws\""));
-    assert_null(c.source);
+    assert_int_equal(rc, LK_OK); /* parses; config_finish refuses it (test_loki_aws_parsed) */
+    assert_true(c.schema_s3 && c.schema_dynamodb);
     free(path);
     lk_buf_free(&err);
     config_free(&c);
 }
 
-static void test_loki_aws_refused(void **state)
+/* The article's S3 + DynamoDB config parses and validates; lokic refuses to
+ * start on it (config_finish) only because the storage path is not built. */
+static void test_loki_aws_parsed(void **state)
 {
     (void)state;
     lk_config c;
-    config_defaults(&c);
-    loaded r = load_env(&c, "loki-aws.yaml", loki_aws, false);
-    assert_int_equal(r.rc, LK_EUNSUPPORTED);
-    assert_string_equal(
-        r.err,
-        "loki-aws.yaml:11:19: schema_config.configs[0].object_store: unsupported object store "
-        "\"s3\" (lokic supports the filesystem object store with its own index: boltdb-shipper, "
-        "tsdb); "
-        "loki-aws.yaml:13:12: schema_config.configs[0].store: unsupported store \"aws\" (lokic "
-        "supports the filesystem object store with its own index: boltdb-shipper, tsdb); "
-        "loki-aws.yaml:17:3: storage_config.aws: unsupported storage backend (lokic supports "
-        "the filesystem object store with its own index: boltdb-shipper, tsdb)");
-    assert_true(c.auth_enabled); /* untouched */
-    loaded_free(&r);
+    load_ok(&c, loki_aws);
+    assert_true(c.schema_s3);
+    assert_true(c.schema_dynamodb);
+    lk_aws_target t;
+    lk_buf err = { 0 };
+    assert_int_equal(config_aws_s3(&c, &t, &err), LK_OK);
+    assert_string_equal(t.region, "us-east-1");
+    assert_string_equal(t.bucket, "loki-shtian");
+    assert_string_equal(t.endpoint, "");
+    config_aws_target_free(&t);
+    assert_int_equal(config_aws_dynamodb(&c, &t, &err), LK_OK);
+    assert_string_equal(t.region, "us-east-1");
+    assert_string_equal(t.endpoint, "");
+    config_aws_target_free(&t);
+    assert_int_equal(config_finish(&c, NULL, &err), LK_EUNSUPPORTED);
+    assert_string_equal(err.p, "schema_config uses object_store s3 and store aws: the "
+                               "configuration is valid, but lokic's storage path for S3 and "
+                               "DynamoDB is not built yet (issue 11); use object_store: "
+                               "filesystem with store: tsdb or boltdb-shipper");
+    lk_buf_free(&err);
+    config_free(&c);
+}
+
+static const char s3_keys[] =
+    "schema_config:\n  configs:\n  - from: 2024-01-01\n    store: tsdb\n"
+    "    object_store: s3\n    schema: v13\n"
+    "storage_config:\n  aws:\n    endpoint: 127.0.0.1:7480\n    region: eu-west-1\n"
+    "    bucketnames: chunks, other\n    access_key_id: AK\n    secret_access_key: SK-secret\n"
+    "    s3forcepathstyle: true\n    insecure: true\n    sse: {type: SSE-S3}\n"
+    "    http_config:\n      response_header_timeout: 5s\n      idle_conn_timeout: 1m\n"
+    "  tsdb_shipper:\n    cache_location: /tmp/cache\n    cache_ttl: 1h\n";
+
+static void test_aws_keys(void **state)
+{
+    (void)state;
+    lk_config c;
+    load_ok(&c, s3_keys);
+    lk_aws_target t;
+    lk_buf err = { 0 };
+    assert_int_equal(config_aws_s3(&c, &t, &err), LK_OK);
+    assert_string_equal(t.endpoint, "127.0.0.1:7480");
+    assert_string_equal(t.region, "eu-west-1");
+    assert_string_equal(t.bucket, "chunks");
+    assert_string_equal(t.access_key, "AK");
+    assert_string_equal(t.secret_key, "SK-secret");
+    assert_true(t.force_path_style && t.insecure);
+    config_aws_target_free(&t);
+    assert_true(c.aws_response_header_timeout_ns == 5 * NS_S);
+    assert_true(c.aws_idle_conn_timeout_ns == 60 * NS_S);
+    assert_string_equal(c.index_cache_location, "/tmp/cache");
+    assert_true(c.index_cache_ttl_ns == 3600 * NS_S);
+    lk_buf_free(&err);
+    config_free(&c);
+}
+
+static void check_url(const char *yaml, const char *endpoint, const char *region,
+                      const char *bucket, const char *key, const char *secret, bool path_style)
+{
+    lk_config c;
+    load_ok(&c, yaml);
+    lk_aws_target t;
+    lk_buf err = { 0 };
+    assert_int_equal(config_aws_s3(&c, &t, &err), LK_OK);
+    assert_string_equal(t.endpoint, endpoint);
+    assert_string_equal(t.region, region);
+    assert_string_equal(t.bucket, bucket);
+    assert_string_equal(t.access_key, key);
+    assert_string_equal(t.secret_key, secret);
+    assert_int_equal(t.force_path_style, path_style);
+    config_aws_target_free(&t);
+    lk_buf_free(&err);
+    config_free(&c);
+}
+
+static void test_aws_url_forms(void **state)
+{
+    (void)state;
+    setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "ENVSECRET", 1);
+    check_url("storage_config: {aws: {s3: \"s3://eu-west-2/b1\"}}\n", "", "eu-west-2", "b1",
+              "ENVKEY", "ENVSECRET", false);
+    check_url("storage_config: {aws: {s3: \"s3://K%2F1:S%40x@us-west-1/b2\"}}\n", "",
+              "us-west-1", "b2", "K/1", "S@x", false);
+    check_url("storage_config: {aws: {s3: \"http://K:S@127.0.0.1:7480/b3\"}}\n",
+              "http://127.0.0.1:7480", "us-east-1", "b3", "K", "S", true);
+    check_url("common: {storage: {s3: {endpoint: minio.local:9000, bucketnames: b4, "
+              "access_key_id: A, secret_access_key: B}}}\n",
+              "minio.local:9000", "us-east-1", "b4", "A", "B", false);
+    /* storage_config.aws wins over common.storage.s3 */
+    check_url("common: {storage: {s3: {bucketnames: weak}}}\n"
+              "storage_config: {aws: {bucketnames: strong}}\n",
+              "", "us-east-1", "strong", "ENVKEY", "ENVSECRET", false);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+
+    lk_config c;
+    lk_buf err = { 0 };
+    load_ok(&c, "schema_config: {configs: [{object_store: aws, store: tsdb}]}\n");
+    assert_int_equal(config_finish(&c, NULL, &err), LK_EINVAL);
+    assert_string_equal(err.p, "object_store s3 needs a bucket: storage_config.aws.bucketnames, "
+                               "or storage_config.aws.s3 as s3://region/bucket");
+    config_free(&c);
+    lk_buf_reset(&err);
+    load_ok(&c, "schema_config: {configs: [{object_store: s3, store: aws}]}\n"
+                "storage_config: {aws: {s3: \"ftp://x/b\", dynamodb: {dynamodb_url: x}}}\n");
+    assert_int_equal(config_finish(&c, NULL, &err), LK_EINVAL);
+    assert_string_equal(err.p, "storage_config.aws.s3: unsupported URL scheme \"ftp\" "
+                               "(expected s3, http or https)");
+    config_free(&c);
+    lk_buf_reset(&err);
+    load_ok(&c, "schema_config: {configs: [{object_store: filesystem, store: aws}]}\n"
+                "storage_config: {aws: {dynamodb: {dynamodb_url: "
+                "\"http://K:S@127.0.0.1:8000\"}}}\n");
+    lk_aws_target t;
+    assert_int_equal(config_aws_dynamodb(&c, &t, &err), LK_OK);
+    assert_string_equal(t.endpoint, "http://127.0.0.1:8000");
+    assert_string_equal(t.access_key, "K");
+    config_aws_target_free(&t);
+    assert_int_equal(config_finish(&c, NULL, &err), LK_EUNSUPPORTED);
+    config_free(&c);
+    lk_buf_free(&err);
+}
+
+/* /config and -print-config-stderr never print a secret. */
+static void test_aws_secrets_not_printed(void **state)
+{
+    (void)state;
+    lk_config c;
+    load_ok(&c, "storage_config:\n  aws:\n    s3: s3://KEYID:SECRETVALUE@us-east-1/b\n"
+                "    secret_access_key: SECRETVALUE2\n    session_token: SECRETVALUE3\n"
+                "    access_key_id: KEYID\n"
+                "    dynamodb:\n      dynamodb_url: http://KEYID:SECRETVALUE4@h:1\n"
+                "ruler:\n  remote_write:\n    client:\n      basic_auth:\n"
+                "        password: SECRETVALUE5\n");
+    lk_buf out = { 0 };
+    config_to_yaml(&c, &out);
+    assert_null(strstr(out.p, "SECRETVALUE"));
+    assert_non_null(strstr(out.p, "    s3: \"<secret>\"\n"));
+    assert_non_null(strstr(out.p, "    secret_access_key: \"<secret>\"\n"));
+    assert_non_null(strstr(out.p, "      dynamodb_url: \"<secret>\"\n"));
+    assert_non_null(strstr(out.p, "        password: \"<secret>\"\n"));
+    assert_non_null(strstr(out.p, "    access_key_id: \"KEYID\"\n"));
+    assert_non_null(strstr(out.p, "    region: \"\"\n")); /* unset ones print empty */
+    lk_buf_free(&out);
     config_free(&c);
 }
 
 static void test_unsupported_stores(void **state)
 {
     (void)state;
-    load_fails("common:\n  storage:\n    s3:\n      bucketnames: logs\n", LK_EUNSUPPORTED,
-               "test.yaml:3:5: common.storage.s3: unsupported storage backend (lokic supports "
-               "the filesystem object store with its own index: boltdb-shipper, tsdb)");
+    load_fails("common:\n  storage:\n    azure:\n      container_name: logs\n", LK_EUNSUPPORTED,
+               "test.yaml:3:5: common.storage.azure: unsupported storage backend (lokic supports "
+               "the filesystem and s3 object stores with its own index, boltdb-shipper or tsdb, "
+               "or aws)");
     load_fails("schema_config:\n  configs:\n  - store: cassandra\n", LK_EUNSUPPORTED,
                "test.yaml:3:12: schema_config.configs[0].store: unsupported store \"cassandra\" "
-               "(lokic supports the filesystem object store with its own index: boltdb-shipper, "
-               "tsdb)");
+               "(lokic supports the filesystem and s3 object stores with its own index, "
+               "boltdb-shipper or tsdb, or aws)");
     load_fails("schema_config:\n  configs:\n  - store: tsdb\n    object_store: gcs\n  - store: "
                "tsdb\n    object_store: azure\n",
                LK_EUNSUPPORTED,
                "test.yaml:4:19: schema_config.configs[0].object_store: unsupported object store "
-               "\"gcs\" (lokic supports the filesystem object store with its own index: "
-               "boltdb-shipper, tsdb); test.yaml:6:19: schema_config.configs[1].object_store: "
-               "unsupported object store \"azure\" (lokic supports the filesystem object store "
-               "with its own index: boltdb-shipper, tsdb)");
+               "\"gcs\" (lokic supports the filesystem and s3 object stores with its own index, "
+               "boltdb-shipper or tsdb, or aws); test.yaml:6:19: "
+               "schema_config.configs[1].object_store: unsupported object store \"azure\" (lokic "
+               "supports the filesystem and s3 object stores with its own index, boltdb-shipper or "
+               "tsdb, or aws)");
     load_fails("storage_config:\n  gcs:\n    bucket_name: x\n", LK_EUNSUPPORTED,
                "test.yaml:2:3: storage_config.gcs: unsupported storage backend (lokic supports "
-               "the filesystem object store with its own index: boltdb-shipper, tsdb)");
+               "the filesystem and s3 object stores with its own index, boltdb-shipper or tsdb, "
+               "or aws)");
     /* boltdb and the filesystem are fine, and so is a filesystem named store */
     lk_config c;
     load_ok(&c, "schema_config:\n  configs:\n  - from: 2019-01-01\n    store: boltdb\n"
@@ -1220,7 +1355,10 @@ int main(void)
         cmocka_unit_test(test_chunk_encoding_warning),
         cmocka_unit_test(test_loki_stack_default),
         cmocka_unit_test(test_shared_files),
-        cmocka_unit_test(test_loki_aws_refused),
+        cmocka_unit_test(test_loki_aws_parsed),
+        cmocka_unit_test(test_aws_keys),
+        cmocka_unit_test(test_aws_url_forms),
+        cmocka_unit_test(test_aws_secrets_not_printed),
         cmocka_unit_test(test_unsupported_stores),
         cmocka_unit_test(test_weak_keys),
         cmocka_unit_test(test_aliases),

@@ -484,16 +484,23 @@ static void test_metadata_and_categories(void **state)
     free(pa);
     teardown(&f);
 
-    /* a renamed stream label stays a stream label; a template makes a parsed one */
-    setup(&f, "{app=\"a\", env=\"p\"}", "| logfmt | label_format b=app, k2=k, t=\"{{.env}}\"");
+    /* Regression (conformance3 cat.cart.fmt): every label_format output is
+     * a parsed label in Loki 3.6, a rename of a stream label or of
+     * structured metadata too; lokic kept the source's category */
+    setup(&f, "{app=\"a\", env=\"p\"}",
+          "| logfmt | label_format b=app, k2=k, t=\"{{.env}}\", m=trace_id");
     lp_runner_categorize(f.r, true);
-    lk_entry e3 = { .ts = 1, .line = LK_STR("k=v") };
+    lk_label meta3[] = { { LK_STR("trace_id"), LK_STR("t1") } };
+    lk_entry e3 = { .ts = 1, .line = LK_STR("k=v"), .meta = meta3, .n_meta = 1 };
     assert_true(lp_run(f.r, &e3, &res));
     st = canon(res.stream);
+    sm = canon(res.structured_metadata);
     pa = canon(res.parsed);
-    assert_string_equal(st, "{b=\"a\", env=\"p\"}");
-    assert_string_equal(pa, "{k2=\"v\", t=\"p\"}");
+    assert_string_equal(st, "{env=\"p\"}");
+    assert_string_equal(sm, "{}");
+    assert_string_equal(pa, "{b=\"a\", k2=\"v\", m=\"t1\", t=\"p\"}");
     free(st);
+    free(sm);
     free(pa);
     teardown(&f);
 

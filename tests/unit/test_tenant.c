@@ -103,6 +103,49 @@ static void test_missing_and_several(void **state)
     BAD("a|..", 400, "tenant ID is '.' or '..'");
 }
 
+/* Several tenants where a multi-tenant read allows them (dskit's
+ * TenantIDs): sorted, distinct, joined with '|'. */
+static void multi(const char *id, const char *want, size_t want_n)
+{
+    lk_arena a = { 0 };
+    lk_str t = LK_STR_NULL;
+    size_t n = 0;
+    int status = 0;
+    lk_buf err = { 0 };
+    assert_int_equal(api_tenants_parse(lk_str_c(id), &a, &t, &n, &status, &err), LK_OK);
+    assert_true(lk_str_eq_c(t, want));
+    assert_int_equal(n, want_n);
+    lk_arena_free(&a);
+}
+
+static void multi_bad(const char *id, int want_status, const char *want_msg)
+{
+    lk_arena a = { 0 };
+    lk_str t = LK_STR_NULL;
+    size_t n = 0;
+    int status = 0;
+    lk_buf err = { 0 };
+    assert_int_equal(api_tenants_parse(lk_str_c(id), &a, &t, &n, &status, &err), LK_EINVAL);
+    assert_int_equal(status, want_status);
+    assert_string_equal(err.p, want_msg);
+    lk_buf_free(&err);
+    lk_arena_free(&a);
+}
+
+static void test_multi_tenant(void **state)
+{
+    (void)state;
+    multi("a", "a", 1);
+    multi("b|a", "a|b", 2);
+    multi("c|a|c|b|a", "a|b|c", 3);
+    multi("a|a", "a", 1);
+    multi("a||b|", "a|b", 2);
+    multi_bad("", 401, "no org id");
+    multi_bad("|", 401, "no org id");
+    multi_bad("a|b c", 400, "tenant ID 'b c' contains unsupported character ' '");
+    multi_bad("a|..", 400, "tenant ID is '.' or '..'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_nul_and_bytes),
         cmocka_unit_test(test_length_and_dots),
         cmocka_unit_test(test_missing_and_several),
+        cmocka_unit_test(test_multi_tenant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
