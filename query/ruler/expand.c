@@ -25,10 +25,9 @@ int rul_expand(const char *name, lk_str text, const rul_tmpl_ctx *c, lk_buf *out
             .query = c->query,
             .query_ctx = c->query_ctx,
         };
-        tmpl_data d = { .labels = c->labels->v, .n_labels = c->labels->n, .ts = c->ts,
-                        .prom = &prom };
+        tmpl_data d = { .labels = c->labels->v, .n_labels = c->labels->n, .ts = c->ts };
         size_t mark = out->len;
-        rc = tmpl_exec(t, &d, out, &err);
+        rc = tmpl_exec_prom(t, &d, &prom, out, &err);
         if (rc != LK_OK)
             { out->len = mark; if (out->p) out->p[mark] = '\0'; }
     }

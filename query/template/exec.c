@@ -705,7 +705,7 @@ void tx_run(tx *x)
 {
     tv data = { .kind = TV_LABELS };
     data.u.i = (int64_t)x->d->n_labels;
-    if (x->d->prom)
+    if (x->prom)
         data = tf_prom_data(x);
     push_var(x, LK_STR("$"), data);
     walk(x, &data, x->t->root);

@@ -268,7 +268,7 @@ static TFI(f_now_prom)
 
 static lk_str external_url(tx *x)
 {
-    return x->d->prom ? nz(x->d->prom->external_url) : LK_STR("");
+    return x->prom ? nz(x->prom->external_url) : LK_STR("");
 }
 
 static TFI(f_external_url)

@@ -62,7 +62,7 @@ static tv make_struct(tx *x, const char *const *names, const tv *vals, uint32_t 
 tv tf_prom_data(tx *x)
 {
     static const char *const names[] = { "ExternalLabels", "ExternalURL", "Labels", "Value" };
-    const tmpl_prom *p = x->d->prom;
+    const tmpl_prom *p = x->prom;
     tv v[4] = {
         string_map(x, p->external, p->n_external),
         tv_str(p->external_url),
@@ -115,7 +115,7 @@ static TFI(f_query)
 {
     (void)n;
     (void)cmd;
-    const tmpl_prom *p = x->d->prom;
+    const tmpl_prom *p = x->prom;
     if (!p || !p->query)
         tx_callerr(x, "query: no query engine here");
     tmpl_sample *s = NULL;

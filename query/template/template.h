@@ -40,7 +40,7 @@ typedef int (*tmpl_query_fn)(void *ctx, lk_str q, lk_arena *a, tmpl_sample **out
                              lk_buf *err);
 
 /* Prometheus' alert template data (template.AlertTemplateData): with it
- * dot is struct { Labels, ExternalLabels map[string]string; ExternalURL
+ * (tmpl_exec_prom) dot is struct { Labels, ExternalLabels map[string]string; ExternalURL
  * string; Value interface{} }, Labels being tmpl_data's labels. */
 typedef struct tmpl_prom {
     const lk_label *external; /* sorted by name */
@@ -56,13 +56,16 @@ typedef struct tmpl_data {
     size_t n_labels;
     lk_str line;            /* __line__ */
     int64_t ts;             /* __timestamp__, Unix ns; Prometheus' now */
-    const tmpl_prom *prom;  /* non-NULL: dot is Prometheus' alert data */
 } tmpl_data;
 
 /* Appends the output to *out. On an execution error returns LK_EINVAL with
  * Go's message in *err (Loki then sets __error__=TemplateFormatErr). The
  * template is immutable and may be executed from several threads at once. */
 int tmpl_exec(const tmpl *t, const tmpl_data *d, lk_buf *out, lk_buf *err);
+/* As tmpl_exec with Prometheus' alert data as dot (prom: d's labels are
+ * .Labels) and the query functions using prom->query. */
+int tmpl_exec_prom(const tmpl *t, const tmpl_data *d, const tmpl_prom *prom, lk_buf *out,
+                   lk_buf *err);
 /* The labels the template reads as .name (for label_format's "referenced
  * labels are kept" rule and for keep/drop planning); *n set to the count. */
 const lk_str *tmpl_fields(const tmpl *t, size_t *n);

@@ -271,6 +271,7 @@ typedef struct tx_var {
 typedef struct tx {
     const struct tmpl *t;
     const tmpl_data *d;
+    const tmpl_prom *prom; /* tmpl_exec_prom's alert data, or NULL */
     lk_buf *out;
     lk_buf *err;
     size_t out_base;     /* out->len at entry */
@@ -385,7 +386,7 @@ void tf_query_escape(lk_buf *b, lk_str s);
  * when it has one (funcs.c). */
 lk_str tf_regex_replace_all(tx *x, const tnode *cmd, lk_str pattern, lk_str src, lk_str repl);
 bool tf_regex_match(tx *x, const tnode *cmd, lk_str pattern, lk_str s);
-/* Prometheus' alert data as dot (x->d->prom set) and the query functions
+/* Prometheus' alert data as dot (x->prom set) and the query functions
  * (promquery.c): query, first, label, value, strvalue, sortByLabel. */
 tv tf_prom_data(tx *x);
 const tfunc *tf_lookup_prom_query(lk_str name);
