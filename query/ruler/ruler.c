@@ -207,6 +207,31 @@ static void build_groups(rul_ruler *r, rul_rgroup *og, size_t n_og, int64_t now)
     }
 }
 
+/* True when the files read are the ones loaded before, byte for byte;
+ * then their parses go back to the old entries (load_file moved them). */
+static bool unchanged(rul_nsfile *old, size_t n_old, rul_nsfile *files, size_t n)
+{
+    if (n != n_old)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        rul_nsfile *o = find_file(old, n_old, files[i].tenant, files[i].ns);
+        if (!o || o->text.len != files[i].text.len ||
+            memcmp(o->text.p ? o->text.p : "", files[i].text.p ? files[i].text.p : "",
+                   o->text.len) != 0)
+            return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rul_nsfile *o = find_file(old, n_old, files[i].tenant, files[i].ns);
+        if (!o->f) {
+            o->f = files[i].f;
+            files[i].f = NULL;
+        }
+    }
+    return true;
+}
+
+/* Reads the files again; when they changed, rebuilds the groups (a query
+ * running without mu then finds gen changed). */
 void rul_reload(rul_ruler *r, int64_t now)
 {
     rul_nsfile *old = r->files;
@@ -225,6 +250,13 @@ void rul_reload(rul_ruler *r, int64_t now)
             lk_buf_free(&p);
         }
     fs_names_free(&tenants);
+    if (r->loaded && unchanged(old, n_old, files, n)) {
+        for (size_t i = 0; i < n; i++)
+            file_free(&files[i]);
+        free(files);
+        r->reload = false;
+        return;
+    }
     r->files = files;
     r->n_files = n;
     r->groups = NULL;
