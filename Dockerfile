@@ -24,7 +24,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libmicrohttpd12 libprotobuf-c1 libsnappy1v5 liblmdb0 libyaml-0-2 libjansson4 \
-      libxxhash0 zlib1g libre2-9 libstdc++6 libgcc-s1 libcurl4 libssl3 ca-certificates \
+      libxxhash0 zlib1g libzstd1 liblz4-1 libre2-9 libstdc++6 libgcc-s1 libcurl4 libssl3 \
+      ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 lokic \
  && useradd --system --uid 10001 --gid lokic --home-dir /loki --no-create-home \

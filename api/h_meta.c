@@ -1,7 +1,10 @@
 /* Metadata endpoints: label names, label values and series. They answer
  * from the streams whose chunks overlap [start, end] (Loki's store
- * semantics; Loki's ingester ignores the range, lokic does not). */
+ * semantics; Loki's ingester ignores the range, lokic does not). Names
+ * and values without a `query` selector come from the label indexes
+ * (ing_label_strs), not from a view of every stream. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/handlers.h"
 #include "api/params.h"
@@ -49,7 +52,17 @@ typedef struct meta_req {
     size_t n_views;
 } meta_req;
 
-static bool meta_select(api_req *rq, api_resp *rs, meta_req *mr)
+/* Whether ing_label_strs can answer names and values without a selector:
+ * a multi-tenant read ("a|b") needs each tenant's streams relabelled with
+ * __tenant_id__, which only the selection does (storage/ingmulti.c). */
+static bool label_index_answers(const api_req *rq, const meta_req *mr)
+{
+    return !mr->m.n && !memchr(rq->tenant.p, '|', rq->tenant.len);
+}
+
+/* Parses the bounds and the selector; then, unless names_only and
+ * label_index_answers, selects the streams. */
+static bool meta_select(api_req *rq, api_resp *rs, meta_req *mr, bool names_only)
 {
     lk_buf err = { 0 };
     bool ok = false;
@@ -59,13 +72,15 @@ static bool meta_select(api_req *rq, api_resp *rs, meta_req *mr)
     if (api_param_get(rq, "query", &q) && lk_str_trim(q).len &&
         api_parse_selector(q, false, &mr->m, &err) != LK_OK)
         goto bad;
+    ok = true;
+    if (names_only && label_index_answers(rq, mr))
+        goto out;
     int rc = ing_select(rq->st->ingester, rq->tenant, mr->m.v, mr->m.n, mr->r.start, mr->r.end,
                         false, &mr->views, &mr->n_views);
     if (rc) {
         api_reply_error(rs, 500, "selecting streams: %s", lk_strerror(rc));
-        goto out;
+        ok = false;
     }
-    ok = true;
     goto out;
 bad:
     api_reply_error(rs, 400, "%s", err.p ? err.p : "bad request");
@@ -105,38 +120,44 @@ static void reply_values(api_resp *rs, const strset *s, bool legacy)
     api_reply_json(rs, 200);
 }
 
-static void labels(api_req *rq, api_resp *rs, bool legacy)
+/* The label names (name NULL) or values of label *name: without a
+ * selector from ing_label_strs (no view per stream), with one from the
+ * selected streams' labels. */
+static void label_strs(api_req *rq, api_resp *rs, const lk_str *name, bool legacy)
 {
     meta_req mr = { 0 };
-    if (!meta_select(rq, rs, &mr))
+    if (!meta_select(rq, rs, &mr, true))
         return;
+    ing_strs fast = { 0 };
     strset s = { 0 };
+    if (label_index_answers(rq, &mr)) {
+        ing_label_strs(rq->st->ingester, rq->tenant, name, mr.r.start, mr.r.end, NULL, &fast);
+        s = (strset){ .v = fast.v, .n = fast.n, .cap = fast.cap };
+        fast.v = NULL;
+    }
     for (size_t i = 0; i < mr.n_views; i++) {
         const lk_labels *l = st_view_labels(mr.views[i]);
-        for (size_t j = 0; j < l->n; j++)
+        const lk_str *v = name ? labels_get(l, *name) : NULL;
+        if (v)
+            strset_add(&s, *v);
+        for (size_t j = 0; !name && j < l->n; j++)
             strset_add(&s, l->v[j].name);
     }
     strset_sort_unique(&s);
     reply_values(rs, &s, legacy);
     free(s.v);
+    ing_strs_free(&fast);
     meta_free(&mr);
+}
+
+static void labels(api_req *rq, api_resp *rs, bool legacy)
+{
+    label_strs(rq, rs, NULL, legacy);
 }
 
 static void label_values(api_req *rq, api_resp *rs, bool legacy)
 {
-    meta_req mr = { 0 };
-    if (!meta_select(rq, rs, &mr))
-        return;
-    strset s = { 0 };
-    for (size_t i = 0; i < mr.n_views; i++) {
-        const lk_str *v = labels_get(st_view_labels(mr.views[i]), rq->path_arg);
-        if (v)
-            strset_add(&s, *v);
-    }
-    strset_sort_unique(&s);
-    reply_values(rs, &s, legacy);
-    free(s.v);
-    meta_free(&mr);
+    label_strs(rq, rs, &rq->path_arg, legacy);
 }
 
 void api_h_labels(api_req *rq, api_resp *rs) { labels(rq, rs, false); }

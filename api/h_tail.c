@@ -16,9 +16,12 @@
  * limits_config.max_concurrent_tail_requests (10) tails open; one more is
  * refused with Loki's 400.
  *
- * New entries are found by time: each poll reads [last poll's end, now -
- * delay_for), so an entry pushed later with an older timestamp (Loki
- * accepts out-of-order entries within an hour) is not sent. */
+ * New entries are found by time: each poll reads [last poll's end -
+ * TAIL_LATE_NS, now - delay_for) and leaves out the entries it sent already
+ * (api/tail_seen.h), so an entry that arrives up to TAIL_LATE_NS after its
+ * timestamp (promtail and Alloy batch for a second; then the push) is sent
+ * once; one later still (Loki accepts out-of-order entries within an hour)
+ * is not. A poll that reads a full batch goes on from its newest entry. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +32,7 @@
 #include "api/query_exec.h"
 #include "api/resp.h"
 #include "api/state.h"
+#include "api/tail_seen.h"
 #include "api/ws.h"
 #include "lib/err.h"
 #include "lib/mem.h"
@@ -44,6 +48,7 @@
 #define TAIL_POLL_MS 1000
 #define TAIL_BATCH 10000 /* entries per message at most */
 #define TAIL_SEND_TIMEOUT_S 10
+#define TAIL_LATE_NS (3 * LK_NS_PER_SEC) /* how far each poll reads back */
 
 /* Open tails of one tenant (api_state.tails, under tails_mu). */
 struct api_tail_count {
@@ -114,11 +119,60 @@ static void tail_free(void *arg)
     free(t);
 }
 
-/* One selection over [from, to) sent as a message (when it has entries).
- * *last_ts: the newest timestamp sent. LK_OK, LK_EIO (peer gone), or the
+/* What one selection read: its entries' oldest and newest timestamps and
+ * how many there were (sent or not). */
+typedef struct tail_read {
+    int64_t oldest, newest;
+    size_t n;
+} tail_read;
+
+/* Leaves out of res the entries in seen (and adds the others): streams left
+ * without entries move past res->n, which *n_all keeps for freeing. */
+static void drop_sent(logql_streams *res, api_tail_seen *seen, size_t *n_all)
+{
+    size_t kept_streams = 0;
+    *n_all = res->n;
+    res->total_entries = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        logql_stream_res *sr = &res->v[i];
+        size_t k = 0;
+        for (size_t j = 0; j < sr->n; j++) {
+            if (!api_tail_seen_add(seen, sr->canonical, sr->entries[j].ts, sr->entries[j].line))
+                continue;
+            sr->entries[k] = sr->entries[j];
+            if (sr->parsed)
+                sr->parsed[k] = sr->parsed[j];
+            k++;
+        }
+        sr->n = k;
+        res->total_entries += k;
+        if (k) { /* swapped, not overwritten: every stream's arrays are freed */
+            logql_stream_res tmp = res->v[kept_streams];
+            res->v[kept_streams++] = *sr;
+            *sr = tmp;
+        }
+    }
+    res->n = kept_streams;
+}
+
+static void note_read(const logql_streams *res, tail_read *rd)
+{
+    *rd = (tail_read){ INT64_MAX, INT64_MIN, 0 };
+    for (size_t i = 0; i < res->n; i++)
+        for (size_t j = 0; j < res->v[i].n; j++) {
+            int64_t ts = res->v[i].entries[j].ts;
+            rd->oldest = ts < rd->oldest ? ts : rd->oldest;
+            rd->newest = ts > rd->newest ? ts : rd->newest;
+            rd->n++;
+        }
+}
+
+/* One selection over [from, to), less the entries in seen, sent as a
+ * message (when any are left). LK_OK, LK_EIO (peer gone), or the
  * selection's error with its message in *err. */
 static int send_range(tail_ctx *t, int fd, const logql_expr *e, const lp_pipeline *p, int64_t from,
-                      int64_t to, bool backward, size_t limit, int64_t *last_ts, lk_buf *err)
+                      int64_t to, bool backward, size_t limit, api_tail_seen *seen, tail_read *rd,
+                      lk_buf *err)
 {
     const logql_log_selector *sel = &e->u.log;
     logql_select s = {
@@ -136,11 +190,10 @@ static int send_range(tail_ctx *t, int fd, const logql_expr *e, const lp_pipelin
     int rc = logql_select_logs(t->st->ingester, &s, &res, err);
     if (rc != LK_OK)
         return rc;
+    size_t n_all;
+    note_read(&res, rd);
+    drop_sent(&res, seen, &n_all);
     if (res.total_entries) {
-        for (size_t i = 0; i < res.n; i++)
-            for (size_t j = 0; j < res.v[i].n; j++)
-                if (res.v[i].entries[j].ts > *last_ts)
-                    *last_ts = res.v[i].entries[j].ts;
         lk_buf msg = { 0 };
         if (t->legacy)
             api_write_legacy_tail_frame(&msg, &res);
@@ -149,6 +202,7 @@ static int send_range(tail_ctx *t, int fd, const logql_expr *e, const lp_pipelin
         rc = ws_send(fd, WS_TEXT, msg.p, msg.len) == 0 ? LK_OK : LK_EIO;
         lk_buf_free(&msg);
     }
+    res.n = n_all;
     logql_streams_free(&res);
     return rc;
 }
@@ -156,9 +210,14 @@ static int send_range(tail_ctx *t, int fd, const logql_expr *e, const lp_pipelin
 static void tail_loop(tail_ctx *t, int fd, const logql_expr *e, const lp_pipeline *p)
 {
     lk_buf err = { 0 };
-    int64_t began = lk_now_ns(), last = INT64_MIN;
+    api_tail_seen seen = { 0 };
+    tail_read rd = { INT64_MAX, INT64_MIN, 0 };
+    int64_t began = lk_now_ns();
     int64_t cursor = began - t->delay_ns;
-    int rc = send_range(t, fd, e, p, t->start, cursor, true, (size_t)t->limit, &last, &err);
+    int rc = send_range(t, fd, e, p, t->start, cursor, true, (size_t)t->limit, &seen, &rd, &err);
+    /* a full history left older entries out on purpose: never read below it */
+    int64_t floor = t->limit > 0 && rd.n >= (size_t)t->limit ? rd.oldest : t->start;
+    int64_t from = cursor - TAIL_LATE_NS;
     while (rc == LK_OK && !atomic_load(&t->st->stopping) &&
            lk_now_ns() - began < TAIL_MAX_DURATION_NS) {
         if (ws_client_gone(fd, TAIL_POLL_MS)) {
@@ -170,10 +229,12 @@ static void tail_loop(tail_ctx *t, int fd, const logql_expr *e, const lp_pipelin
         int64_t upto = lk_now_ns() - t->delay_ns;
         if (upto <= cursor)
             continue;
-        int64_t newest = INT64_MIN;
-        rc = send_range(t, fd, e, p, cursor, upto, false, TAIL_BATCH, &newest, &err);
-        /* after the newest entry sent (a full batch goes on from there) */
-        cursor = newest != INT64_MIN ? newest + 1 : upto;
+        from = from > floor ? from : floor;
+        api_tail_seen_prune(&seen, from);
+        rc = send_range(t, fd, e, p, from, upto, false, TAIL_BATCH, &seen, &rd, &err);
+        /* a full batch goes on from its newest entry, else read back again */
+        cursor = upto;
+        from = rd.n >= TAIL_BATCH ? rd.newest : upto - TAIL_LATE_NS;
     }
     if (rc == LK_EIO)
         goto out;
@@ -182,6 +243,7 @@ static void tail_loop(tail_ctx *t, int fd, const logql_expr *e, const lp_pipelin
     else
         ws_send_close(fd, WS_CLOSE_NORMAL, LK_STR(""));
 out:
+    api_tail_seen_free(&seen);
     lk_buf_free(&err);
 }
 

@@ -63,5 +63,8 @@ void api_h_prom_alerts(api_req *rq, api_resp *rs);
 /* api/h_limits.c */
 void api_h_drilldown_limits(api_req *rq, api_resp *rs);
 void api_h_tenant_limits(api_req *rq, api_resp *rs);
+/* api/h_ui.c: the log explorer (ui/) */
+void api_h_ui_index(api_req *rq, api_resp *rs);
+void api_h_ui_asset(api_req *rq, api_resp *rs);
 
 #endif

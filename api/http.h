@@ -46,11 +46,17 @@ typedef struct api_upgrade {
     lk_buf accept;
 } api_upgrade;
 
+#define API_RESP_MAX_HEADERS 8
+
 typedef struct api_resp {
     int status;
     const char *content_type; /* static string */
     lk_buf body;
     const char *extra_header_name, *extra_header_value; /* one optional static header */
+    struct {
+        const char *name, *value;
+    } headers[API_RESP_MAX_HEADERS]; /* more static headers (api_resp_header) */
+    size_t n_headers;
     api_upgrade *upgrade;     /* set (malloc'd) by a handler that upgrades */
 } api_resp;
 
@@ -67,5 +73,8 @@ void api_reply_text(api_resp *rs, int status, const char *text);
 void api_reply_error(api_resp *rs, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void api_reply_json(api_resp *rs, int status); /* body already written */
+/* Adds a response header; name and value are static strings. At most
+ * API_RESP_MAX_HEADERS (a BUG past that). */
+void api_resp_header(api_resp *rs, const char *name, const char *value);
 
 #endif

@@ -33,7 +33,7 @@ static void write_store(jw *w, const sto_stats *s, int64_t post_filter)
     jw_key(w, "store");
     jw_obj_open(w);
     kv(w, "totalChunksRef", s->total_chunks_ref);
-    kv(w, "totalChunksDownloaded", 0);
+    kv(w, "totalChunksDownloaded", s->chunks_downloaded);
     kv(w, "chunksDownloadTime", 0);
     jw_key(w, "queryReferencedStructuredMetadata");
     jw_bool(w, false);
@@ -47,7 +47,7 @@ static void write_store(jw *w, const sto_stats *s, int64_t post_filter)
     kv(w, "totalDuplicates", s->duplicates);
     kv(w, "postFilterLines", post_filter);
     kv(w, "headChunkStructuredMetadataBytes", 0);
-    kv(w, "decompressedStructuredMetadataBytes", 0);
+    kv(w, "decompressedStructuredMetadataBytes", s->decompressed_meta_bytes);
     jw_obj_close(w);
     jw_obj_close(w);
 }
@@ -75,7 +75,15 @@ void api_write_stats(jw *w, const api_query_stats *s)
     kv(w, "splits", 0);
     kv(w, "shards", 0);
     kv(w, "totalPostFilterLines", s->post_filter_lines);
-    kv(w, "totalStructuredMetadataBytesProcessed", 0);
+    kv(w, "totalStructuredMetadataBytesProcessed", st ? st->decompressed_meta_bytes : 0);
+    jw_obj_close(w);
+
+    /* lokic's own: what the query's storage reads cost */
+    jw_key(w, "lokic");
+    jw_obj_open(w);
+    kv(w, "blocksDecoded", st ? st->blocks_decoded : 0);
+    kv(w, "blocksPartial", st ? st->blocks_partial : 0);
+    kv(w, "blocksSkipped", st ? st->blocks_skipped : 0);
     jw_obj_close(w);
 
     jw_key(w, "querier");

@@ -62,6 +62,10 @@ static const api_route routes[] = {
       api_h_buildinfo },
     { "/services", API_GET, "services", false, api_h_services },
     { "/log_level", GP, "log_level", false, api_h_log_level },
+    /* the log explorer: "/" only (api_route_find keeps its one slash), so it
+     * shadows no API path */
+    { "/", API_GET, "root", false, api_h_ui_index },
+    { "/ui/{name}", API_GET, "ui", false, api_h_ui_asset },
 };
 
 int api_method_bit(const char *method)

@@ -105,6 +105,14 @@ void api_reply_text(api_resp *rs, int status, const char *text)
     lk_buf_puts(&rs->body, text);
 }
 
+void api_resp_header(api_resp *rs, const char *name, const char *value)
+{
+    if (rs->n_headers == API_RESP_MAX_HEADERS)
+        LK_BUG("api_resp_header: more than %d headers", API_RESP_MAX_HEADERS);
+    rs->headers[rs->n_headers].name = name;
+    rs->headers[rs->n_headers++].value = value;
+}
+
 void api_reply_error(api_resp *rs, int status, const char *fmt, ...)
 {
     rs->status = status;
@@ -276,6 +284,8 @@ static enum MHD_Result send_resp(api_server *s, struct MHD_Connection *conn, api
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
     if (rs->extra_header_name)
         MHD_add_response_header(r, rs->extra_header_name, rs->extra_header_value);
+    for (size_t i = 0; i < rs->n_headers; i++)
+        MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
     if (atomic_load(&s->st.stopping)) /* no next request on this connection */
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rs->status, r);

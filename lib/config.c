@@ -44,7 +44,8 @@ static const char *const ruler_stores[] = { "local", NULL };
 /* Loki's deletion modes (pkg/compactor/deletionmode). */
 static const char *const deletion_modes[] = { "disabled", "filter-only", "filter-and-delete",
                                               NULL };
-/* Loki's compression codecs (pkg/compression); lokic stores snappy. */
+/* Loki's compression codecs (pkg/compression), all honoured
+ * (storage/compress.h). */
 static const char *const encodings[] = { "none", "gzip", "lz4-64k", "snappy", "lz4-256k",
                                          "lz4-1M", "lz4", "flate", "zstd", NULL };
 
@@ -130,8 +131,8 @@ const cfg_opt cfg_opts[] = {
       "Flush chunks older than this; half of it is the out-of-order window." },
     { "ingester.chunk_retain_period", CFG_DURATION, 0, "0s", 0, MAXDUR,
       F(chunk_retain_period_ns), NULL, "Keep flushed chunks in memory for this long." },
-    { "ingester.chunk_encoding", CFG_ENUM, CFG_SNAPPY_ONLY, "snappy", 0, 0, F(chunk_encoding),
-      encodings, "Chunk compression; lokic always stores snappy." },
+    { "ingester.chunk_encoding", CFG_ENUM, 0, "zstd", 0, 0, F(chunk_encoding),
+      encodings, "Compression of new chunk blocks, each column on its own (lz4-* are lz4)." },
     { "ingester.wal.enabled", CFG_BOOL, 0, "true", 0, 0, F(wal_enabled), NULL,
       "Write every push to the write-ahead log before acknowledging it." },
     { "ingester.wal.dir", CFG_STRING, 0, "", 0, 0, F(wal_dir), NULL,
@@ -255,6 +256,15 @@ const cfg_opt cfg_opts[] = {
       "Delete whole index periods older than table_manager.retention_period." },
     { "table_manager.retention_period", CFG_DURATION, CFG_PROM, "0s", 0, MAXDUR,
       F(table_manager_retention_period_ns), NULL, "Retention of the table manager (0: none)." },
+    { "table_manager.index_tables_provisioning.provisioned_read_throughput", CFG_INT64, 0, "300",
+      1, INT64_C(1) << 40, F(index_tables_read_throughput), NULL,
+      "Read capacity units of a DynamoDB index table lokic creates." },
+    { "table_manager.index_tables_provisioning.provisioned_write_throughput", CFG_INT64, 0,
+      "1000", 1, INT64_C(1) << 40, F(index_tables_write_throughput), NULL,
+      "Write capacity units of a DynamoDB index table lokic creates." },
+    { "table_manager.index_tables_provisioning.enable_ondemand_throughput_mode", CFG_BOOL, 0,
+      "false", 0, 0, F(index_tables_on_demand), NULL,
+      "Create DynamoDB index tables billed per request (no provisioned throughput)." },
 
     { "querier.query_ingesters_within", CFG_DURATION, 0, "3h", 0, MAXDUR,
       F(query_ingesters_within_ns), NULL, "Only ask the in-memory data for newer queries." },
@@ -351,7 +361,7 @@ const char config_embedded_default[] =
     "  chunk_idle_period: 30m\n"
     "  max_chunk_age: 2h\n"
     "  chunk_retain_period: 0s\n"
-    "  chunk_encoding: snappy\n"
+    "  chunk_encoding: zstd\n"
     "  wal:\n"
     "    enabled: true\n"
     "\n"

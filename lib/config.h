@@ -47,7 +47,7 @@ typedef struct lk_config {
     int64_t chunk_idle_period_ns;    /* ingester.chunk_idle_period (30m) */
     int64_t max_chunk_age_ns;        /* ingester.max_chunk_age (2h) */
     int64_t chunk_retain_period_ns;  /* ingester.chunk_retain_period (0s) */
-    char *chunk_encoding;            /* ingester.chunk_encoding ("snappy") */
+    char *chunk_encoding;            /* ingester.chunk_encoding ("zstd"; Loki: "snappy") */
     bool wal_enabled;                /* ingester.wal.enabled (true) */
     char *wal_dir;                   /* ingester.wal.dir ("" -> <path_prefix>/wal) */
 
@@ -122,6 +122,11 @@ typedef struct lk_config {
     char *deletion_mode;             /* limits_config.deletion_mode ("filter-and-delete") */
     bool table_manager_retention_deletes_enabled; /* table_manager.retention_deletes_enabled */
     int64_t table_manager_retention_period_ns;    /* table_manager.retention_period */
+    /* table_manager.index_tables_provisioning: a DynamoDB index table's
+     * throughput when lokic creates it */
+    int64_t index_tables_read_throughput;  /* provisioned_read_throughput (300) */
+    int64_t index_tables_write_throughput; /* provisioned_write_throughput (1000) */
+    bool index_tables_on_demand;           /* enable_ondemand_throughput_mode (false) */
 
     /* querier */
     int64_t query_ingesters_within_ns; /* querier.query_ingesters_within (3h) */

@@ -37,8 +37,6 @@ enum {
     CFG_PROM = 1u << 2,
     /* A value outside enums is unsupported (LK_EUNSUPPORTED), not invalid. */
     CFG_UNSUP_OTHER = 1u << 3,
-    /* Accepted, but lokic always stores snappy chunks: other values warn. */
-    CFG_SNAPPY_ONLY = 1u << 4,
     /* A CFG_LIST read from a YAML mapping (nested mappings of scalars
      * allowed): name, value pairs, nested names joined with dots. */
     CFG_MAP = 1u << 5,

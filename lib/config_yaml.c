@@ -173,7 +173,9 @@ static const char *const na_paths[] = {
     "compactor.horizontal_scaling_mode", "compactor.worker_config", "compactor.jobs_config",
     /* table manager */
     "table_manager.throughput_updates_disabled", "table_manager.creation_grace_period",
-    "table_manager.poll_interval", "table_manager.index_tables_provisioning",
+    "table_manager.poll_interval", "table_manager.index_tables_provisioning.inactive_*",
+    "table_manager.index_tables_provisioning.write_scale",
+    "table_manager.index_tables_provisioning.read_scale",
     "table_manager.chunk_tables_provisioning",
     /* querier */
     "querier.max_concurrent", "querier.tail_max_duration", "querier.extra_query_delay",
@@ -718,12 +720,6 @@ static int apply_one(cfg_loader *L, lk_config *c, const cfg_assign *a)
             cfg_quote(L->err, text, 100);
             lk_buf_printf(L->err, " for %s: %s", a->path, why.p ? why.p : "");
         }
-    } else if ((a->opt->flags & CFG_SNAPPY_ONLY) && !lk_str_eq_c(text, "snappy")) {
-        lk_buf v = { 0 };
-        cfg_logfmt_value(&v, text);
-        log_warn("chunk encoding ignored", "key=%s value=%s line=%d reason=\"lokic stores snappy "
-                 "chunks\"", a->path, v.p, line_of(a->node));
-        lk_buf_free(&v);
     }
     lk_buf_free(&why);
     lk_buf_free(&joined);

@@ -30,6 +30,13 @@ int64_t lk_now_ns(void)
     return (int64_t)ts.tv_sec * LK_NS_PER_SEC + ts.tv_nsec;
 }
 
+void lk_sleep_ns(int64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / LK_NS_PER_SEC), (long)(ns % LK_NS_PER_SEC) };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';

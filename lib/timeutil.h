@@ -15,6 +15,8 @@
 #define LK_NS_PER_MS INT64_C(1000000)
 
 int64_t lk_now_ns(void);
+/* Sleeps ns nanoseconds (again after a signal interrupts it). */
+void lk_sleep_ns(int64_t ns);
 
 /* A Loki time parameter: a float with '.' = Unix seconds (fraction rounded to
  * ms); an integer of <= 10 digits = seconds, more = nanoseconds; otherwise

@@ -9,18 +9,22 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git python3
       libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
       liblmdb-dev libyaml-dev libjansson-dev libxxhash-dev zlib1g-dev
+      libzstd-dev liblz4-dev
       libre2-dev libcurl4-openssl-dev libssl-dev
       libcmocka-dev
       prometheus prometheus-alertmanager
       golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev python3-yaml
       nodejs
-      radosgw ceph-mon ceph-osd)
-# radosgw ceph-mon ceph-osd: the single-node Ceph the S3 tests start (tests/s3)
+      radosgw ceph-mon ceph-osd
+      chromium chromium-driver)
+# radosgw ceph-mon ceph-osd: the single-node Ceph the S3 tests start (tests/s3);
+# chromium and chromium-driver: the log explorer's browser test (tests/browser);
 # the real-client tests (tests/clients); NodeSource's nodejs ships npm and
 # conflicts with Debian's npm package
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 test_only=(libcmocka-dev golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
-           python3-yaml nodejs npm prometheus prometheus-alertmanager radosgw ceph-mon ceph-osd)
+           python3-yaml nodejs npm prometheus prometheus-alertmanager radosgw ceph-mon ceph-osd
+           chromium chromium-driver)
 image_pkgs=(podman runc debootstrap)
 for arg in "$@"; do
   case "$arg" in

@@ -293,11 +293,9 @@ static int attempt_once(aws_http *h, const aws_http_req *r, aws_http_resp *resp,
     return rc;
 }
 
-static void sleep_ns(int64_t ns)
+void aws_http_backoff(const aws_http *h, int n)
 {
-    struct timespec ts = { (time_t)(ns / LK_NS_PER_SEC), (long)(ns % LK_NS_PER_SEC) };
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    lk_sleep_ns(aws_http_backoff_ns(&h->cfg, n));
 }
 
 int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf *err)
@@ -308,7 +306,7 @@ int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf 
     for (int i = 0; i <= h->cfg.max_retries; i++) {
         if (i > 0) {
             lk_counter_add(h->retries, labels, 1);
-            sleep_ns(aws_http_backoff_ns(&h->cfg, i));
+            lk_sleep_ns(aws_http_backoff_ns(&h->cfg, i));
         }
         lk_buf_reset(&why);
         rc = attempt_once(h, r, resp, &why);
@@ -327,4 +325,30 @@ int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf 
         lk_buf_put_str(err, lk_buf_str(&why));
     lk_buf_free(&why);
     return rc;
+}
+
+int aws_http_endpoint(const char *what, const char *endpoint, const char *default_host,
+                      bool insecure, lk_buf *scheme, lk_buf *host, lk_buf *err)
+{
+    const char *ep = endpoint && *endpoint ? endpoint : default_host;
+    const char *rest = ep;
+    if (strncmp(ep, "http://", 7) == 0) {
+        lk_buf_puts(scheme, "http");
+        rest = ep + 7;
+    } else if (strncmp(ep, "https://", 8) == 0) {
+        lk_buf_puts(scheme, "https");
+        rest = ep + 8;
+    } else if (strstr(ep, "://")) {
+        lk_buf_printf(err, "%s endpoint \"%s\": only http and https URLs", what, ep);
+        return LK_EINVAL;
+    } else {
+        lk_buf_puts(scheme, insecure ? "http" : "https");
+    }
+    size_t n = strcspn(rest, "/?#");
+    if (n == 0 || memchr(rest, '@', n)) {
+        lk_buf_printf(err, "%s endpoint \"%s\": expected scheme://host[:port]", what, ep);
+        return LK_EINVAL;
+    }
+    lk_buf_append(host, rest, n);
+    return LK_OK;
 }

@@ -68,8 +68,18 @@ void aws_http_destroy(aws_http *h);
  * aws_http_resp_free either way. */
 int aws_http_do(aws_http *h, const aws_http_req *r, aws_http_resp *resp, lk_buf *err);
 void aws_http_resp_free(aws_http_resp *resp);
+/* Splits endpoint into its scheme and host[:port]: "http://host[:port]",
+ * "https://host[:port]", a bare "host[:port]" (https, or http when
+ * insecure), or NULL or "" for default_host (AWS's own, as a bare host).
+ * LK_EINVAL with a reason naming what ("S3", "DynamoDB") for another
+ * scheme, no host, or user info in it. */
+int aws_http_endpoint(const char *what, const char *endpoint, const char *default_host,
+                      bool insecure, lk_buf *scheme, lk_buf *host, lk_buf *err);
 /* The delay before retry number attempt (1, 2, ...): min * 2^(attempt-1),
  * at most max, with up to half of it taken off at random. */
 int64_t aws_http_backoff_ns(const aws_http_config *cfg, int attempt);
+/* Sleeps aws_http_backoff_ns of h's config: for callers that retry an
+ * answer themselves (DynamoDB's unprocessed items). */
+void aws_http_backoff(const aws_http *h, int n);
 
 #endif

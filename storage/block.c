@@ -1,7 +1,11 @@
 /* Compressed blocks: an immutable, reference-counted run of a stream's
  * entries, cut from the head, and their decoding.
  *
- * Block payload (what snappy compresses; CRC32C is over the compressed
+ * New blocks have the column payload of format 2 (storage/columns.c). This
+ * file keeps the decoding of format 1, the payload of chunk files of
+ * version 1, below.
+ *
+ * Format 1 payload (what snappy compresses; CRC32C is over the compressed
  * bytes). Entries in timestamp order (stable), each:
  *
  *   varint   ts delta: zigzag(ts - previous ts), modulo 2^64; the first
@@ -21,10 +25,11 @@
  *
  * Outside the payload, a block carries (chk_block_info): mint, maxt, entry
  * count, raw (uncompressed) length, compressed length, CRC32C of the
- * compressed bytes; and a token filter (filter.c). In a chunk file these go
- * to the block index (chunkfile.c).
+ * compressed bytes, its format, and (format 2) its line and metadata byte
+ * sums; and a token filter (filter.c). In a chunk file these go to the
+ * block index (chunkfile.c).
  *
- * A payload is valid when: the CRC matches; snappy's length header equals
+ * A format 1 payload is valid when: the CRC matches; snappy's length header equals
  * raw_len and raw_len <= 32 * compressed length + 64 (snappy cannot expand
  * more); it decompresses to exactly raw_len bytes; it holds exactly
  * `entries` entries with every length inside the payload and nothing after
@@ -42,6 +47,7 @@
 #include "lib/mem.h"
 #include "storage/chunk_int.h"
 #include "storage/codec.h"
+#include "storage/compress.h"
 
 struct chk_backing {
     atomic_long refs;
@@ -161,43 +167,47 @@ bool chk_filter_may_contain(const chk_block *b, lk_str needle)
 
 int chk_block_from_head(const chk_head *h, chk_block **out)
 {
+    return chk_block_from_head_codec(h, CHK_CODEC_DEFAULT, out);
+}
+
+/* A block's token filter: about a tenth of its line bytes at most (the
+ * size a quarter of a snappy payload gave), at least 64 bytes. */
+static void build_filter(const chk_head *h, int64_t line_bytes, lk_buf *filter)
+{
+    size_t n = chk_head_len(h), max = (size_t)line_bytes / 10;
+    chk_fbuild fb = { 0 };
+    chk_fbuild_begin(&fb, (size_t)line_bytes);
+    for (size_t i = 0; i < n; i++)
+        chk_fbuild_add_line(&fb, chk_head_line(h, i));
+    chk_fbuild_finish(&fb, max > 64 ? max : 64, filter);
+    chk_fbuild_free(&fb);
+}
+
+int chk_block_from_head_codec(const chk_head *h, int codec, chk_block **out)
+{
     size_t n = chk_head_len(h);
     if (n == 0)
         return LK_EINVAL;
-    lk_buf raw = { 0 }, filter = { 0 };
-    chk_head_encode_range(h, 0, n, &raw);
-    if (raw.len > CHK_MAX_RAW || n > UINT32_MAX)
-        LK_BUG("head of %zu bytes, %zu entries, too big for a block", raw.len, n);
+    if (n > UINT32_MAX)
+        LK_BUG("head of %zu entries, too big for a block", n);
+    if (codec < 0 || codec >= CHK_CODEC_COUNT)
+        LK_BUG("unknown codec %d", codec);
+    lk_buf comp = { 0 }, filter = { 0 };
+    chk_block_info info = { .mint = chk_head_mint(h), .maxt = chk_head_maxt(h),
+                            .entries = (uint32_t)n };
+    chk_cols_encode(h, codec, &comp, &info);
+    info.crc = lk_crc32c(0, comp.p, comp.len);
+    build_filter(h, info.line_bytes, &filter);
 
-    size_t clen = snappy_max_compressed_length(raw.len);
-    char *comp = lk_malloc(clen);
-    if (snappy_compress(raw.p, raw.len, comp, &clen) != SNAPPY_OK)
-        LK_BUG("snappy_compress failed on %zu bytes", raw.len);
-
-    chk_fbuild fb = { 0 };
-    chk_fbuild_begin(&fb, raw.len);
-    for (size_t i = 0; i < n; i++)
-        chk_fbuild_add_line(&fb, chk_head_line(h, i));
-    chk_fbuild_finish(&fb, clen / 4 > 64 ? clen / 4 : 64, &filter);
-    chk_fbuild_free(&fb);
-
-    chk_block *b = block_alloc(clen + filter.len);
-    memcpy(b->data, comp, clen);
+    chk_block *b = block_alloc(comp.len + filter.len);
+    memcpy(b->data, comp.p, comp.len);
     if (filter.len)
-        memcpy(b->data + clen, filter.p, filter.len);
+        memcpy(b->data + comp.len, filter.p, filter.len);
     b->comp = b->data;
-    b->filter = b->data + clen;
+    b->filter = b->data + comp.len;
     b->filter_len = (uint32_t)filter.len;
-    b->info = (chk_block_info){
-        .mint = chk_head_mint(h),
-        .maxt = chk_head_maxt(h),
-        .entries = (uint32_t)n,
-        .raw_len = (uint32_t)raw.len,
-        .comp_len = (uint32_t)clen,
-        .crc = lk_crc32c(0, comp, clen),
-    };
-    free(comp);
-    lk_buf_free(&raw);
+    b->info = info;
+    lk_buf_free(&comp);
     lk_buf_free(&filter);
     *out = b;
     return 0;
@@ -210,6 +220,8 @@ void chk_decoded_free(chk_decoded *d)
     free(d->e);
     free(d->meta);
     free(d->raw);
+    free(d->sets);
+    chk_zstd_free(d->zstd);
     memset(d, 0, sizeof(*d));
 }
 
@@ -261,12 +273,10 @@ int chk_parse_payload(chk_decoded *d, uint32_t entries, int64_t mint, int64_t ma
     return 0;
 }
 
-int chk_block_decode(const chk_block *b, chk_decoded *d, lk_buf *err)
+/* A format 1 payload, its CRC checked. */
+static int decode_v1(const chk_block *b, chk_decoded *d, lk_buf *err)
 {
     const chk_block_info *in = &b->info;
-    d->raw_len = 0;
-    if (!chk_block_crc_ok(b))
-        return corrupt(d, err, "checksum mismatch");
     size_t ulen;
     if (in->raw_len > CHK_MAX_RAW || in->raw_len / 32 > in->comp_len + 2 ||
         snappy_uncompressed_length((const char *)b->comp, in->comp_len, &ulen) != SNAPPY_OK ||
@@ -283,4 +293,19 @@ int chk_block_decode(const chk_block *b, chk_decoded *d, lk_buf *err)
         return corrupt(d, err, "snappy data does not decompress");
     d->raw_len = out;
     return chk_parse_payload(d, in->entries, in->mint, in->maxt, err);
+}
+
+int chk_block_decode_cols(const chk_block *b, unsigned cols, chk_decoded *d, lk_buf *err)
+{
+    d->raw_len = 0;
+    if (!chk_block_crc_ok(b))
+        return corrupt(d, err, "checksum mismatch");
+    if (b->info.format == CHK_FORMAT_COLS)
+        return chk_cols_decode(&b->info, b->comp, cols, d, err);
+    return decode_v1(b, d, err);
+}
+
+int chk_block_decode(const chk_block *b, chk_decoded *d, lk_buf *err)
+{
+    return chk_block_decode_cols(b, CHK_COL_ALL, d, err);
 }

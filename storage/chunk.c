@@ -9,6 +9,7 @@
 #include "lib/err.h"
 #include "lib/mem.h"
 #include "storage/chunk_int.h"
+#include "storage/compress.h"
 #include "storage/usize.h"
 
 #define DEFAULT_MAX_BLOCKS 10 /* chunk_target_size 0 */
@@ -21,6 +22,7 @@ struct chk_chunk {
     size_t block_entries;
     int64_t comp_bytes;
     chk_usize *usize;  /* Loki's uncompressed size; NULL when not appended to */
+    int codec;         /* of the blocks cut (storage/compress.h) */
 };
 
 chk_chunk *chk_chunk_new(void)
@@ -28,7 +30,13 @@ chk_chunk *chk_chunk_new(void)
     chk_chunk *c = lk_calloc(1, sizeof(*c));
     c->head = chk_head_new();
     c->usize = lk_calloc(1, sizeof(*c->usize));
+    c->codec = CHK_CODEC_DEFAULT;
     return c;
+}
+
+void chk_chunk_set_codec(chk_chunk *c, int codec)
+{
+    c->codec = codec;
 }
 
 chk_chunk *chk_chunk_new_closed(void)
@@ -87,7 +95,7 @@ void chk_chunk_cut_block(chk_chunk *c)
     if (!c->head || chk_head_len(c->head) == 0)
         return;
     chk_block *b;
-    if (chk_block_from_head(c->head, &b) != 0)
+    if (chk_block_from_head_codec(c->head, c->codec, &b) != 0)
         LK_BUG("cutting a non-empty head failed");
     chk_chunk_add_block(c, b);
     chk_head_reset(c->head);

@@ -3,9 +3,12 @@
  *   head    uncompressed entries, sorted by timestamp (stable: equal
  *           timestamps in arrival order), deduplicated; small (it is cut
  *           into a block at chunk_block_size). storage/head.c
- *   block   immutable, reference-counted, snappy-compressed run of entries
- *           with its time range, counts, CRC32C and a token filter.
- *           storage/block.c (payload format), storage/filter.c (filter)
+ *   block   immutable, reference-counted, compressed run of entries with
+ *           its time range, counts, byte sums, CRC32C and a token filter;
+ *           timestamps, line lengths, lines and metadata are compressed
+ *           column by column, so a reader decodes only the columns it
+ *           needs. storage/block.c (blocks), storage/columns.c (payload
+ *           format), storage/compress.h (codecs), storage/filter.c (filter)
  *   chunk   blocks in arrival order plus a head; closed chunks have no head.
  *           storage/chunk.c
  *   file    a closed chunk serialised with its stream's labels, so a chunk
@@ -47,6 +50,9 @@ typedef struct chk_decoded {
     char *raw;            /* bytes e[].line and meta[] point into */
     size_t raw_len, raw_cap;
     int64_t bytes;        /* line + metadata name/value bytes of all entries */
+    size_t *sets;         /* scratch of the metadata dictionary (columns.c) */
+    size_t sets_cap;
+    void *zstd;           /* decompression context kept between blocks */
 } chk_decoded;
 
 /* A zeroed chk_decoded is empty; buffers are reused by the next decode. */
@@ -89,17 +95,28 @@ void chk_head_snapshot(const chk_head *h, int64_t from, int64_t through, chk_dec
 
 typedef struct chk_block chk_block;
 
+/* Block payload formats: 1, entries interleaved in one snappy stream
+ * (chunk files of version 1, block.c); 2, columns (columns.c). */
+#define CHK_FORMAT_V1 1
+#define CHK_FORMAT_COLS 2
+
 typedef struct chk_block_info {
     int64_t mint, maxt;   /* first and last entry timestamp */
     uint32_t entries;
     uint32_t raw_len;     /* uncompressed payload bytes */
     uint32_t comp_len;    /* compressed payload bytes */
     uint32_t crc;         /* CRC32C of the compressed payload */
+    int64_t line_bytes;   /* sum of the line lengths; -1: unknown (format 1) */
+    int64_t meta_bytes;   /* sum of metadata name and value lengths; -1: unknown */
+    uint32_t format;      /* CHK_FORMAT_* */
 } chk_block_info;
 
-/* Compresses a non-empty head into a new block (refcount 1); builds its
+/* Compresses a non-empty head into a new block (refcount 1), format 2 with
+ * the default codec (CHK_CODEC_DEFAULT, storage/compress.h); builds its
  * token filter. LK_EINVAL when the head is empty. */
 int chk_block_from_head(const chk_head *h, chk_block **out);
+/* The same with the codec named (a chk_codec). */
+int chk_block_from_head_codec(const chk_head *h, int codec, chk_block **out);
 chk_block *chk_block_ref(chk_block *b);
 void chk_block_unref(chk_block *b); /* accepts NULL */
 
@@ -118,6 +135,19 @@ bool chk_block_first_warning(chk_block *b);
  * d then holds no entries. Never reads outside the payload. */
 int chk_block_decode(const chk_block *b, chk_decoded *d, lk_buf *err);
 
+/* Columns a reader needs (chk_block_decode_cols). Timestamps are always
+ * decoded. Without CHK_COL_LINE a decoded entry's line has p NULL and len
+ * its length (with CHK_COL_LEN) or 0; without CHK_COL_META it has no
+ * metadata. d->bytes is the block's line and metadata bytes either way. */
+#define CHK_COL_LEN 1u
+#define CHK_COL_LINE 2u /* implies CHK_COL_LEN */
+#define CHK_COL_META 4u
+#define CHK_COL_ALL (CHK_COL_LEN | CHK_COL_LINE | CHK_COL_META)
+
+/* chk_block_decode reading only the columns cols names (a format 1 block
+ * is decoded whole). The checks are those of the columns read. */
+int chk_block_decode_cols(const chk_block *b, unsigned cols, chk_decoded *d, lk_buf *err);
+
 /* The token filter: may the block hold a line containing needle (a literal,
  * case-sensitive substring, as LogQL's |=)? Never false when some line of
  * the block contains needle; false only when one of needle's complete inner
@@ -134,9 +164,13 @@ typedef struct chk_limits {
     int64_t block_size;   /* head bytes that cut a block */
     int64_t target_size;  /* compressed bytes that close a chunk; 0: 10 blocks */
     int64_t max_age_ns;   /* time span that closes a chunk */
+    int codec;            /* of new chunks' blocks (storage/compress.h; 0: none) */
 } chk_limits;
 
 chk_chunk *chk_chunk_new(void);
+/* The codec of the blocks cut from now on (a chk_codec; default
+ * CHK_CODEC_DEFAULT). */
+void chk_chunk_set_codec(chk_chunk *c, int codec);
 void chk_chunk_free(chk_chunk *c); /* accepts NULL; releases its block refs */
 
 /* Appends to the head (chk_head_append's results). LK_EINVAL when closed. */

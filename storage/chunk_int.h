@@ -14,6 +14,9 @@
 void chk_head_encode_range(const chk_head *h, size_t lo, size_t hi, lk_buf *raw);
 /* head.c: the line of entry i (in timestamp order). */
 lk_str chk_head_line(const chk_head *h, size_t i);
+/* head.c: entry i (in timestamp order): its timestamp, line and encoded
+ * metadata (empty when it has none), pointing into the head. */
+void chk_head_entry(const chk_head *h, size_t i, int64_t *ts, lk_str *line, lk_str *meta_enc);
 /* head.c: bytes held in the arena (lines and encoded metadata), which can
  * exceed chk_head_bytes when entries carry many empty metadata pairs. */
 size_t chk_head_arena_len(const chk_head *h);
@@ -21,6 +24,17 @@ size_t chk_head_arena_len(const chk_head *h);
 /* block.c: parses d->raw[0, d->raw_len) as a block payload of `entries`
  * entries spanning exactly [mint, maxt] into d. LK_ECORRUPT otherwise. */
 int chk_parse_payload(chk_decoded *d, uint32_t entries, int64_t mint, int64_t maxt, lk_buf *err);
+
+/* columns.c: the column payload (format 2, byte layout in columns.c) of
+ * the head's entries, each column compressed with codec (or stored when
+ * that does not shrink it), replacing out; fills info's raw_len,
+ * comp_len, line_bytes and meta_bytes. */
+void chk_cols_encode(const chk_head *h, int codec, lk_buf *out, chk_block_info *info);
+/* columns.c: decodes the columns of a format 2 payload (its CRC already
+ * checked) that cols asks for (CHK_COL_*; timestamps always) into d.
+ * LK_ECORRUPT with the reason in *err otherwise. */
+int chk_cols_decode(const chk_block_info *in, const uint8_t *p, unsigned cols, chk_decoded *d,
+                    lk_buf *err);
 
 /* block.c: bytes a decoded file's blocks share, released with the last
  * reference. */

@@ -105,45 +105,94 @@ void cdir_path(const cdir *d, lk_str tenant, const chk_ref *r, lk_buf *out)
 
 /* ---- writing */
 
+/* The staging name of file i of a batch: numbered, as two tenants' files
+ * may have the same name. */
+static void put_tmp(const cdir *d, const cdir_file *v, size_t i, lk_buf *name, lk_buf *out)
+{
+    put_name(&v[i].ref, name);
+    lk_buf_reset(out);
+    lk_buf_printf(out, "%s/%zu-%s.tmp", d->staging, i, name->p);
+}
+
+/* Adds dir to the distinct directories written to. */
+static void note_dir(char ***dirs, size_t *n, size_t *cap, const char *dir)
+{
+    for (size_t j = 0; j < *n; j++)
+        if (strcmp((*dirs)[j], dir) == 0)
+            return;
+    *dirs = lk_grow(*dirs, cap, *n + 1, sizeof(**dirs));
+    (*dirs)[(*n)++] = lk_strdup(dir);
+}
+
+/* Marks the files renamed into dir as not durable. */
+static void fail_dir(const cdir *d, cdir_file *v, size_t n, const char *dir, lk_buf *tmp)
+{
+    for (size_t i = 0; i < n; i++) {
+        put_dir(d, v[i].tenant, chk_period(v[i].ref.through), tmp);
+        if (v[i].rc == 0 && strcmp(tmp->p, dir) == 0)
+            v[i].rc = LK_EIO;
+    }
+}
+
+/* Every file is written into staging unsynced, one syncfs makes them all
+ * durable, then each is renamed into its directory and each directory
+ * fsynced once: a few syncs per batch instead of one per file. */
 int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err)
 {
-    lk_buf dir = { 0 }, name = { 0 };
+    lk_buf dir = { 0 }, name = { 0 }, tmp = { 0 }, path = { 0 };
     char **dirs = NULL; /* distinct directories written to */
-    size_t n_dirs = 0, cap = 0;
+    size_t n_dirs = 0, cap = 0, n_written = 0;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
+        put_tmp(d, v, i, &name, &tmp);
+        v[i].rc = fs_write_unsynced(tmp.p, v[i].bytes, rc ? NULL : err);
+        if (v[i].rc != 0)
+            rc = LK_EIO;
+        else
+            n_written++;
+    }
+    if (n_written && fs_syncfs(d->staging, rc ? NULL : err) != 0) {
+        rc = LK_EIO;
+        for (size_t i = 0; i < n; i++) {
+            if (v[i].rc == 0) {
+                put_tmp(d, v, i, &name, &tmp);
+                unlink(tmp.p);
+                v[i].rc = LK_EIO;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].rc != 0)
+            continue;
+        put_tmp(d, v, i, &name, &tmp);
         put_dir(d, v[i].tenant, chk_period(v[i].ref.through), &dir);
-        put_name(&v[i].ref, &name);
-        lk_buf *e = rc ? NULL : err; /* the first reason only */
-        v[i].rc = fs_mkdirs(dir.p, e);
-        if (v[i].rc == 0)
-            v[i].rc = fs_write_durable(d->staging, dir.p, name.p, v[i].bytes, 0, e);
+        v[i].rc = fs_mkdirs(dir.p, rc ? NULL : err);
+        lk_buf_reset(&path);
+        lk_buf_printf(&path, "%s/%s", dir.p, name.p);
+        if (v[i].rc == 0 && rename(tmp.p, path.p) != 0) {
+            if (!rc && err)
+                lk_buf_printf(err, "rename(\"%s\") failed: %s", tmp.p, strerror(errno));
+            v[i].rc = LK_EIO;
+        }
         if (v[i].rc != 0) {
+            unlink(tmp.p);
             rc = LK_EIO;
             continue;
         }
-        size_t j = 0;
-        while (j < n_dirs && strcmp(dirs[j], dir.p) != 0)
-            j++;
-        if (j == n_dirs) {
-            dirs = lk_grow(dirs, &cap, n_dirs + 1, sizeof(*dirs));
-            dirs[n_dirs++] = lk_strdup(dir.p);
-        }
+        note_dir(&dirs, &n_dirs, &cap, dir.p);
     }
     for (size_t j = 0; j < n_dirs; j++) {
         if (fs_fsync_dir(dirs[j], rc ? NULL : err) != 0) {
             rc = LK_EIO;
-            for (size_t i = 0; i < n; i++) { /* its files are not durable */
-                put_dir(d, v[i].tenant, chk_period(v[i].ref.through), &dir);
-                if (v[i].rc == 0 && strcmp(dir.p, dirs[j]) == 0)
-                    v[i].rc = LK_EIO;
-            }
+            fail_dir(d, v, n, dirs[j], &tmp); /* its files are not durable */
         }
         free(dirs[j]);
     }
     free(dirs);
     lk_buf_free(&dir);
     lk_buf_free(&name);
+    lk_buf_free(&tmp);
+    lk_buf_free(&path);
     return rc;
 }
 

@@ -48,9 +48,9 @@ typedef struct cdir_file {
     int rc;              /* out: 0 once durable, LK_EIO otherwise */
 } cdir_file;
 
-/* Writes n files durably (each directory is fsynced once after its
- * files). Sets each file's rc; returns 0 when all succeeded, else LK_EIO
- * with the first failure's reason in *err. */
+/* Writes n files durably: all into staging, one syncfs, renames, then
+ * each directory fsynced once. Sets each file's rc; returns 0 when all
+ * succeeded, else LK_EIO with the first failure's reason in *err. */
 int cdir_write(cdir *d, cdir_file *v, size_t n, lk_buf *err);
 
 /* Maps and decodes a chunk file, checking that it holds the stream

@@ -4,10 +4,16 @@
  * All integers are little-endian, fixed width. Offsets are from the start of
  * the file. A file is, in order: header, block payloads, block index, footer.
  *
+ * Two versions: 1, whose payloads are format 1 (block.c: one snappy
+ * stream of interleaved entries), written before the column format and
+ * still read; and 2, written now, whose payloads are format 2 (columns.c:
+ * each column compressed on its own, its codec named in the payload).
+ *
  * Header (H = 44 + N bytes)
  *   0   4  magic "LKCH"
- *   4   1  version: 1
- *   5   1  encoding of the payloads: 1 = snappy
+ *   4   1  version: 1 or 2
+ *   5   1  encoding of the payloads: version 1, 1 = snappy; version 2, 0
+ *          (each column names its codec)
  *   6   2  flags: 0 (no flag is defined; a reader rejects others)
  *   8   8  fingerprint of the stream (XXH3-64 of the canonical labels)
  *  16   8  mint: earliest entry timestamp (Unix ns, signed)
@@ -21,7 +27,7 @@
  * block.c) back to back, in block order, with nothing between them.
  *
  * Block index, from offset I = H + sum of the compressed lengths: B records
- * of 44 + F bytes, in block order
+ * of R + F bytes (R = 44 in version 1, 60 in version 2), in block order
  *   0   8  offset of the payload
  *   8   4  compressed length (at least 1)
  *  12   4  raw (uncompressed) length
@@ -29,8 +35,17 @@
  *  24   8  maxt of the block
  *  32   4  entry count (at least 1)
  *  36   4  CRC32C of the compressed payload
+ *  version 1:
  *  40   4  F, token filter length (0: none)
  *  44   F  token filter (format in filter.c)
+ *  version 2:
+ *  40   8  sum of the entries' line lengths (signed, >= 0)
+ *  48   8  sum of their metadata name and value lengths (signed, >= 0)
+ *  56   4  F, token filter length (0: none)
+ *  60   F  token filter
+ *
+ * With the counts and byte sums in the index, a query over a window that
+ * covers a whole block knows its count and bytes without its payload.
  *
  * Footer (the last 16 bytes)
  *   0   8  I, offset of the block index
@@ -61,21 +76,22 @@
 
 #define FILE_MAGIC "LKCH"
 #define FOOTER_MAGIC "LKCF"
-#define FILE_VERSION 1
-#define ENC_SNAPPY 1
+#define ENC_SNAPPY 1   /* version 1 */
+#define ENC_COLUMNS 0  /* version 2 */
 #define HDR_FIXED 44
-#define REC_FIXED 44
+#define REC_FIXED_V1 44
+#define REC_FIXED_V2 60
 #define FOOTER_LEN 16
 
 /* ---- encoding */
 
 static void put_header(const chk_chunk *c, lk_str canonical, uint64_t fp, uint32_t entries,
-                       lk_buf *out)
+                       uint8_t version, lk_buf *out)
 {
     uint8_t h[HDR_FIXED];
     memcpy(h, FILE_MAGIC, 4);
-    h[4] = FILE_VERSION;
-    h[5] = ENC_SNAPPY;
+    h[4] = version;
+    h[5] = version == 1 ? ENC_SNAPPY : ENC_COLUMNS;
     h[6] = h[7] = 0;
     codec_put_le64(h + 8, fp);
     codec_put_le64(h + 16, (uint64_t)chk_chunk_mint(c));
@@ -87,11 +103,11 @@ static void put_header(const chk_chunk *c, lk_str canonical, uint64_t fp, uint32
     lk_buf_put_str(out, canonical);
 }
 
-static void put_record(const chk_block *b, uint64_t off, lk_buf *out)
+static void put_record(const chk_block *b, uint64_t off, uint8_t version, lk_buf *out)
 {
     const chk_block_info *in = chk_block_get_info(b);
     lk_str f = chk_block_filter(b);
-    uint8_t r[REC_FIXED];
+    uint8_t r[REC_FIXED_V2];
     codec_put_le64(r, off);
     codec_put_le32(r + 8, in->comp_len);
     codec_put_le32(r + 12, in->raw_len);
@@ -99,9 +115,25 @@ static void put_record(const chk_block *b, uint64_t off, lk_buf *out)
     codec_put_le64(r + 24, (uint64_t)in->maxt);
     codec_put_le32(r + 32, in->entries);
     codec_put_le32(r + 36, in->crc);
-    codec_put_le32(r + 40, (uint32_t)f.len);
-    lk_buf_append(out, r, sizeof(r));
+    size_t len = REC_FIXED_V1;
+    if (version == 2) {
+        codec_put_le64(r + 40, (uint64_t)in->line_bytes);
+        codec_put_le64(r + 48, (uint64_t)in->meta_bytes);
+        len = REC_FIXED_V2;
+    }
+    codec_put_le32(r + len - 4, (uint32_t)f.len);
+    lk_buf_append(out, r, len);
     lk_buf_put_str(out, f);
+}
+
+/* The file version of c's blocks (their format); 0 when they mix formats. */
+static uint8_t version_of(const chk_chunk *c)
+{
+    uint32_t f = chk_block_get_info(chk_chunk_block(c, 0))->format;
+    for (size_t i = 1; i < chk_chunk_nblocks(c); i++)
+        if (chk_block_get_info(chk_chunk_block(c, i))->format != f)
+            return 0;
+    return f == CHK_FORMAT_COLS ? 2 : 1;
 }
 
 int chk_file_encode(const chk_chunk *c, lk_str canonical, uint64_t fp, lk_buf *out)
@@ -110,8 +142,11 @@ int chk_file_encode(const chk_chunk *c, lk_str canonical, uint64_t fp, lk_buf *o
     if (!chk_chunk_closed(c) || nb == 0 || nb > UINT32_MAX || canonical.len > UINT32_MAX ||
         chk_chunk_entries(c) > UINT32_MAX)
         return LK_EINVAL;
+    uint8_t version = version_of(c);
+    if (version == 0)
+        return LK_EINVAL;
     size_t base = out->len;
-    put_header(c, canonical, fp, (uint32_t)chk_chunk_entries(c), out);
+    put_header(c, canonical, fp, (uint32_t)chk_chunk_entries(c), version, out);
     size_t hdr_end = out->len;
     uint32_t crc = lk_crc32c(0, out->p + base, hdr_end - base);
 
@@ -121,7 +156,7 @@ int chk_file_encode(const chk_chunk *c, lk_str canonical, uint64_t fp, lk_buf *o
     uint64_t off = hdr_end - base;
     for (size_t i = 0; i < nb; i++) {
         const chk_block *b = chk_chunk_block(c, i);
-        put_record(b, off, out);
+        put_record(b, off, version, out);
         off += chk_block_get_info(b)->comp_len;
     }
     crc = lk_crc32c(crc, out->p + index_off, out->len - index_off);
@@ -142,6 +177,8 @@ typedef struct file_view {
     size_t n;
     size_t hdr_len, index_off;
     uint32_t n_blocks;
+    uint8_t version;
+    size_t rec_fixed; /* index record length without its filter */
 } file_view;
 
 static int bad(lk_buf *err, const char *why)
@@ -178,7 +215,10 @@ static int check_frame(file_view *v, lk_buf *err)
 static int check_header(file_view *v, lk_buf *err)
 {
     const uint8_t *p = v->p;
-    if (p[4] != FILE_VERSION || p[5] != ENC_SNAPPY || p[6] || p[7]) {
+    v->version = p[4];
+    v->rec_fixed = p[4] == 2 ? REC_FIXED_V2 : REC_FIXED_V1;
+    bool known = (p[4] == 1 && p[5] == ENC_SNAPPY) || (p[4] == 2 && p[5] == ENC_COLUMNS);
+    if (!known || p[6] || p[7]) {
         if (err)
             lk_buf_printf(err, "unsupported chunk file: version %u, encoding %u, flags %u",
                           p[4], p[5], (unsigned)(p[6] | p[7] << 8));
@@ -202,7 +242,7 @@ typedef struct rec {
 static int read_record(const file_view *v, size_t *pos, uint64_t *expect, rec *r, lk_buf *err)
 {
     size_t end = v->n - FOOTER_LEN;
-    if (end - *pos < REC_FIXED)
+    if (end - *pos < v->rec_fixed)
         return bad(err, "block index truncated");
     const uint8_t *q = v->p + *pos;
     r->off = codec_get_le64(q);
@@ -212,8 +252,15 @@ static int read_record(const file_view *v, size_t *pos, uint64_t *expect, rec *r
     r->info.maxt = (int64_t)codec_get_le64(q + 24);
     r->info.entries = codec_get_le32(q + 32);
     r->info.crc = codec_get_le32(q + 36);
-    r->filter_len = codec_get_le32(q + 40);
-    *pos += REC_FIXED;
+    r->info.format = CHK_FORMAT_V1;
+    r->info.line_bytes = r->info.meta_bytes = -1;
+    if (v->version == 2) {
+        r->info.format = CHK_FORMAT_COLS;
+        r->info.line_bytes = (int64_t)codec_get_le64(q + 40);
+        r->info.meta_bytes = (int64_t)codec_get_le64(q + 48);
+    }
+    r->filter_len = codec_get_le32(q + v->rec_fixed - 4);
+    *pos += v->rec_fixed;
     if (r->filter_len > end - *pos)
         return bad(err, "block filter past the end of the index");
     r->filter = v->p + *pos;
@@ -223,6 +270,9 @@ static int read_record(const file_view *v, size_t *pos, uint64_t *expect, rec *r
         return bad(err, "block payload offsets do not tile the file");
     if (r->info.mint > r->info.maxt || r->info.entries == 0 || r->info.raw_len > CHK_MAX_RAW)
         return bad(err, "bad block bounds in the index");
+    if (v->version == 2 && (r->info.line_bytes < 0 || r->info.meta_bytes < 0 ||
+                            r->info.line_bytes > r->info.raw_len))
+        return bad(err, "bad block byte sums in the index");
     *expect += r->info.comp_len;
     return 0;
 }
@@ -267,7 +317,7 @@ static int validate(file_view *v, lk_buf *err)
     if (rc == 0)
         rc = check_header(v, err);
     /* bounds the allocation below by the file size */
-    if (rc == 0 && (size_t)v->n_blocks > (v->n - FOOTER_LEN - v->index_off) / REC_FIXED)
+    if (rc == 0 && (size_t)v->n_blocks > (v->n - FOOTER_LEN - v->index_off) / v->rec_fixed)
         rc = bad(err, "block count larger than the index");
     if (rc == 0)
         rc = check_index(v, NULL, err);

@@ -47,6 +47,7 @@ static int filter_chunk(rewrite *rw, const chk_chunk *c, chk_chunk **out, size_t
                         lk_buf *err)
 {
     chk_chunk *nc = chk_chunk_new();
+    chk_chunk_set_codec(nc, rw->g->lim.codec);
     chk_decoded dec = { 0 };
     int rc = 0;
     *removed = 0;

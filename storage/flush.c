@@ -34,7 +34,9 @@
 #include "lib/timeutil.h"
 #include "storage/ing_int.h"
 
-#define BATCH_CHUNKS 256
+/* Chunks indexed in one LMDB write transaction (each commit syncs twice):
+ * many small chunks (high cardinality) need few commits. */
+#define BATCH_CHUNKS 8192
 #define BATCH_BYTES (64 << 20)
 /* Chunk file bytes encoded and written at a time within a batch (unless
  * ing_opts.flush_write_bytes says otherwise): the file bytes are a copy of

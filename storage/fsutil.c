@@ -117,6 +117,36 @@ out:
     return rc;
 }
 
+int fs_write_unsynced(const char *path, lk_str bytes, lk_buf *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fail(err, "open", path);
+    int rc = write_all(fd, bytes.p, bytes.len) != 0 ? fail(err, "write", path) : 0;
+    int e = errno;
+    if (close(fd) != 0 && rc == 0) {
+        rc = fail(err, "close", path);
+        e = errno;
+    }
+    if (rc != 0) {
+        unlink(path);
+        errno = e;
+    }
+    return rc;
+}
+
+int fs_syncfs(const char *path, lk_buf *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(err, "open", path);
+    int rc = syncfs(fd) != 0 ? fail(err, "syncfs", path) : 0;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 int fs_list(const char *path, fs_names *out, lk_buf *err)
 {
     memset(out, 0, sizeof(*out));

@@ -1,9 +1,10 @@
 /* File-system helpers the storage files share: creating directory trees
  * durably, writing a file durably (temporary name, fsync, rename, fsync of
- * the directory), listing and removing directories. Every failure appends
- * the call, the path and strerror(errno) to *err (may be NULL) and
- * returns LK_EIO; errno is left as the failed call set it. Private to
- * storage/. */
+ * the directory) or many to be synced together (syncfs) before the caller
+ * renames them and fsyncs their directories, listing and removing
+ * directories. Every failure appends the call, the path and
+ * strerror(errno) to *err (may be NULL) and returns LK_EIO; errno is left
+ * as the failed call set it. Private to storage/. */
 #ifndef LOKIC_STORAGE_FSUTIL_H
 #define LOKIC_STORAGE_FSUTIL_H
 
@@ -23,6 +24,14 @@ int fs_fsync_dir(const char *path, lk_buf *err);
  * is removed on failure. */
 int fs_write_durable(const char *tmp_dir, const char *dir, const char *name, lk_str bytes,
                      int sync_dir, lk_buf *err);
+/* Writes bytes to path (created or truncated) without syncing it: one of
+ * many files made durable together by fs_syncfs. The file is removed on
+ * failure. */
+int fs_write_unsynced(const char *path, lk_str bytes, lk_buf *err);
+/* syncfs(2) of the file system holding path: every file written there so
+ * far is on disk on return (Linux reports a write-back error of any of
+ * them here). */
+int fs_syncfs(const char *path, lk_buf *err);
 /* Removes a directory tree (files and subdirectories). */
 int fs_remove_tree(const char *path, lk_buf *err);
 

@@ -16,6 +16,10 @@
 #include "storage/chunk_int.h"
 #include "storage/codec.h"
 
+/* The arena starts small and grows by half: at high cardinality most heads
+ * hold a few KB, and doubling from 4 KB left up to half of each unused. */
+#define ARENA_MIN 1024
+
 typedef struct head_ent {
     int64_t ts;
     uint32_t off;      /* line bytes in the arena, then meta_len bytes of metadata */
@@ -134,9 +138,9 @@ int chk_head_append(chk_head *h, const lk_entry *e)
 
     size_t need = h->alen + e->line.len + meta_len;
     if (need > h->acap || !h->arena) {
-        size_t c = h->acap ? h->acap : 4096;
+        size_t c = h->acap ? h->acap : ARENA_MIN;
         while (c < need)
-            c *= 2;
+            c += c / 2;
         h->arena = lk_realloc(h->arena, c);
         h->acap = c;
     }
@@ -200,6 +204,15 @@ void chk_head_encode_range(const chk_head *h, size_t lo, size_t hi, lk_buf *raw)
 size_t chk_head_arena_len(const chk_head *h)
 {
     return h->alen;
+}
+
+void chk_head_entry(const chk_head *h, size_t i, int64_t *ts, lk_str *line, lk_str *meta_enc)
+{
+    const head_ent *x = &h->v[i];
+    const char *p = (const char *)h->arena + x->off;
+    *ts = x->ts;
+    *line = lk_str_n(p, x->line_len);
+    *meta_enc = lk_str_n(p + x->line_len, x->meta_len);
 }
 
 lk_str chk_head_line(const chk_head *h, size_t i)

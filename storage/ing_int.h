@@ -13,6 +13,7 @@
 #include "storage/chunk.h"
 #include "storage/chunkdir.h"
 #include "storage/index.h"
+#include "storage/memidx.h"
 #include "storage/ingester.h"
 #include "storage/stream.h"
 #include "storage/wal.h"
@@ -31,6 +32,7 @@ typedef struct ing_tenant {
     size_t name_len;
     uint64_t hash;
     atomic_long n_streams;
+    mix *mix; /* the streams' label names and values */
     ing_shard shards[ING_SHARDS];
 } ing_tenant;
 
@@ -95,6 +97,11 @@ int ing_select_one(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64
 int ing_select_tenants(ing *g, lk_str tenants, const lk_matcher *ms, size_t nm, int64_t from,
                        int64_t through, bool with_data, sto_stats *stats, st_view ***out,
                        size_t *n);
+
+/* The index's streams (idx_select), with what it could not read logged
+ * and recorded in *re (may be NULL). */
+void ing_select_index(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                      int64_t through, bool with_data, idx_result *res, sto_read_errors *re);
 
 /* ingdelete.c */
 int ing_deletes_open(ing *g, const char *index_dir, lk_buf *err);

@@ -32,6 +32,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "storage/compress.h"
 #include "storage/ing_int.h"
 #include "storage/reindex.h"
 #include "storage/stream.h"
@@ -96,9 +97,17 @@ int ing_open(const ing_opts *opts, ing **out, lk_buf *err)
             lk_buf_puts(err, "bad ingester options");
         return LK_EINVAL;
     }
+    chk_codec codec = CHK_CODEC_DEFAULT;
+    if (opts->chunk_encoding && chk_codec_from_name(opts->chunk_encoding, &codec) != LK_OK) {
+        if (err)
+            lk_buf_printf(err, "unknown chunk encoding \"%s\"", opts->chunk_encoding);
+        return LK_EINVAL;
+    }
     ing *g = lk_calloc(1, sizeof(*g));
     g->opts = *opts;
     g->opts.wal_dir = g->opts.chunk_dir = g->opts.index_dir = NULL; /* not kept */
+    g->opts.chunk_encoding = NULL;
+    g->lim.codec = codec;
     g->lim.block_size = opts->chunk_block_size ? opts->chunk_block_size : DEFAULT_BLOCK_SIZE;
     if (g->lim.block_size > CHK_MAX_BLOCK_SIZE)
         g->lim.block_size = CHK_MAX_BLOCK_SIZE;
@@ -134,6 +143,7 @@ static void tenant_free(ing_tenant *t)
         free(sh->slots);
         pthread_mutex_destroy(&sh->mu);
     }
+    mix_free(t->mix); /* after the shards: their streams unreferenced first */
     free(t->name);
     free(t);
 }
@@ -206,6 +216,7 @@ static ing_tenant *tenant_add(ing *g, lk_str name, uint64_t h)
     t->name_len = name.len;
     t->hash = h;
     atomic_init(&t->n_streams, 0);
+    t->mix = mix_new();
     for (int i = 0; i < ING_SHARDS; i++)
         pthread_mutex_init(&t->shards[i].mu, NULL);
     tenant_slot_put(g->tenants, g->tcap, t);
@@ -311,6 +322,7 @@ void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns)
     pthread_mutex_unlock(&sh->mu);
     if (!removed)
         return;
+    mix_remove(t->mix, s);
     atomic_fetch_sub(&t->n_streams, 1);
     atomic_fetch_sub_explicit(&g->streams, 1, memory_order_relaxed);
     st_stream_unref(s); /* the table's reference */
@@ -369,6 +381,7 @@ static int stream_get(ing *g, ing_tenant *t, const lk_labels *labels, lk_str can
         }
         s = st_stream_new(labels, canonical, fp);
         shard_insert(sh, s);
+        mix_add(t->mix, s);
         *created = true;
         atomic_fetch_add_explicit(&g->streams, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&g->streams_created, 1, memory_order_relaxed);
@@ -816,4 +829,5 @@ void ing_get_counters(ing *g, ing_counters *c)
         c->wal_segments = wc.segments;
     }
     sto_iter_get_counters(&c->blocks_filtered, &c->chunks_read);
+    sto_iter_get_block_counters(&c->blocks_decoded, &c->blocks_partial);
 }

@@ -32,6 +32,8 @@ typedef struct ing_opts {
     int64_t max_chunk_age_ns;      /* chunk span that cuts a chunk; half of it is the
                                       out-of-order window */
     int max_streams_per_user;      /* 0 = unlimited */
+    const char *chunk_encoding;    /* Loki's name of the block codec (NULL: zstd;
+                                      storage/compress.h) */
 
     /* Durable storage; all optional (NULL/0: memory only, no flushing). */
     const char *wal_dir;           /* write-ahead log (NULL: none) */
@@ -215,6 +217,23 @@ int ing_select_stats(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int
                      size_t *n);
 void st_views_free(st_view **v, size_t n);
 
+/* Sorted distinct strings; free with ing_strs_free. */
+typedef struct ing_strs {
+    lk_str *v;
+    size_t n, cap;
+    lk_arena arena; /* the bytes */
+} ing_strs;
+void ing_strs_free(ing_strs *s);
+
+/* The label names (name NULL) or the values of label *name of tenant's
+ * streams that have data in [from, through]: the answer of
+ * ing_select(no matchers) reduced to names or values, from the tenant's
+ * label index in memory and the index's series, without a view per
+ * stream. *out is replaced (free it with ing_strs_free); what the index
+ * could not read goes to *re (may be NULL: logged only). */
+void ing_label_strs(ing *g, lk_str tenant, const lk_str *name, int64_t from, int64_t through,
+                   sto_read_errors *re, ing_strs *out);
+
 const lk_labels *st_view_labels(const st_view *v);
 lk_str st_view_canonical(const st_view *v);
 uint64_t st_view_fp(const st_view *v);
@@ -240,10 +259,24 @@ typedef struct sto_iter_opts {
      * caller still applies its filters to what comes out. */
     const lk_str *required;
     size_t n_required;
+    /* When partial, entries come out with their timestamp and only the
+     * parts `columns` names (STO_COL_*): without STO_COL_LINE an entry's
+     * line has p NULL and len its length (STO_COL_LEN) or 0; without
+     * STO_COL_META it has no metadata. Blocks are then decompressed column
+     * by column (storage/columns.c). A block whose time range meets another
+     * source's is still read whole, so that duplicates are found, and so
+     * is every block of a stream a delete request matches (its line
+     * filters read lines). */
+    bool partial;
+    unsigned columns;
     /* The tenant's delete requests (ing_deletes; NULL: none): deleted
      * entries never come out. */
     const struct del_set *deletes;
 } sto_iter_opts;
+
+#define STO_COL_LEN 1u
+#define STO_COL_LINE 2u
+#define STO_COL_META 4u
 
 /* st_view_iter with options (opts may be NULL: the same as st_view_iter). */
 sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, bool backward,
@@ -302,6 +335,8 @@ typedef struct ing_counters {
     /* process-wide query counters */
     int64_t blocks_filtered;  /* blocks skipped by their token filter */
     int64_t chunks_read;      /* chunk files opened by queries */
+    int64_t blocks_decoded;   /* blocks queries decompressed */
+    int64_t blocks_partial;   /* of those, read without their lines */
 } ing_counters;
 void ing_get_counters(ing *g, ing_counters *c);
 

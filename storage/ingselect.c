@@ -1,6 +1,8 @@
 /* Selecting streams (ing_select): the streams in memory merged with the
  * ones the index knows, each as one view whose in-memory chunks and
- * on-disk chunks are read as one sequence.
+ * on-disk chunks are read as one sequence. In memory, a selector with an
+ * equality matcher looks at that matcher's streams only (the tenant's
+ * label index, storage/memidx.h), any other at every stream.
  *
  * Memory is snapshotted first, the index read second: a chunk flushed and
  * dropped from memory in between is then in the snapshot (and skipped in
@@ -84,7 +86,9 @@ static mem_match *select_memory(ing *g, lk_str tenant, const lk_matcher *ms, siz
     if (!t)
         return NULL;
     size_t ns;
-    st_stream **all = ing_tenant_streams(t, &ns);
+    st_stream **all;
+    if (!mix_candidates(t->mix, ms, nm, &all, &ns)) /* an equality matcher's streams */
+        all = ing_tenant_streams(t, &ns);
     mem_match *m = lk_malloc((ns ? ns : 1) * sizeof(*m));
     size_t k = 0;
     for (size_t i = 0; i < ns; i++) {
@@ -101,9 +105,8 @@ static mem_match *select_memory(ing *g, lk_str tenant, const lk_matcher *ms, siz
     return m;
 }
 
-/* The index's streams, with what it could not read recorded in *re. */
-static void select_index(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
-                         int64_t through, bool with_data, idx_result *res, sto_read_errors *re)
+void ing_select_index(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,
+                      int64_t through, bool with_data, idx_result *res, sto_read_errors *re)
 {
     lk_buf err = { 0 };
     if (idx_select(g->index, tenant, ms, nm, from, through, with_data, res, &err) != 0) {
@@ -141,8 +144,8 @@ int ing_select_one(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64
     mem_match *mem = select_memory(g, tenant, ms, nm, from, through, with_data, &nmem);
     idx_result res = { 0 };
     if (g->index && from <= through)
-        select_index(g, tenant, ms, nm, from, through, with_data, &res,
-                     stats ? &stats->read_errors : NULL);
+        ing_select_index(g, tenant, ms, nm, from, through, with_data, &res,
+                         stats ? &stats->read_errors : NULL);
     if (nmem > 1)
         qsort(mem, nmem, sizeof(*mem), match_cmp);
     st_view **views = lk_malloc((nmem + res.n + 1) * sizeof(*views));

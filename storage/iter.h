@@ -26,6 +26,10 @@ typedef struct sto_stats {
     int64_t compressed_bytes;                         /* of the blocks decoded */
     int64_t total_chunks_ref, total_chunks_matched;   /* chunks looked at / in range */
     int64_t blocks_skipped;                           /* blocks never decompressed */
+    int64_t blocks_decoded;                           /* blocks decompressed */
+    int64_t blocks_partial;                           /* of those, without their lines */
+    int64_t chunks_downloaded;                        /* chunk files opened */
+    int64_t decompressed_meta_bytes;                  /* metadata bytes of decoded blocks */
     int64_t duplicates;                               /* identical entries merged */
     int64_t corrupt_blocks;                           /* blocks skipped as corrupt */
     sto_read_errors read_errors;                      /* what could not be read, why */

@@ -27,36 +27,12 @@ struct s3_client {
 
 static int split_endpoint(const s3_config *cfg, lk_buf *scheme, lk_buf *host, lk_buf *err)
 {
-    const char *ep = cfg->endpoint;
     lk_buf aws = { 0 };
-    if (!ep || !*ep) {
-        lk_buf_printf(&aws, "s3.%s.amazonaws.com",
-                      cfg->region && *cfg->region ? cfg->region : "us-east-1");
-        ep = aws.p;
-    }
-    const char *rest = ep;
-    if (strncmp(ep, "http://", 7) == 0) {
-        lk_buf_puts(scheme, "http");
-        rest = ep + 7;
-    } else if (strncmp(ep, "https://", 8) == 0) {
-        lk_buf_puts(scheme, "https");
-        rest = ep + 8;
-    } else if (strstr(ep, "://")) {
-        lk_buf_printf(err, "S3 endpoint \"%s\": only http and https URLs", ep);
-        lk_buf_free(&aws);
-        return LK_EINVAL;
-    } else {
-        lk_buf_puts(scheme, cfg->insecure ? "http" : "https");
-    }
-    size_t n = strcspn(rest, "/?#");
-    if (n == 0 || memchr(rest, '@', n)) {
-        lk_buf_printf(err, "S3 endpoint \"%s\": expected scheme://host[:port]", ep);
-        lk_buf_free(&aws);
-        return LK_EINVAL;
-    }
-    lk_buf_append(host, rest, n);
+    lk_buf_printf(&aws, "s3.%s.amazonaws.com",
+                  cfg->region && *cfg->region ? cfg->region : "us-east-1");
+    int rc = aws_http_endpoint("S3", cfg->endpoint, aws.p, cfg->insecure, scheme, host, err);
     lk_buf_free(&aws);
-    return LK_OK;
+    return rc;
 }
 
 /* A bucket name that can be a DNS label (else path style is the only way). */

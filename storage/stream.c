@@ -205,6 +205,7 @@ static chk_chunk *chunk_for(st_stream *s, const st_push_opts *o, int64_t ts, st_
     s->chunks = lk_grow(s->chunks, &s->cap, s->n_chunks + 1, sizeof(*s->chunks));
     c = &s->chunks[s->n_chunks++];
     *c = (st_chunk){ .c = chk_chunk_new(), .wal_seg = o->wal_seg, .state = CH_UNFLUSHED };
+    chk_chunk_set_codec(c->c, o->lim->codec);
     a->d_chunks++;
     return c->c;
 }
@@ -447,6 +448,23 @@ static bool scan_chunks(const st_stream *s, int64_t from, int64_t through, size_
         *n_blocks += chk_chunk_nblocks(c);
     }
     return *n_chunks > 0;
+}
+
+bool st_stream_removed(st_stream *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool r = s->removed;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+bool st_stream_overlaps(st_stream *s, int64_t from, int64_t through)
+{
+    size_t n_chunks, n_blocks;
+    pthread_mutex_lock(&s->mu);
+    bool r = scan_chunks(s, from, through, &n_chunks, &n_blocks);
+    pthread_mutex_unlock(&s->mu);
+    return r;
 }
 
 st_view *st_view_new(st_stream *s, bool with_data)

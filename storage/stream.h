@@ -33,6 +33,11 @@ uint64_t st_stream_fp(const st_stream *s);
 chk_sid st_stream_sid(const st_stream *s);
 lk_str st_stream_canonical(const st_stream *s);
 const lk_labels *st_stream_labels(const st_stream *s);
+/* Taken out of the ingester's table (st_stream_try_remove said so). */
+bool st_stream_removed(st_stream *s);
+/* Has a chunk in memory with entries in [from, through] (what makes
+ * st_stream_view return a view). */
+bool st_stream_overlaps(st_stream *s, int64_t from, int64_t through);
 
 #define ST_MAX_LISTED_REJECTS 10
 
@@ -166,5 +171,8 @@ void st_view_free(st_view *v);
 
 /* Process-wide counters of the view iterators. */
 void sto_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read);
+/* viewiter.c: blocks queries decompressed, and of those the ones read
+ * without their lines (sto_iter_opts.partial). */
+void sto_iter_get_block_counters(int64_t *decoded, int64_t *partial);
 
 #endif

@@ -32,9 +32,15 @@
  * an earlier one (in forward order) from another source is dropped, which
  * keeps the backward output the exact reverse of the forward one.
  *
+ * Partial reads (sto_iter_opts.partial): a block whose time range meets no
+ * other source's is decoded with the columns the caller asked for only
+ * (a count reads timestamps and metadata, not lines); the others are
+ * decoded whole, as duplicates are found by comparing whole entries.
+ *
  * With the tenant's delete requests in the options, the iterator comes
  * wrapped in one that skips the entries they delete (del_iter_wrap,
- * storage/delset.c); a stream no request matches is not wrapped.
+ * storage/delset.c); a stream no request matches is not wrapped, and one
+ * that is wrapped is read whole (the requests' line filters read lines).
  *
  * An iterator reads the view's memory blocks and head copy without
  * references of its own (the view must outlive its iterators); it holds
@@ -54,12 +60,23 @@
 #include "storage/readerr.h"
 #include "storage/stream.h"
 
-static atomic_llong blocks_filtered_total, chunks_read_total;
+_Static_assert(STO_COL_LEN == CHK_COL_LEN && STO_COL_LINE == CHK_COL_LINE &&
+                   STO_COL_META == CHK_COL_META,
+               "storage/ingester.h and storage/chunk.h name the same columns");
+
+static atomic_llong blocks_filtered_total, chunks_read_total, blocks_decoded_total,
+    blocks_partial_total;
 
 void sto_iter_get_counters(int64_t *blocks_filtered, int64_t *chunks_read)
 {
     *blocks_filtered = atomic_load_explicit(&blocks_filtered_total, memory_order_relaxed);
     *chunks_read = atomic_load_explicit(&chunks_read_total, memory_order_relaxed);
+}
+
+void sto_iter_get_block_counters(int64_t *decoded, int64_t *partial)
+{
+    *decoded = atomic_load_explicit(&blocks_decoded_total, memory_order_relaxed);
+    *partial = atomic_load_explicit(&blocks_partial_total, memory_order_relaxed);
 }
 
 typedef enum { SRC_BLOCK, SRC_HEAD, SRC_DISK } src_kind;
@@ -72,6 +89,7 @@ typedef struct vsrc {
     const chk_decoded *d;  /* while active */
     chk_decoded *buf;      /* pool buffer holding blk decoded */
     int64_t mint, maxt;
+    bool opened;           /* SRC_DISK: its blocks are sources now */
     uint64_t idx;          /* arrival order */
     size_t lo, hi;         /* entries still to return: [lo, hi) */
 } vsrc;
@@ -95,6 +113,7 @@ typedef struct view_iter {
     sto_stats *stats, own_stats;
     const lk_str *required;
     size_t n_required;
+    unsigned columns;      /* CHK_COL_* of blocks decoded on their own */
     vec all;               /* every source, for cleanup */
     vec pending;           /* heap, in activation order */
     vec heap;              /* active sources, by next entry */
@@ -288,11 +307,26 @@ static void note_bad_block(view_iter *it, const vsrc *s)
     lk_buf_free(&path);
 }
 
+/* Does s's time range meet another source's? Then entries with equal
+ * timestamps may be duplicates, which takes whole entries to find. */
+static bool overlaps_other(const view_iter *it, const vsrc *s)
+{
+    for (size_t i = 0; i < it->all.n; i++) {
+        const vsrc *o = it->all.v[i];
+        if (o != s && !o->opened && o->mint <= s->maxt && s->mint <= o->maxt)
+            return true;
+    }
+    return false;
+}
+
 static bool decode_block(view_iter *it, vsrc *s)
 {
     chk_decoded *d = pool_get(it);
     lk_buf_reset(&it->err);
-    if (chk_block_decode(s->blk, d, &it->err) != 0) {
+    unsigned cols = it->columns;
+    if (cols != CHK_COL_ALL && overlaps_other(it, s))
+        cols = CHK_COL_ALL;
+    if (chk_block_decode_cols(s->blk, cols, d, &it->err) != 0) {
         pool_put(it, d);
         it->stats->corrupt_blocks++;
         note_bad_block(it, s);
@@ -302,9 +336,18 @@ static bool decode_block(view_iter *it, vsrc *s)
                      (long long)s->maxt, it->err.p ? it->err.p : "");
         return false;
     }
-    it->stats->compressed_bytes += chk_block_get_info(s->blk)->comp_len;
+    const chk_block_info *in = chk_block_get_info(s->blk);
+    bool partial = cols != CHK_COL_ALL && in->format == CHK_FORMAT_COLS;
+    it->stats->compressed_bytes += in->comp_len;
     it->stats->decompressed_bytes += d->bytes;
     it->stats->decompressed_lines += (int64_t)d->n;
+    it->stats->blocks_decoded++;
+    it->stats->blocks_partial += partial;
+    if (in->meta_bytes > 0)
+        it->stats->decompressed_meta_bytes += in->meta_bytes;
+    atomic_fetch_add_explicit(&blocks_decoded_total, 1, memory_order_relaxed);
+    if (partial)
+        atomic_fetch_add_explicit(&blocks_partial_total, 1, memory_order_relaxed);
     s->buf = d;
     s->d = d;
     return true;
@@ -345,6 +388,7 @@ static void open_disk(view_iter *it, vsrc *s)
         return;
     }
     atomic_fetch_add_explicit(&chunks_read_total, 1, memory_order_relaxed);
+    it->stats->chunks_downloaded++;
     size_t nb = chk_chunk_nblocks(c);
     for (size_t i = 0; i < nb; i++)
         add_block(it, chk_block_ref(chk_chunk_block(c, i)), true, s->idx + i);
@@ -367,6 +411,7 @@ static void count_head(view_iter *it, const vsrc *s)
 static void activate(view_iter *it, vsrc *s)
 {
     if (s->kind == SRC_DISK) {
+        s->opened = true;
         open_disk(it, s);
         return;
     }
@@ -480,9 +525,28 @@ static bool gather_run(view_iter *it)
 
 /* ---- the iterator */
 
+/* The common case of in-order data: one source in the merge and none due
+ * to join it, so the next entry is its next one and cannot have a
+ * duplicate. false when the general merge must run. */
+static bool next_alone(view_iter *it, lk_entry *out)
+{
+    if (it->run_pos < it->run_n || it->heap.n != 1)
+        return false;
+    if (it->pending.n && due(it, it->pending.v[0]))
+        return false;
+    release_retired(it); /* the entry returned before is done with */
+    it->run_n = it->run_pos = 0;
+    vsrc *s = it->heap.v[0];
+    *out = *cur(it, s);
+    advance(it, s);
+    return true;
+}
+
 static int vi_next(sto_iter *base, lk_entry *out)
 {
     view_iter *it = (view_iter *)base;
+    if (next_alone(it, out))
+        return 1;
     for (;;) {
         while (it->run_pos < it->run_n) {
             const run_ent *r = &it->run[it->run_pos++];
@@ -567,9 +631,12 @@ sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, boo
     it->from = from;
     it->through = through;
     it->stats = stats ? stats : &it->own_stats;
+    it->columns = CHK_COL_ALL;
     if (opts) {
         it->required = opts->required;
         it->n_required = opts->n_required;
+        if (opts->partial)
+            it->columns = opts->columns & CHK_COL_ALL;
     }
     it->stats->blocks_skipped += (int64_t)v->blocks_skipped;
     it->stats->total_chunks_ref += (int64_t)(v->n_chunks + v->n_disk);
@@ -588,8 +655,12 @@ sto_iter *st_view_iter_opts(const st_view *v, int64_t from, int64_t through, boo
     /* a multi-tenant read's view carries its own tenant's requests, which
      * name the stream's stored labels */
     const struct del_set *dels = v->relabel ? v->relabel->deletes : opts ? opts->deletes : NULL;
-    if (dels && from < through)
-        return del_iter_wrap(&it->base, dels, st_stream_labels(v->s), from, through - 1);
+    if (dels && from < through) {
+        sto_iter *w = del_iter_wrap(&it->base, dels, st_stream_labels(v->s), from, through - 1);
+        if (w != &it->base)
+            it->columns = CHK_COL_ALL; /* nothing is decoded before the first next */
+        return w;
+    }
     return &it->base;
 }
 

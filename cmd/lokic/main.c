@@ -88,6 +88,11 @@ static const counter_metric storage_metrics[] = {
       offsetof(ing_counters, blocks_filtered), true },
     { "lokic_query_chunks_read_total", "Chunk files opened by queries.",
       offsetof(ing_counters, chunks_read), true },
+    { "lokic_query_blocks_decoded_total", "Blocks queries decompressed.",
+      offsetof(ing_counters, blocks_decoded), true },
+    { "lokic_query_blocks_partial_total", "Blocks queries decompressed without their lines "
+      "(timestamps, line lengths or metadata only).",
+      offsetof(ing_counters, blocks_partial), true },
 };
 
 typedef struct metric_ctx {
@@ -167,6 +172,7 @@ static int run(const lk_config *cfg, const lk_flags *fl)
         .chunk_target_size = cfg->chunk_target_size,
         .max_chunk_age_ns = cfg->max_chunk_age_ns,
         .max_streams_per_user = cfg->max_streams_per_user,
+        .chunk_encoding = cfg->chunk_encoding,
         .wal_dir = cfg->wal_enabled ? cfg->wal_dir : NULL,
         .chunk_dir = cfg->filesystem_directory,
         .index_dir = cfg->active_index_directory,

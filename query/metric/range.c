@@ -13,7 +13,9 @@
  * through the extractor, which adds the metadata to the labels.
  *
  * Blocks that cannot hold a line with the substrings every kept line
- * contains (|= filters) are skipped by storage without being decompressed. */
+ * contains (|= filters) are skipped by storage without being decompressed;
+ * with no stage at all, storage decodes no line (only timestamps,
+ * metadata and, for bytes, line lengths: sto_iter_opts.partial). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -72,6 +74,11 @@ typedef struct worker {
     int64_t lines;
     int rc;
     lk_buf err;
+    /* fast path: the series of the last metadata set seen in this stream */
+    lk_label *mset;
+    size_t n_mset, mset_cap;
+    lk_buf mset_bytes;
+    lm_acc *mset_acc;
 } worker;
 
 /* ---- tables */
@@ -209,6 +216,66 @@ static int sample_entry(worker *w, const st_view *v, bool *reset, const lk_entry
     return LK_OK;
 }
 
+/* Does e carry the metadata set the worker cached? */
+static bool same_mset(const worker *w, const lk_entry *e)
+{
+    if (!w->mset_acc || e->n_meta != w->n_mset)
+        return false;
+    for (size_t i = 0; i < e->n_meta; i++) {
+        if (!lk_str_eq(e->meta[i].name, w->mset[i].name) ||
+            !lk_str_eq(e->meta[i].value, w->mset[i].value))
+            return false;
+    }
+    return true;
+}
+
+static void cache_mset(worker *w, const lk_entry *e, lm_acc *a)
+{
+    lk_buf_reset(&w->mset_bytes);
+    for (size_t i = 0; i < e->n_meta; i++) {
+        lk_buf_put_str(&w->mset_bytes, e->meta[i].name);
+        lk_buf_put_str(&w->mset_bytes, e->meta[i].value);
+    }
+    w->mset = lk_grow(w->mset, &w->mset_cap, e->n_meta, sizeof(*w->mset));
+    const char *p = w->mset_bytes.p;
+    for (size_t i = 0; i < e->n_meta; i++) {
+        lk_str n = lk_str_n(p, e->meta[i].name.len);
+        lk_str v = lk_str_n(p + n.len, e->meta[i].value.len);
+        p += n.len + v.len;
+        w->mset[i] = (lk_label){ n, v };
+    }
+    w->n_mset = e->n_meta;
+    w->mset_acc = a;
+}
+
+/* The fast path's series of an entry with metadata: the series of the
+ * stream's labels with the metadata added (the extractor's), looked up
+ * once per run of entries with the same metadata (Loki 3 adds
+ * detected_level to every entry, so a stream has few sets). NULL with *rc
+ * set over the guard; NULL with LK_OK when the extractor drops it. */
+static lm_acc *meta_series(worker *w, const st_view *v, bool *reset, const lk_entry *e, int *rc)
+{
+    *rc = LK_OK;
+    if (same_mset(w, e))
+        return w->mset_acc;
+    if (!w->sm)
+        w->sm = lp_sampler_new(w->sh->x);
+    if (!*reset) {
+        lp_sampler_reset(w->sm, st_view_labels(v));
+        *reset = true;
+    }
+    lp_sample s;
+    if (!lp_sample_entry(w->sm, e, &s))
+        return NULL;
+    lm_acc *a = series_of(w, s.labels, s.hash);
+    if (!a) {
+        *rc = over_guard(w);
+        return NULL;
+    }
+    cache_mset(w, e, a);
+    return a;
+}
+
 static int read_view(worker *w, const st_view *v)
 {
     const shared *sh = w->sh;
@@ -219,6 +286,7 @@ static int read_view(worker *w, const st_view *v)
     lm_acc *fast = NULL, *last = NULL; /* fast: the stream's series, once it has a sample */
     bool bytes = p->op == LOGQL_RANGE_BYTES || p->op == LOGQL_RANGE_BYTES_RATE;
     bool reset = false;
+    w->mset_acc = NULL; /* a new stream: cached series are not its own */
     /* bucket mode: the cell of the last entry and its time bounds (lo, hi] */
     size_t cell = SIZE_MAX;
     int64_t cell_lo = 0, cell_hi = -1;
@@ -229,20 +297,30 @@ static int read_view(worker *w, const st_view *v)
         if ((++n % LM_CHECK_EVERY) == 0 &&
             ((rc = check_progress(w)) != LK_OK || (rc = charge_reader(w, false)) != LK_OK))
             break;
-        if (!sh->fast || e.n_meta) {
+        if (!sh->fast) {
             if ((rc = sample_entry(w, v, &reset, &e, &last)) != LK_OK)
                 break;
             continue;
         }
         if (sh->chain && !lf_chain_match(sh->chain, e.line))
             continue;
-        if (!fast && !(fast = stream_series(w, v))) {
-            rc = over_guard(w);
-            break;
+        lm_acc *a;
+        if (e.n_meta) {
+            if (!(a = meta_series(w, v, &reset, &e, &rc))) {
+                if (rc != LK_OK)
+                    break;
+                continue;
+            }
+        } else {
+            if (!fast && !(fast = stream_series(w, v))) {
+                rc = over_guard(w);
+                break;
+            }
+            a = fast;
         }
         double val = bytes ? (double)e.line.len : 1;
         if (!p->buckets) {
-            lm_acc_add(p, fast, e.ts, val);
+            lm_acc_add(p, a, e.ts, val);
             continue;
         }
         if (e.ts <= cell_lo || e.ts > cell_hi) {
@@ -255,7 +333,7 @@ static int read_view(worker *w, const st_view *v)
             cell_hi = p->S + ((int64_t)cell - (int64_t)p->k + 1) * p->step;
             cell_lo = cell_hi - p->step;
         }
-        lm_acc_add_cell(p, fast, cell, e.ts, val);
+        lm_acc_add_cell(p, a, cell, e.ts, val);
     }
     w->lines += n;
     sto_iter_destroy(it);
@@ -297,6 +375,10 @@ static void stats_add(sto_stats *d, const sto_stats *s)
     d->total_chunks_ref += s->total_chunks_ref;
     d->total_chunks_matched += s->total_chunks_matched;
     d->blocks_skipped += s->blocks_skipped;
+    d->blocks_decoded += s->blocks_decoded;
+    d->blocks_partial += s->blocks_partial;
+    d->chunks_downloaded += s->chunks_downloaded;
+    d->decompressed_meta_bytes += s->decompressed_meta_bytes;
     d->duplicates += s->duplicates;
     d->corrupt_blocks += s->corrupt_blocks;
     sto_read_errors_add(&d->read_errors, &s->read_errors);
@@ -498,6 +580,8 @@ static int run_workers(lm_ctx *c, shared *sh, table *out)
             lp_sampler_free(w[i].sm);
         table_free(&w[i].tab);
         lk_buf_free(&w[i].err);
+        free(w[i].mset);
+        lk_buf_free(&w[i].mset_bytes);
     }
     free(w);
     return rc;
@@ -525,6 +609,13 @@ static int compile(const logql_range_agg *ra, const logql_grouping *push, shared
         rc = lp_compile(ra->sel.stages, ra->sel.n_stages, pl, err);
         if (rc == LK_OK)
             sh->iter.n_required = lp_required_substrings(*pl, &sh->iter.required);
+    }
+    /* no stage reads the line: storage decodes timestamps, metadata and
+     * (for bytes) line lengths only */
+    if (sh->fast && ra->sel.n_stages == 0) {
+        bool bytes = ra->op == LOGQL_RANGE_BYTES || ra->op == LOGQL_RANGE_BYTES_RATE;
+        sh->iter.partial = true;
+        sh->iter.columns = STO_COL_META | (bytes ? STO_COL_LEN : 0);
     }
     sh->x = *x;
     sh->chain = *chain;

@@ -268,6 +268,8 @@ bool lp_sample_entry(lp_sampler *s, const lk_entry *e, lp_sample *out)
 {
     const lp_extractor *x = s->x;
     lp_exec *r = &s->run;
+    if (!lp_pipeline_front(x->p, e->line))
+        return false;
     lp_run_begin(r, e);
     if (!lp_pipeline_process(x->p, r))
         return false;

@@ -75,5 +75,10 @@ lk_str lp_dedup_key(const lp_lbs *b, lk_str name, lp_scratch *s)
 
 bool lp_utf8_clean(lk_str s)
 {
-    return lk_utf8_valid(s) && !memmem(s.p, s.len, "\xEF\xBF\xBD", 3);
+    if (!lk_utf8_valid(s))
+        return false;
+    /* U+FFFD starts with 0xEF: most values have none, and memchr costs far
+     * less than a memmem call on a short value */
+    const char *p = s.len ? memchr(s.p, 0xEF, s.len) : NULL;
+    return !p || !memmem(p, s.len - (size_t)(p - s.p), "\xEF\xBF\xBD", 3);
 }

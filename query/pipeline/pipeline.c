@@ -58,11 +58,14 @@ void lp_run_begin(lp_exec *r, const lk_entry *e)
         lp_lbs_add_meta(&r->lbs, e->meta, e->n_meta, &r->scratch);
 }
 
+bool lp_pipeline_front(const lp_pipeline *p, lk_str line)
+{
+    return !p->front || lf_chain_match(p->front, line);
+}
+
 /* Runs the stages of p after the front filters; false when dropped. */
 bool lp_pipeline_process(const lp_pipeline *p, lp_exec *r)
 {
-    if (p->front && !lf_chain_match(p->front, r->line))
-        return false;
     for (size_t i = 0; i < p->n; i++)
         if (!p->stages[i].run(&p->stages[i], r))
             return false;
@@ -245,6 +248,8 @@ void lp_runner_reset(lp_runner *r, const lk_labels *stream_labels)
 bool lp_run(lp_runner *r, const lk_entry *e, lp_result *out)
 {
     lp_exec *run = &r->run;
+    if (!lp_pipeline_front(r->p, e->line))
+        return false;
     lp_run_begin(run, e);
     if (!lp_pipeline_process(r->p, run))
         return false;

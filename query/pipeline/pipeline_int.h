@@ -201,7 +201,12 @@ int lp_compile_drop(const logql_stage *s, lp_stage *st, lk_buf *err);
 int lp_compile_keep(const logql_stage *s, lp_stage *st, lk_buf *err);
 int lp_compile_decolorize(const logql_stage *s, lp_stage *st, lk_buf *err);
 
-/* Runs a compiled pipeline's stages on r (already begun); false: dropped. */
+/* Does the line pass the pipeline's front filters (the line filters before
+ * any stage)? Checked before lp_run_begin, so that a line they drop costs
+ * no label work. */
+bool lp_pipeline_front(const lp_pipeline *p, lk_str line);
+/* Runs a compiled pipeline's stages after the front filters on r (already
+ * begun); false: dropped. */
 bool lp_pipeline_process(const lp_pipeline *p, lp_exec *r);
 /* Every label name the pipeline's stages read. */
 void lp_pipeline_required(const lp_pipeline *p, lp_name_fn add, void *ctx);

@@ -10,6 +10,7 @@
 #                                                   service_name and detected_level
 #                                                   discovery off (Loki 2.9's pushes)
 #   PATTERNS=1 tests/bench/push.sh ...              with pattern_ingester.enabled: true
+#   ENCODING=snappy tests/bench/push.sh ...         with that ingester.chunk_encoding (zstd)
 #   tests/bench/push.sh compare [requests] [conns] [runs]
 #                                                   WAL off and on, alternating runs,
 #                                                   best of each and the ratio
@@ -58,6 +59,7 @@ server:
 common:
   path_prefix: $data
 ingester:
+  chunk_encoding: ${ENCODING:-zstd}
   wal:
     enabled: $([[ $wal == 1 ]] && echo true || echo false)
 limits_config:

@@ -9,6 +9,10 @@
  * (0: as fast as possible), and a line of progress is printed every 10 s:
  * the sustained-ingest mode of tests/bench/push.sh.
  *
+ * With -hicard 1 every stream is new: request i carries streams
+ * i*S .. i*S+S-1, labelled {app, container, namespace, pod} with a unique
+ * pod (the 100,000-stream benchmark, tests/bench/hicard.sh).
+ *
  * Like promtail on C nodes, each connection owns its own streams (a `node`
  * label) and sends their entries in time order. Requests are built up front
  * (timestamps advance per request) so the client spends its time sending. Server CPU and RSS are measured by the wrapper
@@ -26,8 +30,10 @@
 #include "api/proto/push.pb-c.h"
 #include "tests/bench/bench_http.h"
 
+#define HICARD_NAMESPACES 20
+
 static int port = 3100, conns = 4, n_streams = 10, n_lines = 100, seconds = 20, n_prebuilt = 512;
-static int sustain, rate; /* -sustain: build requests as they go; -rate: lines/s cap */
+static int sustain, rate, hicard; /* -sustain: build requests as they go; -rate: lines/s cap */
 static long long start_base_ns; /* timestamps of request 0 */
 static atomic_llong total_lines, total_bytes, total_reqs, total_errors;
 static atomic_int stop;
@@ -80,7 +86,14 @@ static void build(req *r, int idx, long long base_ns)
     r->raw_bytes = 0;
     for (int s = 0; s < n_streams; s++) {
         labels[s] = malloc(256);
-        snprintf(labels[s], 256,
+        int gid = idx * n_streams + s; /* -hicard: the stream's number */
+        if (hicard)
+            snprintf(labels[s], 256,
+                     "{app=\"app-%d\", container=\"main\", namespace=\"ns%d\", "
+                     "pod=\"app-%d-%07d\"}",
+                     gid % 100, gid % HICARD_NAMESPACES, gid % 100, gid);
+        else
+            snprintf(labels[s], 256,
                  "{app=\"app-%d\", container=\"main\", job=\"bench/app-%d\", namespace=\"ns-%d\", "
                  "node=\"node-%d\", pod=\"app-%d-7d9f-%05d\", stream=\"stdout\"}",
                  s % 20, s % 20, s % 5, node, s % 20, s);
@@ -207,6 +220,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-requests")) n_prebuilt = v;
         else if (!strcmp(argv[i], "-sustain")) sustain = v;
         else if (!strcmp(argv[i], "-rate")) rate = v;
+        else if (!strcmp(argv[i], "-hicard")) hicard = v;
         else { fprintf(stderr, "unknown flag %s\n", argv[i]); return 2; }
     }
     struct timespec ts;

@@ -7,6 +7,7 @@
 # server CPU seconds of that run.
 #   tests/bench/query.sh [lines] [streams]
 # LOKIC_BIN=path uses an already built lokic instead of building one.
+# ENCODING=snappy sets ingester.chunk_encoding (default zstd, lokic's).
 # DISCOVERY=0 turns Loki 3's push-time discovery off (no service_name or
 # detected_level added: Loki 2.9's data).
 set -euo pipefail
@@ -23,6 +24,8 @@ server:
   log_level: warn
 common:
   path_prefix: $tmp/data
+ingester:
+  chunk_encoding: ${ENCODING:-zstd}
 limits_config:
   reject_old_samples: false
   ingestion_rate_mb: 100000

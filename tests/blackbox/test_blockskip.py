@@ -3,7 +3,9 @@
 with a rare word; after a restart (everything in chunk files) a line-filter
 query for that word decompresses only the blocks whose token filter may
 hold it: lokic_query_blocks_skipped_total grows and the query's stats show
-far fewer lines processed than the stream holds."""
+far fewer lines processed than the stream holds. A count with no stage
+reads the blocks without their lines (stats.lokic.blocksPartial,
+lokic_query_blocks_partial_total)."""
 import time
 
 from harness import LOKI29, Lokic, Result
@@ -48,12 +50,21 @@ def main():
         after = srv.metric("lokic_query_blocks_skipped_total")
         t.check(before is not None and after is not None and after > before,
                 "lokic_query_blocks_skipped_total grew: %r -> %r" % (before, after))
-        # without a line filter every line is read
+        # without a line filter every line is read, but not its bytes
+        partial0 = srv.metric("lokic_query_blocks_partial_total")
         st, doc = srv.get_json("/loki/api/v1/query_range", {
             "query": 'count_over_time({app="skip"}[2h])', "start": str(t0 + 3600 * S),
             "end": str(t0 + 3600 * S), "step": "60"})
         if st == 200 and doc["data"]["result"]:
             t.eq(doc["data"]["result"][0]["values"][-1][1], str(N), "all lines counted")
+        own = doc["data"]["stats"].get("lokic", {}) if st == 200 else {}
+        t.check(own.get("blocksDecoded", 0) > 0 and own.get("blocksPartial") == own.get("blocksDecoded"),
+                "every block read without its lines: %r" % own)
+        store = doc["data"]["stats"]["ingester"]["store"] if st == 200 else {}
+        t.check(store.get("totalChunksDownloaded", 0) > 0, "chunk files read: %r" % store)
+        partial1 = srv.metric("lokic_query_blocks_partial_total")
+        t.check(partial0 is not None and partial1 is not None and partial1 > partial0,
+                "lokic_query_blocks_partial_total grew: %r -> %r" % (partial0, partial1))
     t.done()
 
 

@@ -80,6 +80,23 @@ def main():
             time.sleep(0.1)  # the slot is freed as the first tail's thread ends
             third = WS(srv.port, {"query": '{app="tail"}'})
         t.check(third.head.startswith("HTTP/1.1 101"), "a slot is free again after a close: %r" % third.head[:40])
+
+    # Regression: an entry that arrived after the tail's last poll had passed
+    # its timestamp was never sent (each poll read from the previous poll's
+    # end; promtail batches for up to 1 s, so its entries arrive that late).
+    # Polls now read back TAIL_LATE_NS and leave out what they sent.
+    with Lokic(limits=LOKI29) as srv:
+        ws = WS(srv.port, {"query": '{app="late"}'})
+        ws.messages(1.5)  # the (empty) history and a poll past the late entry's time
+        late = [(time.time_ns() - 2 * 10**9, "late line")]
+        st, _, _ = srv.post("/loki/api/v1/push", wire.proto_body([('{app="late"}', late)]), wire.PROTO)
+        now = [(time.time_ns(), "on-time line")]
+        st2, _, _ = srv.post("/loki/api/v1/push", wire.proto_body([('{app="late"}', now)]), wire.PROTO)
+        t.check(st == 204 and st2 == 204, "pushes while tailing")
+        msgs, _ = ws.messages(3.5)
+        t.eq(sorted(lines_of(msgs)), ["late line", "on-time line"],
+             "an entry 2 s late is sent, and each entry once over several polls")
+        ws.close()
     t.done()
 
 

@@ -26,6 +26,7 @@ def setup(result, src, binary):
 
 RUNTIME_PACKAGES = {"libmicrohttpd12", "libprotobuf-c1", "libsnappy1v5", "liblmdb0",
                     "libyaml-0-2", "libjansson4", "libxxhash0", "zlib1g",
+                    "libzstd1", "liblz4-1",  # chunk_encoding zstd and lz4
                     "libre2-9", "libstdc++6", "libgcc-s1",  # RE2 and the C++ runtime it needs
                     "libcurl4",  # the ruler's Alertmanager and remote-write client, the S3 and DynamoDB clients
                     "libssl3",  # SigV4 signing (storage/aws_sigv4.c)

@@ -1,8 +1,11 @@
-"""The real-client tests' npm packages (package.json, versions pinned),
-installed into LOKIC_CLIENTS_CACHE (default: a directory under the system
-temp dir) when missing, under a lock so that client tests running at once
-install once; and node run on a script of this directory with them.
-Without node and npm, or when npm cannot install, a test skips (77), unless
+"""npm packages for the tests, in one place: install_into(package_dir,
+cache) installs a directory's package.json (versions pinned) into a cache
+directory when missing, under a lock so that tests running at once install
+once (tests/s3's dynalite uses it too). For the real-client tests of this
+directory: install() puts this directory's packages into
+LOKIC_CLIENTS_CACHE (default: a directory under the system temp dir), and
+node() runs a script of this directory with them. Without node and npm, or
+when npm cannot install, a client test skips (77), unless
 LOKIC_CLIENTS_REQUIRED=1 (CI), which makes that a failure."""
 import fcntl
 import os
@@ -23,8 +26,8 @@ def _unavailable(why):
     sys.exit(77)
 
 
-def _install_locked(cache):
-    want = open(os.path.join(HERE, "package.json")).read()
+def _install_locked(package_dir, cache):
+    want = open(os.path.join(package_dir, "package.json")).read()
     stamp = os.path.join(cache, "package.json")
     if os.path.exists(stamp) and open(stamp).read() == want and \
             os.path.isdir(os.path.join(cache, "node_modules")):
@@ -39,17 +42,24 @@ def _install_locked(cache):
     return None
 
 
-def install():
-    """The cache directory holding node_modules; exits 77 (or 1 when
-    required) when the packages cannot be had."""
+def install_into(package_dir, cache):
+    """Installs package_dir/package.json's packages into cache (its
+    node_modules), unless the same package.json is installed there already.
+    None, or why the packages cannot be had."""
     if not shutil.which("node") or not shutil.which("npm"):
-        _unavailable("node or npm missing")
-    cache = os.environ.get("LOKIC_CLIENTS_CACHE",
-                           os.path.join(tempfile.gettempdir(), "lokic-clients-npm"))
+        return "node or npm missing"
     os.makedirs(cache, exist_ok=True)
     with open(os.path.join(cache, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        why = _install_locked(cache)
+        return _install_locked(package_dir, cache)
+
+
+def install():
+    """The cache directory holding this directory's node_modules; exits 77
+    (or 1 when required) when the packages cannot be had."""
+    cache = os.environ.get("LOKIC_CLIENTS_CACHE",
+                           os.path.join(tempfile.gettempdir(), "lokic-clients-npm"))
+    why = install_into(HERE, cache)
     if why:
         _unavailable(why)
     return cache

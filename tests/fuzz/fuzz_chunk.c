@@ -10,7 +10,12 @@
  *   3  token filter: chk_filter_check(filter, needle), split at the first
  *      0xff byte.
  *   4  head and blocks: the rest drives appends (timestamp deltas and
- *      lines); the head, its block and a file of it must agree. */
+ *      lines); the head, its block and a file of it must agree.
+ *   5  column block (format 2): the rest is a column payload behind the
+ *      24-byte claim and 16 more bytes (line and metadata byte sums), with a
+ *      matching CRC, decoded with every set of columns; a decode that
+ *      succeeds gives the claimed count, and the same timestamps whatever
+ *      the columns. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +115,42 @@ static void fuzz_payload(const uint8_t *p, size_t n)
     chk_decoded_free(&d);
 }
 
+static void fuzz_cols(const uint8_t *p, size_t n)
+{
+    claim c;
+    if (!read_claim(p, n, &c) || c.rest_len < 16 || c.rest_len - 16 > UINT32_MAX)
+        return;
+    c.info.format = CHK_FORMAT_COLS;
+    c.info.line_bytes = (int64_t)(codec_get_le64(c.rest) % (1u << 20));
+    c.info.meta_bytes = (int64_t)(codec_get_le64(c.rest + 8) % (1u << 20));
+    size_t len = c.rest_len - 16;
+    uint8_t *copy = lk_malloc(len + 1);
+    memcpy(copy, c.rest + 16, len);
+    c.info.comp_len = (uint32_t)len;
+    c.info.crc = lk_crc32c(0, copy, len);
+    chk_backing *bk = chk_backing_new(copy, len, NULL, NULL);
+    chk_block *b = chk_block_wrap(&c.info, copy, NULL, 0, bk);
+    chk_backing_unref(bk);
+    chk_decoded all = { 0 }, d = { 0 };
+    bool whole = chk_block_decode(b, &all, NULL) == LK_OK;
+    if (whole && all.n != c.info.entries)
+        LK_BUG("entry count");
+    for (unsigned cols = 0; cols < CHK_COL_ALL; cols++) {
+        if (chk_block_decode_cols(b, cols, &d, NULL) != LK_OK)
+            continue;
+        if (d.n != c.info.entries)
+            LK_BUG("entry count of a partial decode");
+        for (size_t i = 0; whole && i < d.n; i++) {
+            if (d.e[i].ts != all.e[i].ts)
+                LK_BUG("a partial decode's timestamps differ");
+        }
+    }
+    chk_decoded_free(&all);
+    chk_decoded_free(&d);
+    chk_block_unref(b);
+    free(copy);
+}
+
 static void fuzz_filter(const uint8_t *p, size_t n)
 {
     const uint8_t *sep = memchr(p, 0xff, n);
@@ -166,7 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0:
         fuzz_file(p, n);
         break;
@@ -179,8 +220,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3:
         fuzz_filter(p, n);
         break;
-    default:
+    case 4:
         fuzz_head(p, n);
+        break;
+    default:
+        fuzz_cols(p, n);
         break;
     }
     return 0;

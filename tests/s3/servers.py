@@ -6,8 +6,10 @@ temporary directory on 127.0.0.1 and stopped at the end:
             port, an S3 user made with radosgw-admin. stop_rgw()/start_rgw()
             take only radosgw down and up (the objects stay in the OSD).
   Dynalite  DynamoDB's API on LevelDB (npm's dynalite, installed into a cache
-            like tests/clients), run under dynalite_serve.js, which keeps it
-            serving when a client drops a connection mid-request.
+            by tests/clients/npm_cache.py), run under dynalite_serve.js,
+            which keeps it serving when a client drops a connection
+            mid-request. stop_server()/start() take it down and up (the
+            tables stay in its directory).
 
 Both are context managers. unavailable(why) is the skip rule: exit 77,
 unless LOKIC_OBJSTORE_REQUIRED=1 (CI, .ci/run) makes it a failure.
@@ -30,6 +32,8 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
+sys.path.insert(0, os.path.join(HERE, "..", "clients"))
+import npm_cache  # noqa: E402
 from harness import free_port  # noqa: E402
 
 ACCESS_KEY = "LOKICTESTACCESSKEY00"
@@ -210,36 +214,14 @@ rgw dns name = localhost
         self.stop()
 
 
-def npm_install(package_dir, cache):
-    """Installs package_dir/package.json's pinned packages into cache (kept
-    between runs); returns the cache, or None when node or npm is missing or
-    npm cannot install."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        return None
-    os.makedirs(cache, exist_ok=True)
-    want = open(os.path.join(package_dir, "package.json")).read()
-    stamp = os.path.join(cache, "package.json")
-    if os.path.exists(stamp) and open(stamp).read() == want and \
-            os.path.isdir(os.path.join(cache, "node_modules")):
-        return cache
-    with open(stamp, "w") as f:
-        f.write(want)
-    r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save"], cwd=cache,
-                       capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        os.unlink(stamp)
-        print("npm install failed:\n" + r.stderr[-2000:])
-        return None
-    return cache
-
-
 class Dynalite:
     def __init__(self):
         cache = os.environ.get("LOKIC_DYNALITE_CACHE",
                                os.path.join(tempfile.gettempdir(), "lokic-dynalite-npm"))
-        self.cache = npm_install(HERE, cache)
-        if self.cache is None:
-            unavailable("node, npm or the dynalite package is not installable")
+        why = npm_cache.install_into(HERE, cache)
+        if why:
+            unavailable("dynalite cannot be installed: %s" % why)
+        self.cache = cache
         self.dir = tempfile.mkdtemp(prefix="lokic-dynalite-")
         self.port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
@@ -257,9 +239,12 @@ class Dynalite:
         _wait_port(self.port, self.proc, "dynalite")
         return self
 
-    def stop(self):
+    def stop_server(self):
         _stop(self.proc)
         self.proc = None
+
+    def stop(self):
+        self.stop_server()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):

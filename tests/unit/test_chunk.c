@@ -14,8 +14,11 @@
 
 #include "lib/crc32c.h"
 #include "lib/err.h"
+#include "lib/mem.h"
 #include "storage/chunk.h"
+#include "storage/chunk_int.h"
 #include "storage/codec.h"
+#include "storage/compress.h"
 #include "tests/unit/testutil.h"
 
 /* ---- helpers */
@@ -394,6 +397,19 @@ static void count_release(void *ctx, const void *p, size_t n)
     free((void *)p);
 }
 
+static void check_same_info(const chk_block_info *a, const chk_block_info *b)
+{
+    assert_int_equal(a->mint, b->mint);
+    assert_int_equal(a->maxt, b->maxt);
+    assert_int_equal(a->entries, b->entries);
+    assert_int_equal(a->raw_len, b->raw_len);
+    assert_int_equal(a->comp_len, b->comp_len);
+    assert_int_equal(a->crc, b->crc);
+    assert_int_equal(a->line_bytes, b->line_bytes);
+    assert_int_equal(a->meta_bytes, b->meta_bytes);
+    assert_int_equal(a->format, b->format);
+}
+
 static void check_same_chunk(const chk_chunk *a, const chk_chunk *b)
 {
     assert_int_equal(chk_chunk_nblocks(a), chk_chunk_nblocks(b));
@@ -404,8 +420,7 @@ static void check_same_chunk(const chk_chunk *a, const chk_chunk *b)
     chk_decoded x = { 0 }, y = { 0 };
     for (size_t i = 0; i < chk_chunk_nblocks(a); i++) {
         const chk_block *ba = chk_chunk_block(a, i), *bb = chk_chunk_block(b, i);
-        assert_memory_equal(chk_block_get_info(ba), chk_block_get_info(bb),
-                            sizeof(chk_block_info));
+        check_same_info(chk_block_get_info(ba), chk_block_get_info(bb));
         assert_true(lk_str_eq(chk_block_filter(ba), chk_block_filter(bb)));
         assert_int_equal(chk_block_decode(ba, &x, NULL), 0);
         assert_int_equal(chk_block_decode(bb, &y, NULL), 0);
@@ -837,6 +852,270 @@ static void test_filter_tokenless_block(void **state)
     chk_head_free(h);
 }
 
+/* ---- column format (format 2), codecs, version 1 files */
+
+/* The entries of tests/unit/data/chunk_v1.lkch (written by the version 1
+ * encoder, before the column format): 300 entries, every third with a
+ * trace_id and detected_level, in blocks of about 2 KiB. */
+static lk_entry fixture_entry(int i, char *line, size_t cap, lk_label *m, char *val, size_t vcap)
+{
+    snprintf(line, cap, "level=%s i=%d msg=\"request %d done\"", i % 5 ? "info" : "error", i,
+             i % 7);
+    lk_entry e = { .ts = 1700000000000000000LL + (int64_t)i * 1000003, .line = lk_str_c(line) };
+    if (i % 3 == 0) {
+        snprintf(val, vcap, "t%d", i);
+        m[0] = (lk_label){ LK_STR("trace_id"), lk_str_c(val) };
+        m[1] = (lk_label){ LK_STR("detected_level"), i % 5 ? LK_STR("info") : LK_STR("error") };
+        e.meta = m;
+        e.n_meta = 2;
+    }
+    return e;
+}
+
+/* Every entry of chunk c equals fixture_entry's, in order. */
+static void expect_fixture(const chk_chunk *c, int n)
+{
+    chk_decoded d = { 0 };
+    int i = 0;
+    for (size_t b = 0; b < chk_chunk_nblocks(c); b++) {
+        assert_int_equal(chk_block_decode(chk_chunk_block(c, b), &d, NULL), 0);
+        for (size_t k = 0; k < d.n; k++, i++) {
+            char line[128], val[32];
+            lk_label m[2];
+            lk_entry want = fixture_entry(i, line, sizeof(line), m, val, sizeof(val));
+            assert_true(entries_equal(&d.e[k], &want));
+        }
+    }
+    assert_int_equal(i, n);
+    chk_decoded_free(&d);
+}
+
+/* Old chunk files stay readable: a version 1 file written by the encoder
+ * before the column format decodes to the entries it was written from. */
+static void test_file_version1_fixture(void **state)
+{
+    (void)state;
+    char *path = tst_source_path("tests/unit/data/chunk_v1.lkch");
+    assert_non_null(path);
+    lk_buf f = { 0 }, canon = { 0 }, err = { 0 };
+    assert_true(tst_read_file(path, &f));
+    assert_int_equal(f.p[4], 1);
+    chk_chunk *c = NULL;
+    uint64_t fp = 0;
+    assert_int_equal(chk_file_decode(f.p, f.len, NULL, NULL, &c, &canon, &fp, &err), 0);
+    assert_string_equal(canon.p, "{app=\"fixture\"}");
+    assert_int_equal(fp, 0x1234567890abcdefULL);
+    assert_int_equal(chk_chunk_entries(c), 300);
+    assert_true(chk_chunk_nblocks(c) > 1);
+    assert_int_equal(chk_block_get_info(chk_chunk_block(c, 0))->format, CHK_FORMAT_V1);
+    expect_fixture(c, 300);
+    /* a partial decode of a format 1 block decodes it whole */
+    chk_decoded d = { 0 };
+    assert_int_equal(chk_block_decode_cols(chk_chunk_block(c, 0), 0, &d, NULL), 0);
+    assert_non_null(d.e[0].line.p);
+    chk_decoded_free(&d);
+
+    /* the same entries written now: a version 2 file that reads back alike */
+    chk_chunk *w = chk_chunk_new();
+    chk_limits l = { .block_size = 2048 };
+    for (int i = 0; i < 300; i++) {
+        char line[128], val[32];
+        lk_label m[2];
+        lk_entry e = fixture_entry(i, line, sizeof(line), m, val, sizeof(val));
+        if (chk_chunk_head_full(w, &l))
+            chk_chunk_cut_block(w);
+        assert_int_equal(chk_chunk_append(w, &e), 1);
+    }
+    chk_chunk_close(w);
+    lk_buf out = { 0 };
+    assert_int_equal(chk_file_encode(w, lk_buf_str(&canon), fp, &out), 0);
+    assert_int_equal(out.p[4], 2);
+    chk_chunk *r = NULL;
+    assert_int_equal(chk_file_decode(out.p, out.len, NULL, NULL, &r, NULL, NULL, &err), 0);
+    expect_fixture(r, 300);
+    assert_int_equal(chk_block_get_info(chk_chunk_block(r, 0))->format, CHK_FORMAT_COLS);
+    /* a chunk mixing block formats cannot be written */
+    chk_chunk *mix = chk_chunk_new_closed();
+    chk_chunk_add_block(mix, chk_block_ref(chk_chunk_block(c, 0)));
+    chk_chunk_add_block(mix, chk_block_ref(chk_chunk_block(r, 1)));
+    assert_int_equal(chk_file_encode(mix, LK_STR("{}"), 1, &out), LK_EINVAL);
+    chk_chunk_free(mix);
+    chk_chunk_free(r);
+    chk_chunk_free(w);
+    chk_chunk_free(c);
+    lk_buf_free(&out);
+    lk_buf_free(&f);
+    lk_buf_free(&canon);
+    lk_buf_free(&err);
+    free(path);
+}
+
+/* A head of n entries: repetitive logfmt lines, every other one with
+ * metadata, one empty line. */
+static chk_head *mixed_head(int n, char (*lines)[96])
+{
+    chk_head *h = chk_head_new();
+    lk_label m[2] = { { LK_STR("detected_level"), LK_STR("info") },
+                      { LK_STR("trace_id"), LK_STR("abc") } };
+    for (int i = 0; i < n; i++) {
+        snprintf(lines[i], 96, i == 3 ? "" : "ts=%d level=info msg=\"served /api/v1/x\" n=%d", i,
+                 i % 13);
+        lk_entry e = ent(1000 + i / 2, lines[i]);
+        if (i % 2) {
+            e.meta = m;
+            e.n_meta = i % 4 == 1 ? 1 : 2;
+        }
+        assert_int_equal(chk_head_append(h, &e), 1);
+    }
+    return h;
+}
+
+/* Every codec round-trips a block, and a partial decode gives the columns
+ * asked for: timestamps alone, with line lengths, with metadata. */
+static void test_block_codecs_and_columns(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    static char lines[N][96];
+    chk_head *h = mixed_head(N, lines);
+    chk_decoded full = { 0 }, d = { 0 };
+    int64_t bytes = chk_head_bytes(h);
+    chk_head_snapshot(h, INT64_MIN, INT64_MAX, &full);
+    for (int codec = 0; codec < 5; codec++) {
+        chk_block *b = NULL;
+        assert_int_equal(chk_block_from_head_codec(h, codec, &b), 0);
+        const chk_block_info *in = chk_block_get_info(b);
+        assert_int_equal(in->format, CHK_FORMAT_COLS);
+        assert_int_equal(in->line_bytes + in->meta_bytes, bytes);
+        if (codec != 0)
+            assert_true(in->comp_len < in->raw_len / 2);
+        assert_int_equal(chk_block_decode(b, &d, NULL), 0);
+        assert_int_equal(d.n, N);
+        assert_int_equal(d.bytes, bytes);
+        for (size_t i = 0; i < N; i++)
+            assert_true(entries_equal(&d.e[i], &full.e[i]));
+
+        assert_int_equal(chk_block_decode_cols(b, 0, &d, NULL), 0);
+        assert_int_equal(d.bytes, bytes);
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(d.e[i].ts, full.e[i].ts);
+            assert_null(d.e[i].line.p);
+            assert_int_equal(d.e[i].line.len, 0);
+            assert_int_equal(d.e[i].n_meta, 0);
+        }
+        assert_int_equal(chk_block_decode_cols(b, CHK_COL_LEN | CHK_COL_META, &d, NULL), 0);
+        for (size_t i = 0; i < N; i++) {
+            assert_null(d.e[i].line.p);
+            assert_int_equal(d.e[i].line.len, full.e[i].line.len);
+            assert_int_equal(d.e[i].n_meta, full.e[i].n_meta);
+            for (size_t k = 0; k < d.e[i].n_meta; k++)
+                assert_true(lk_str_eq(d.e[i].meta[k].value, full.e[i].meta[k].value));
+        }
+        chk_block_unref(b);
+    }
+    chk_decoded_free(&full);
+    chk_decoded_free(&d);
+    chk_head_free(h);
+}
+
+static void free_copy(void *ctx, const void *p, size_t n)
+{
+    (void)ctx;
+    (void)n;
+    free((void *)p);
+}
+
+/* Decodes b's payload changed by edit (the CRC recomputed, so only the
+ * column checks can catch it): the result of a full decode. */
+static int edited_rc(const chk_block *b, void (*edit)(uint8_t *p, chk_block_info *in))
+{
+    chk_block_info in = *chk_block_get_info(b);
+    lk_str pl = chk_block_payload(b);
+    uint8_t *p = lk_memdup(pl.p, pl.len);
+    edit(p, &in);
+    in.crc = lk_crc32c(0, p, in.comp_len);
+    chk_backing *bk = chk_backing_new(p, pl.len, free_copy, NULL);
+    chk_block *x = chk_block_wrap(&in, p, NULL, 0, bk);
+    chk_backing_unref(bk);
+    chk_decoded d = { 0 };
+    lk_buf err = { 0 };
+    int rc = chk_block_decode(x, &d, &err);
+    if (rc)
+        assert_non_null(strstr(err.p, "corrupt block"));
+    assert_true(rc || d.n == in.entries);
+    chk_decoded_free(&d);
+    lk_buf_free(&err);
+    chk_block_unref(x);
+    return rc;
+}
+
+static void edit_none(uint8_t *p, chk_block_info *in) { (void)p; (void)in; }
+static void edit_codec(uint8_t *p, chk_block_info *in) { (void)in; p[2 * 9] = 9; }
+static void edit_raw_len(uint8_t *p, chk_block_info *in)
+{
+    codec_put_le32(p + 2 * 9 + 5, codec_get_le32(p + 2 * 9 + 5) + 1);
+    in->raw_len++;
+}
+static void edit_entries(uint8_t *p, chk_block_info *in) { (void)p; in->entries--; }
+static void edit_maxt(uint8_t *p, chk_block_info *in) { (void)p; in->maxt++; }
+static void edit_line_bytes(uint8_t *p, chk_block_info *in) { (void)p; in->line_bytes++; }
+static void edit_meta_bytes(uint8_t *p, chk_block_info *in) { (void)p; in->meta_bytes--; }
+static void edit_short(uint8_t *p, chk_block_info *in) { (void)p; in->comp_len = 20; }
+static void edit_last_byte(uint8_t *p, chk_block_info *in) { p[in->comp_len - 1] ^= 0x55; }
+
+/* A column payload whose checksum matches but whose columns disagree with
+ * each other or with the block index is corrupt, never read past. */
+static void test_block_columns_forged(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    static char lines[N][96];
+    chk_head *h = mixed_head(N, lines);
+    for (int codec = 0; codec < 5; codec++) {
+        chk_block *b = NULL;
+        assert_int_equal(chk_block_from_head_codec(h, codec, &b), 0);
+        assert_int_equal(edited_rc(b, edit_none), 0);
+        assert_int_equal(edited_rc(b, edit_codec), LK_ECORRUPT);
+        assert_int_equal(edited_rc(b, edit_raw_len), LK_ECORRUPT);
+        assert_int_equal(edited_rc(b, edit_entries), LK_ECORRUPT);
+        assert_int_equal(edited_rc(b, edit_maxt), LK_ECORRUPT);
+        assert_int_equal(edited_rc(b, edit_line_bytes), LK_ECORRUPT);
+        assert_int_equal(edited_rc(b, edit_meta_bytes), LK_ECORRUPT);
+        assert_int_equal(edited_rc(b, edit_short), LK_ECORRUPT);
+        /* the meta column's last byte: an index past the dictionary, or
+         * bytes a codec refuses; either way never a wrong answer */
+        int rc = edited_rc(b, edit_last_byte);
+        assert_true(rc == LK_ECORRUPT || rc == 0);
+        chk_block_unref(b);
+    }
+    chk_head_free(h);
+}
+
+/* Loki's chunk_encoding names. */
+static void test_codec_names(void **state)
+{
+    (void)state;
+    chk_codec c;
+    const struct {
+        const char *name;
+        chk_codec want;
+    } t[] = { { "none", CHK_CODEC_NONE }, { "snappy", CHK_CODEC_SNAPPY },
+              { "gzip", CHK_CODEC_GZIP }, { "flate", CHK_CODEC_GZIP },
+              { "lz4-64k", CHK_CODEC_LZ4 }, { "lz4-4M", CHK_CODEC_LZ4 },
+              { "zstd", CHK_CODEC_ZSTD } };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        assert_int_equal(chk_codec_from_name(t[i].name, &c), 0);
+        assert_int_equal(c, t[i].want);
+    }
+    assert_int_equal(chk_codec_from_name("brotli", &c), LK_EINVAL);
+    assert_string_equal(chk_codec_name(CHK_CODEC_ZSTD), "zstd");
+    /* a column that does not shrink is stored as it is */
+    lk_buf out = { 0 };
+    assert_int_equal(chk_compress(CHK_CODEC_ZSTD, (const uint8_t *)"ab", 2, &out), CHK_CODEC_NONE);
+    assert_int_equal(out.len, 2);
+    lk_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -853,6 +1132,10 @@ int main(void)
         cmocka_unit_test(test_file_every_truncation),
         cmocka_unit_test(test_file_forged_payloads),
         cmocka_unit_test(test_file_bad_snappy),
+        cmocka_unit_test(test_file_version1_fixture),
+        cmocka_unit_test(test_block_codecs_and_columns),
+        cmocka_unit_test(test_block_columns_forged),
+        cmocka_unit_test(test_codec_names),
         cmocka_unit_test(test_filter_no_false_negatives),
         cmocka_unit_test(test_filter_skips_absent),
         cmocka_unit_test(test_filter_tokenless_block),

@@ -171,11 +171,43 @@ static void test_staging_emptied(void **state)
     tst_rmtree(root);
 }
 
+/* Regression: cdir_write staged every file of a batch under its chunk
+ * name, so two tenants' files with the same name (the same stream and
+ * data) shared one temporary file and the second rename failed (LK_EIO:
+ * the deletes test's two tenants never flushed). */
+static void test_same_name_two_tenants(void **state)
+{
+    (void)state;
+    char *root = tst_tmpdir("cdir");
+    cdir *d;
+    assert_int_equal(cdir_open(root, &d, NULL), 0);
+    lk_buf a = { 0 }, err = { 0 };
+    cdir_file f[2];
+    make_file(T0, 10, &a, &f[0].ref);
+    f[1].ref = f[0].ref;
+    f[0].tenant = LK_STR("a");
+    f[1].tenant = LK_STR("b");
+    f[0].bytes = f[1].bytes = lk_buf_str(&a);
+    assert_int_equal(cdir_write(d, f, 2, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(f[i].rc, 0);
+        chk_chunk *c = NULL;
+        assert_int_equal(cdir_read(d, f[i].tenant, &f[i].ref, CANON, &c, &err), 0);
+        assert_int_equal(chk_chunk_entries(c), 10);
+        chk_chunk_free(c);
+    }
+    cdir_close(d);
+    lk_buf_free(&a);
+    lk_buf_free(&err);
+    tst_rmtree(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_write_and_read),
+        cmocka_unit_test(test_same_name_two_tenants),
         cmocka_unit_test(test_staging_emptied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

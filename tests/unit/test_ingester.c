@@ -275,6 +275,51 @@ static void test_duplicates_across_blocks(void **state)
     ing_destroy(g);
 }
 
+/* Partial reads (sto_iter_opts.partial): a block alone in its time range
+ * gives timestamps and line lengths without lines; blocks whose ranges
+ * meet are read whole, so an entry stored twice is still merged into one
+ * (a count must not see it twice). */
+static void test_partial_reads(void **state)
+{
+    (void)state;
+    ing *g = new_ing(4, 0, 2 * HOUR, 0); /* each 4-byte line cuts a block */
+    stream_id s;
+    sid_init(&s, "{app=\"partial\"}");
+    lk_entry a = ent(T0 + 5, "aaaa");
+    lk_entry p[] = { a, ent(T0 + 5, "bbbb"), a, ent(T0 + 9, "cccc"), ent(T0 + 20, "dddddd") };
+    assert_int_equal(push(g, FAKE, &s, p, 1, NULL, NULL), 0);
+    assert_int_equal(push(g, FAKE, &s, p + 1, 4, NULL, NULL), 0);
+    st_view **v;
+    size_t n;
+    assert_int_equal(ing_select(g, FAKE, NULL, 0, T0, T0 + 30, true, &v, &n), 0);
+    assert_int_equal(n, 1);
+    for (int backward = 0; backward < 2; backward++) {
+        sto_iter_opts o = { .partial = true, .columns = STO_COL_LEN };
+        sto_stats st = { 0 };
+        sto_iter *it = st_view_iter_opts(v[0], T0, T0 + 30, backward, &o, &st);
+        lk_entry e;
+        int64_t ts[8];
+        size_t len[8], k = 0, no_line = 0;
+        while (sto_iter_next(it, &e) == 1) {
+            assert_true(k < 8);
+            ts[k] = e.ts;
+            len[k++] = e.line.len;
+            no_line += e.line.p == NULL;
+        }
+        sto_iter_destroy(it);
+        assert_int_equal(k, 4); /* aaaa once, bbbb, cccc, dddddd */
+        assert_int_equal(st.duplicates, 1);
+        assert_int_equal(ts[backward ? 0 : 3], T0 + 20);
+        assert_int_equal(len[backward ? 0 : 3], 6);
+        assert_int_equal(ts[backward ? 3 : 0], T0 + 5);
+        /* the blocks at T0 + 9 and T0 + 20 stand alone: no lines decoded */
+        assert_int_equal(no_line, 2);
+    }
+    st_views_free(v, n);
+    sid_free(&s);
+    ing_destroy(g);
+}
+
 /* ---- the out-of-order window */
 
 static void test_too_far_behind(void **state)
@@ -1076,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_equal_timestamps_arrival_order),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_duplicates_across_blocks),
+        cmocka_unit_test(test_partial_reads),
         cmocka_unit_test(test_too_far_behind),
         cmocka_unit_test(test_stream_limit),
         cmocka_unit_test(test_select_matchers),
