@@ -17,7 +17,8 @@
  * loki-stack config keeps everything under /data/loki), else "./data". Then
  * an empty ingester.wal.dir is <path_prefix>/wal, an empty
  * storage_config.filesystem.directory <path_prefix>/chunks and an empty
- * storage_config.boltdb_shipper.active_index_directory <path_prefix>/index. */
+ * storage_config.boltdb_shipper.active_index_directory <path_prefix>/index,
+ * an empty ruler.wal.dir <path_prefix>/ruler-wal. */
 #include "lib/config.h"
 
 #include <errno.h>
@@ -315,8 +316,13 @@ const cfg_opt cfg_opts[] = {
       F(ruler_notification_queue_capacity), NULL, "Alerts queued for the Alertmanager." },
     { "ruler.enable_api", CFG_BOOL, 0, "true", 0, 0, F(ruler_enable_api), NULL,
       "Serve the rules API (/loki/api/v1/rules, /prometheus/api/v1/rules, ...)." },
-    { "ruler.wal.dir", CFG_STRING, 0, "ruler-wal", 0, 0, F(ruler_wal_dir), NULL,
-      "Loki's ruler WAL; lokic keeps the remote-write queue in memory." },
+    { "ruler.wal.dir", CFG_STRING, 0, "", 0, 0, F(ruler_wal_dir), NULL,
+      "Remote-write queue and alerts' for state on disk (empty: <path_prefix>/ruler-wal)." },
+    { "ruler.for_outage_tolerance", CFG_DURATION, 0, "1h", 0, MAXDUR,
+      F(ruler_for_outage_tolerance_ns), NULL,
+      "How long the ruler may be down and still restore the for state of alerts." },
+    { "ruler.for_grace_period", CFG_DURATION, 0, "10m", 0, MAXDUR, F(ruler_for_grace_period_ns),
+      NULL, "Least time a restored alert waits before firing (for >= this)." },
     { "ruler.remote_write.enabled", CFG_BOOL, 0, "false", 0, 0, F(ruler_remote_write_enabled),
       NULL, "Write recording rules' samples through Prometheus remote write." },
     { "ruler.remote_write.client.url", CFG_STRING, 0, "", 0, 0, F(ruler_rw_url), NULL,
@@ -963,6 +969,8 @@ static void derive_paths(lk_config *c)
         replace(&c->filesystem_directory, path_join(c->path_prefix, "chunks"));
     if (empty(c->active_index_directory))
         replace(&c->active_index_directory, path_join(c->path_prefix, "index"));
+    if (empty(c->ruler_wal_dir))
+        replace(&c->ruler_wal_dir, path_join(c->path_prefix, "ruler-wal"));
 }
 
 static int flag_override(lk_config *c, const char *flag, const char *path, const char *value,

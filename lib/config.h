@@ -154,7 +154,9 @@ typedef struct lk_config {
     int64_t ruler_notification_timeout_ns; /* ruler.notification_timeout (10s) */
     int ruler_notification_queue_capacity; /* ruler.notification_queue_capacity (10000) */
     bool ruler_enable_api;             /* ruler.enable_api (true) */
-    char *ruler_wal_dir;               /* ruler.wal.dir ("ruler-wal") */
+    char *ruler_wal_dir;               /* ruler.wal.dir (<path_prefix>/ruler-wal) */
+    int64_t ruler_for_outage_tolerance_ns; /* ruler.for_outage_tolerance (1h) */
+    int64_t ruler_for_grace_period_ns; /* ruler.for_grace_period (10m) */
     bool ruler_remote_write_enabled;   /* ruler.remote_write.enabled (false) */
     char *ruler_rw_url;                /* ruler.remote_write.client.url */
     lk_cfg_list ruler_rw_headers;      /* ruler.remote_write.client.headers: pairs */
