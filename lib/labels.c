@@ -842,3 +842,14 @@ out:
     lk_buf_free(&ps.vals);
     return rc;
 }
+
+bool labels_equal(const lk_labels *a, const lk_labels *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        if (!lk_str_eq(a->v[i].name, b->v[i].name) || !lk_str_eq(a->v[i].value, b->v[i].value))
+            return false;
+    }
+    return true;
+}

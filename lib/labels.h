@@ -41,6 +41,8 @@ void labels_free(lk_labels *l);
 void labels_sort(lk_label *v, size_t n);
 /* On a sorted set: the first name that appears twice, or NULL. */
 const lk_str *labels_find_duplicate(const lk_labels *l);
+/* Whether two sorted sets hold the same pairs. */
+bool labels_equal(const lk_labels *a, const lk_labels *b);
 /* Value of name, or NULL. */
 const lk_str *labels_get(const lk_labels *l, lk_str name);
 

@@ -82,16 +82,6 @@ typedef struct out_map {
     size_t n_streams, cap_streams;
 } out_map;
 
-static bool same_labels(const lk_labels *a, const lk_labels *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (!lk_str_eq(a->v[i].name, b->v[i].name) || !lk_str_eq(a->v[i].value, b->v[i].value))
-            return false;
-    return true;
-}
-
 static void map_grow(out_map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
@@ -135,7 +125,7 @@ static logql_stream_res *stream_for(out_map *m, lk_arena *a, const lk_labels *l,
         size_t j = hash & (m->cap - 1);
         while (m->idx[j]) {
             logql_stream_res *s = &m->streams[m->idx[j] - 1];
-            if (m->hash[j] == hash && same_labels(s->labels, l))
+            if (m->hash[j] == hash && labels_equal(s->labels, l))
                 return s;
             j = (j + 1) & (m->cap - 1);
         }

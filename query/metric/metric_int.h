@@ -69,7 +69,6 @@ int lm_charge_matrix(lm_ctx *c, const lm_matrix *m);
 
 /* ---- label sets (seriesmap.c) ---- */
 
-bool lm_labels_equal(const lk_labels *a, const lk_labels *b);
 /* Prometheus labels.Compare. */
 int lm_labels_cmp(const lk_labels *a, const lk_labels *b);
 /* labels_hash of the canonical form; scratch is reused. */

@@ -106,7 +106,7 @@ typedef struct find_ctx {
 static bool eq_acc(void *ctx, uint32_t idx)
 {
     find_ctx *f = ctx;
-    return lm_labels_equal(&f->t->v[idx]->labels, f->l);
+    return labels_equal(&f->t->v[idx]->labels, f->l);
 }
 
 static lm_acc *table_find(const table *t, const lk_labels *l, uint64_t hash)
@@ -206,7 +206,7 @@ static int sample_entry(worker *w, const st_view *v, bool *reset, const lk_entry
     if (!lp_sample_entry(w->sm, e, &s))
         return LK_OK;
     lm_acc *a = *last;
-    if (!a || a->hash != s.hash || !lm_labels_equal(&a->labels, s.labels)) {
+    if (!a || a->hash != s.hash || !labels_equal(&a->labels, s.labels)) {
         a = series_of(w, s.labels, s.hash);
         if (!a)
             return over_guard(w);

@@ -1,4 +1,4 @@
-/* Label-set helpers of the metric evaluator: equality, Prometheus ordering,
+/* Label-set helpers of the metric evaluator: Prometheus ordering,
  * hashing, by/without grouping, and the hash map (plus the "output series
  * by labels" set built on it) that the nodes use to find a series. */
 #include <stdlib.h>
@@ -6,17 +6,6 @@
 
 #include "lib/mem.h"
 #include "query/metric/metric_int.h"
-
-bool lm_labels_equal(const lk_labels *a, const lk_labels *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++) {
-        if (!lk_str_eq(a->v[i].name, b->v[i].name) || !lk_str_eq(a->v[i].value, b->v[i].value))
-            return false;
-    }
-    return true;
-}
 
 int lm_labels_cmp(const lk_labels *a, const lk_labels *b)
 {
@@ -162,7 +151,7 @@ typedef struct eq_ctx {
 static bool eq_series(void *ctx, uint32_t idx)
 {
     eq_ctx *e = ctx;
-    return lm_labels_equal(&e->m->s[idx].labels, e->l);
+    return labels_equal(&e->m->s[idx].labels, e->l);
 }
 
 static size_t outset_find(lm_outset *o, const lk_labels *labels, uint64_t *hash)

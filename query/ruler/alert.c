@@ -7,16 +7,6 @@
 
 #include "lib/mem.h"
 
-static bool labels_equal(const lk_labels *a, const lk_labels *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (!lk_str_eq(a->v[i].name, b->v[i].name) || !lk_str_eq(a->v[i].value, b->v[i].value))
-            return false;
-    return true;
-}
-
 static rul_alert *find(rul_alerts *a, const lk_labels *l)
 {
     for (size_t i = 0; i < a->n; i++)
