@@ -391,6 +391,25 @@ void st_stream_flush_done(st_stream *s, const st_flush_item *it, int64_t now_ns,
     pthread_mutex_unlock(&s->mu);
 }
 
+bool st_stream_cut_idle_head(st_stream *s, int64_t now_ns, int64_t idle_ns, int64_t min_bytes,
+                             st_sweep *sw)
+{
+    pthread_mutex_lock(&s->mu);
+    st_chunk *open = open_chunk_of(s);
+    int64_t head0 = open_head_bytes(s);
+    bool cut = open && head0 > 0 && head0 >= min_bytes && now_ns - s->last_push_ns >= idle_ns;
+    if (cut) {
+        int64_t blocks0 = s->n_blocks, comp0 = s->comp_bytes;
+        cut_block(s, open->c);
+        chk_chunk_shrink_head(open->c);
+        sw->d_head_bytes -= head0;
+        sw->d_blocks += s->n_blocks - blocks0;
+        sw->d_comp_bytes += s->comp_bytes - comp0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return cut;
+}
+
 bool st_stream_try_remove(st_stream *s, int64_t now_ns, int64_t idle_ns)
 {
     pthread_mutex_lock(&s->mu);
