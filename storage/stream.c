@@ -188,6 +188,19 @@ static void close_chunk(st_stream *s, st_chunk *c)
     chk_chunk_close(c->c);
 }
 
+/* Room for one more chunk. Most streams hold one chunk at a time: the
+ * array starts with room for one, not lk_grow's eight (issue 15: 560 bytes
+ * per stream). */
+static void grow_chunks(st_stream *s)
+{
+    if (s->cap == 0) {
+        s->chunks = lk_malloc(sizeof(*s->chunks));
+        s->cap = 1;
+        return;
+    }
+    s->chunks = lk_grow(s->chunks, &s->cap, s->n_chunks + 1, sizeof(*s->chunks));
+}
+
 /* The chunk an entry at ts goes to: the open one, unless it must be closed
  * first, or a new one. */
 static chk_chunk *chunk_for(st_stream *s, const st_push_opts *o, int64_t ts, st_push_acc *a)
@@ -202,7 +215,7 @@ static chk_chunk *chunk_for(st_stream *s, const st_push_opts *o, int64_t ts, st_
         close_chunk(s, c);
         a->closed++;
     }
-    s->chunks = lk_grow(s->chunks, &s->cap, s->n_chunks + 1, sizeof(*s->chunks));
+    grow_chunks(s);
     c = &s->chunks[s->n_chunks++];
     *c = (st_chunk){ .c = chk_chunk_new(), .wal_seg = o->wal_seg, .state = CH_UNFLUSHED };
     chk_chunk_set_codec(c->c, o->lim->codec);
