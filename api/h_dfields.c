@@ -11,6 +11,7 @@
 
 #include "api/handlers.h"
 #include "api/params.h"
+#include "api/qlimits.h"
 #include "api/state.h"
 #include "lib/config.h"
 #include "lib/err.h"
@@ -61,12 +62,14 @@ static int parse_params(api_req *rq, df_params *p, lk_buf *err)
     }
     int rc = api_parse_bounds(rq, lk_now_ns(), &p->r, err);
     if (rc == 0)
+        rc = api_check_query_length(rq, p->r.start, p->r.end, err);
+    if (rc == 0)
         rc = int_param(rq, "line_limit", DEFAULT_LINE_LIMIT, &p->line_limit, err);
     if (rc == 0)
         rc = int_param(rq, "limit", DEFAULT_FIELD_LIMIT, &p->limit, err);
     if (rc != 0)
         return rc;
-    int max = api_limits(rq->st, rq->tenant)->max_entries_limit_per_query;
+    int max = api_max_entries(rq);
     if (max > 0 && p->line_limit > max) {
         lk_buf_printf(err, "max entries limit per query exceeded, limit > max_entries_limit "
                            "(%d > %d)", p->line_limit, max);

@@ -10,6 +10,7 @@
 
 #include "api/handlers.h"
 #include "api/params.h"
+#include "api/qlimits.h"
 #include "api/selector.h"
 #include "api/state.h"
 #include "lib/err.h"
@@ -114,7 +115,8 @@ void api_h_detected_labels(api_req *rq, api_resp *rs)
     lk_str q = LK_STR("");
     api_param_get(rq, "query", &q);
     if (api_parse_bounds(rq, lk_now_ns(), &r, &err) != 0 ||
-        api_parse_selector(q.len ? q : LK_STR("{}"), true, &m, &err) != 0) {
+        api_parse_selector(q.len ? q : LK_STR("{}"), true, &m, &err) != 0 ||
+        api_check_query_length(rq, r.start, r.end, &err) != 0) {
         api_reply_error(rs, 400, "%s", err.p ? err.p : "bad request");
         goto out;
     }

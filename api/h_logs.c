@@ -4,12 +4,16 @@
  * categorized when the client sends X-Loki-Response-Encoding-Flags:
  * categorize-labels (not on the legacy endpoint). */
 #include <stdlib.h>
+#include <string.h>
 
+#include "api/qlimits.h"
 #include "api/query_exec.h"
 #include "api/resp.h"
 #include "api/state.h"
 #include "lib/err.h"
+#include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "query/logql/parser.h"
 #include "query/pipeline/pipeline.h"
 #include "query/select.h"
 
@@ -29,7 +33,7 @@ bool api_wants_categorized(const api_req *rq)
 }
 
 /* A failed selection: the memory limits answer as Loki answers its query
- * limits (400) and its full queue (429). */
+ * limits (400) and its full queue (429), query_timeout as Loki's 504. */
 static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
 {
     const char *msg = err->p ? err->p : lk_strerror(rc);
@@ -37,8 +41,33 @@ static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
         api_reply_error(rs, 400, "%s", msg);
     else if (rc == LK_ERATE)
         api_reply_error(rs, 429, "%s", msg);
+    else if (rc == LK_ERANGE)
+        api_reply_error(rs, 504, "%s", API_TIMEOUT_MESSAGE);
     else
         api_reply_error(rs, 500, "query failed: %s", msg);
+}
+
+/* A multi-tenant query ("a|b") selects streams with its matchers but those
+ * on __tenant_id__ (which choose the tenants); Loki re-parses that selector
+ * and refuses it, as a 400, when no matcher is left that rejects the empty
+ * value. false when answered. */
+static bool tenant_selector_ok(const api_req *rq, api_resp *rs, const logql_log_selector *sel)
+{
+    if (!memchr(rq->tenant.p, '|', rq->tenant.len))
+        return true;
+    lk_matcher *left = lk_malloc((sel->n_matchers + 1) * sizeof(*left));
+    size_t n = 0;
+    for (size_t i = 0; i < sel->n_matchers; i++)
+        if (!lk_str_eq_c((lk_str){ sel->matchers[i].name, sel->matchers[i].name_len },
+                         "__tenant_id__"))
+            left[n++] = sel->matchers[i];
+    lk_buf err = { 0 };
+    int rc = logql_validate_matchers(left, n, &err);
+    if (rc != LK_OK)
+        api_reply_error(rs, 400, "log selector is invalid after matcher update: %s", err.p);
+    lk_buf_free(&err);
+    free(left);
+    return rc == LK_OK;
 }
 
 /* Selects and answers, the answer charged to mem once written. */
@@ -66,13 +95,15 @@ static int select_and_write(api_req *rq, api_resp *rs, const api_log_query *q,
 void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const api_log_query *q)
 {
     const logql_log_selector *sel = &e->u.log;
-    int max = api_limits(rq->st, rq->tenant)->max_entries_limit_per_query;
+    int max = api_max_entries(rq);
     if (max > 0 && q->limit > max) {
         api_reply_error(rs, 400,
                         "max entries limit per query exceeded, limit > max_entries_limit (%d > %d)",
                         q->limit, max);
         return;
     }
+    if (!tenant_selector_ok(rq, rs, sel))
+        return;
     lk_buf err = { 0 };
     qm_query mem;
     int rc = qm_begin(rq->st->qmem, rq->st->cfg->max_memory_per_query, &mem);
@@ -101,6 +132,7 @@ void api_exec_log_query(api_req *rq, api_resp *rs, const logql_expr *e, const ap
         .interval_ns = q->interval_ns,
         .categorize = !q->legacy && api_wants_categorized(rq),
         .mem = &mem,
+        .deadline_ns = api_query_timeout(rq) > 0 ? lk_now_ns() + api_query_timeout(rq) : 0,
     };
     rc = select_and_write(rq, rs, q, &s, &err);
     if (rc != LK_OK)

@@ -8,6 +8,7 @@
 
 #include "api/handlers.h"
 #include "api/params.h"
+#include "api/qlimits.h"
 #include "api/resp.h"
 #include "api/selector.h"
 #include "api/state.h"
@@ -66,7 +67,8 @@ static bool meta_select(api_req *rq, api_resp *rs, meta_req *mr, bool names_only
 {
     lk_buf err = { 0 };
     bool ok = false;
-    if (api_parse_bounds(rq, lk_now_ns(), &mr->r, &err) != LK_OK)
+    if (api_parse_bounds(rq, lk_now_ns(), &mr->r, &err) != LK_OK ||
+        api_check_query_length(rq, mr->r.start, mr->r.end, &err) != LK_OK)
         goto bad;
     lk_str q;
     if (api_param_get(rq, "query", &q) && lk_str_trim(q).len &&
@@ -201,7 +203,8 @@ void api_h_series(api_req *rq, api_resp *rs)
 {
     api_range r;
     lk_buf err = { 0 };
-    if (api_parse_bounds(rq, lk_now_ns(), &r, &err) != LK_OK) {
+    if (api_parse_bounds(rq, lk_now_ns(), &r, &err) != LK_OK ||
+        api_check_query_length(rq, r.start, r.end, &err) != LK_OK) {
         api_reply_error(rs, 400, "%s", err.p);
         lk_buf_free(&err);
         return;

@@ -7,6 +7,7 @@
  * strconv.FormatFloat(v, 'f', -1, 64) ("NaN", "+Inf", "-Inf"). A query that
  * could not read everything answers with Loki 3's "warnings" beside "status". */
 
+#include "api/qlimits.h"
 #include "api/query_exec.h"
 #include "api/resp.h"
 #include "api/state.h"
@@ -15,10 +16,6 @@
 #include "lib/jsonw.h"
 #include "lib/timeutil.h"
 #include "query/metric/metric.h"
-
-#define TIMEOUT_MESSAGE                                                                     \
-    "request timed out, decrease the duration of the request or add more label matchers " \
-    "(prefer exact match over regex match) to reduce the amount of data processed"
 
 /* [<sec>,"<value>"] for the step at ns */
 static void write_point(jw *w, lk_buf *tmp, int64_t ns, double v)
@@ -144,7 +141,7 @@ static void reply_failure(api_resp *rs, int rc, const lk_buf *err)
         api_reply_error(rs, 400, "%s", msg);
         break;
     case LK_ERANGE:
-        api_reply_error(rs, 504, "%s", TIMEOUT_MESSAGE);
+        api_reply_error(rs, 504, "%s", API_TIMEOUT_MESSAGE);
         break;
     case LK_ERATE:
         api_reply_error(rs, 429, "%s", msg);
@@ -176,8 +173,8 @@ void api_exec_metric_query(api_req *rq, api_resp *rs, const logql_expr *e,
         .start = q->start,
         .end = q->instant ? q->start : q->end,
         .step = q->step_ns,
-        .max_series = cfg->max_query_series,
-        .deadline_ns = cfg->query_timeout_ns > 0 ? t0 + cfg->query_timeout_ns : 0,
+        .max_series = api_max_query_series(rq),
+        .deadline_ns = api_query_timeout(rq) > 0 ? t0 + api_query_timeout(rq) : 0,
         .threads = 0,
         .instant = q->instant,
         .mem = &mem,

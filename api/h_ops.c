@@ -38,9 +38,24 @@ void api_h_metrics(api_req *rq, api_resp *rs)
     rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* GET /config as Loki's config handler answers it: ?mode=diff only what
+ * differs from the defaults, ?mode=defaults the defaults, anything else the
+ * whole configuration in effect. */
 void api_h_config(api_req *rq, api_resp *rs)
 {
-    config_to_yaml(rq->st->cfg, &rs->body);
+    lk_str mode = LK_STR("");
+    api_param_get(rq, "mode", &mode);
+    if (lk_str_eq_c(mode, "diff") || lk_str_eq_c(mode, "defaults")) {
+        lk_config d;
+        config_defaults(&d);
+        if (lk_str_eq_c(mode, "diff"))
+            config_to_yaml_diff(rq->st->cfg, &d, &rs->body);
+        else
+            config_to_yaml(&d, &rs->body);
+        config_free(&d);
+    } else {
+        config_to_yaml(rq->st->cfg, &rs->body);
+    }
     rs->status = 200;
     rs->content_type = "text/plain; charset=utf-8";
 }

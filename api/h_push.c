@@ -101,8 +101,9 @@ static void store(push_ctx *c, const push_request *req, lk_str body)
         in[i] = (ing_stream_in){ &v->labels, lk_buf_str(&v->canonical), v->fingerprint,
                                  v->entries, v->n_entries };
     }
+    int max_streams = lk_max_streams(api_limits(c->st, c->tenant));
     ing_request r = { .tenant = c->tenant, .streams = in, .n_streams = c->n,
-                      .max_streams = &api_limits(c->st, c->tenant)->max_streams_per_user };
+                      .max_streams = &max_streams };
     if (req->snappy_proto && validated_whole(c, req)) {
         r.format = WAL_PUSH_SNAPPY_PROTO;
         r.raw = body;

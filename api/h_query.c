@@ -6,6 +6,7 @@
 
 #include "api/handlers.h"
 #include "api/params.h"
+#include "api/qlimits.h"
 #include "api/query_exec.h"
 #include "api/state.h"
 #include "lib/err.h"
@@ -30,6 +31,19 @@ static logql_expr *parse_or_reply(api_resp *rs, lk_str query)
     }
     lk_buf_free(&err);
     return e;
+}
+
+/* Loki's query-frontend checks max_query_length on the bounds cut to
+ * milliseconds; false when the 400 was answered. */
+static bool length_ok(api_req *rq, api_resp *rs, const range_req *q)
+{
+    const int64_t ms = 1000000;
+    lk_buf err = { 0 };
+    int rc = api_check_query_length(rq, q->log.start / ms * ms, q->log.end / ms * ms, &err);
+    if (rc != LK_OK)
+        api_reply_error(rs, 400, "%s", err.p);
+    lk_buf_free(&err);
+    return rc == LK_OK;
 }
 
 /* Range parameters in Loki's order; false when an error was answered. */
@@ -74,15 +88,15 @@ static void query_range(api_req *rq, api_resp *rs, bool legacy)
         text = lk_buf_str(&folded);
     }
     logql_expr *e = parse_or_reply(rs, text);
-    if (e) {
+    if (e && length_ok(rq, rs, &q)) {
         if (logql_expr_is_log(e))
             api_exec_log_query(rq, rs, e, &q.log);
         else if (legacy)
             api_reply_error(rs, 400, "legacy endpoints only support streams result type");
         else
             api_exec_metric_query(rq, rs, e, &q.metric);
-        logql_expr_free(e);
     }
+    logql_expr_free(e);
     lk_buf_free(&folded);
 }
 

@@ -4,6 +4,7 @@
  * selector (a pipeline is ignored); start and end as for query_range. */
 #include "api/handlers.h"
 #include "api/params.h"
+#include "api/qlimits.h"
 #include "api/resp.h"
 #include "api/selector.h"
 #include "api/state.h"
@@ -25,7 +26,8 @@ void api_h_index_stats(api_req *rq, api_resp *rs)
     lk_str q = LK_STR("");
     api_param_get(rq, "query", &q);
     if (api_parse_bounds(rq, lk_now_ns(), &r, &err) != LK_OK ||
-        api_parse_selector(q, false, &m, &err) != LK_OK) {
+        api_parse_selector(q, false, &m, &err) != LK_OK ||
+        api_check_query_length(rq, r.start, r.end, &err) != LK_OK) {
         api_reply_error(rs, 400, "%s", err.p ? err.p : "bad request");
         goto out;
     }

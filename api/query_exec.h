@@ -10,6 +10,12 @@
 #include "api/http.h"
 #include "query/logql/ast.h"
 
+/* Loki's answer (a 504) to a query past limits_config.query_timeout, log
+ * or metric. */
+#define API_TIMEOUT_MESSAGE                                                                 \
+    "request timed out, decrease the duration of the request or add more label matchers " \
+    "(prefer exact match over regex match) to reduce the amount of data processed"
+
 typedef struct api_log_query {
     int64_t start, end;     /* [start, end) */
     int limit;

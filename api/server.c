@@ -602,6 +602,11 @@ struct qm_budget *api_server_query_budget(api_server *s)
     return s->st.qmem;
 }
 
+const lk_overrides *api_server_overrides(api_server *s)
+{
+    return s->st.overrides;
+}
+
 void api_server_set_ready(api_server *s, bool ready)
 {
     atomic_store(&s->st.ready, ready);

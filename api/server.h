@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "lib/config.h"
+#include "lib/overrides.h"
 #include "lib/str.h"
 #include "storage/ingester.h"
 
@@ -30,6 +31,9 @@ void api_server_set_ruler(api_server *s, struct rul_ruler *r);
  * requests (the ruler's). */
 struct qm_budget;
 struct qm_budget *api_server_query_budget(api_server *s);
+/* The per-tenant limits the server reads (lib/overrides.h); valid until
+ * api_server_destroy. */
+const lk_overrides *api_server_overrides(api_server *s);
 /* /ready answers 200 only once set (after WAL replay in later milestones). */
 void api_server_set_ready(api_server *s, bool ready);
 /* Stops accepting (new connections are refused), closes idle connections,

@@ -17,7 +17,8 @@
  * loki-stack config keeps everything under /data/loki), else "./data". Then
  * an empty ingester.wal.dir is <path_prefix>/wal, an empty
  * storage_config.filesystem.directory <path_prefix>/chunks and an empty
- * storage_config.boltdb_shipper.active_index_directory <path_prefix>/index. */
+ * storage_config.boltdb_shipper.active_index_directory <path_prefix>/index,
+ * an empty ruler.wal.dir <path_prefix>/ruler-wal. */
 #include "lib/config.h"
 
 #include <errno.h>
@@ -315,8 +316,13 @@ const cfg_opt cfg_opts[] = {
       F(ruler_notification_queue_capacity), NULL, "Alerts queued for the Alertmanager." },
     { "ruler.enable_api", CFG_BOOL, 0, "true", 0, 0, F(ruler_enable_api), NULL,
       "Serve the rules API (/loki/api/v1/rules, /prometheus/api/v1/rules, ...)." },
-    { "ruler.wal.dir", CFG_STRING, 0, "ruler-wal", 0, 0, F(ruler_wal_dir), NULL,
-      "Loki's ruler WAL; lokic keeps the remote-write queue in memory." },
+    { "ruler.wal.dir", CFG_STRING, 0, "", 0, 0, F(ruler_wal_dir), NULL,
+      "Remote-write queue and alerts' for state on disk (empty: <path_prefix>/ruler-wal)." },
+    { "ruler.for_outage_tolerance", CFG_DURATION, 0, "1h", 0, MAXDUR,
+      F(ruler_for_outage_tolerance_ns), NULL,
+      "How long the ruler may be down and still restore the for state of alerts." },
+    { "ruler.for_grace_period", CFG_DURATION, 0, "10m", 0, MAXDUR, F(ruler_for_grace_period_ns),
+      NULL, "Least time a restored alert waits before firing (for >= this)." },
     { "ruler.remote_write.enabled", CFG_BOOL, 0, "false", 0, 0, F(ruler_remote_write_enabled),
       NULL, "Write recording rules' samples through Prometheus remote write." },
     { "ruler.remote_write.client.url", CFG_STRING, 0, "", 0, 0, F(ruler_rw_url), NULL,
@@ -963,6 +969,8 @@ static void derive_paths(lk_config *c)
         replace(&c->filesystem_directory, path_join(c->path_prefix, "chunks"));
     if (empty(c->active_index_directory))
         replace(&c->active_index_directory, path_join(c->path_prefix, "index"));
+    if (empty(c->ruler_wal_dir))
+        replace(&c->ruler_wal_dir, path_join(c->path_prefix, "ruler-wal"));
 }
 
 static int flag_override(lk_config *c, const char *flag, const char *path, const char *value,
@@ -1044,6 +1052,26 @@ static void indent(lk_buf *out, int depth)
         lk_buf_puts(out, "  ");
 }
 
+/* One option as a YAML line, nested under the sections it does not share
+ * with prev (the option printed before it; "" at first). */
+static void put_option(const lk_config *c, const cfg_opt *o, const char *prev, lk_buf *out)
+{
+    int depth = common_sections(prev, o->path);
+    const char *seg = o->path;
+    for (int k = 0; k < depth; k++)
+        seg = strchr(seg, '.') + 1;
+    for (const char *dot; (dot = strchr(seg, '.')); seg = dot + 1, depth++) {
+        indent(out, depth);
+        lk_buf_append(out, seg, (size_t)(dot - seg));
+        lk_buf_puts(out, ":\n");
+    }
+    indent(out, depth);
+    lk_buf_puts(out, seg);
+    lk_buf_puts(out, ": ");
+    cfg_format(c, o, out);
+    lk_buf_putc(out, '\n');
+}
+
 void config_to_yaml(const lk_config *c, lk_buf *out)
 {
     const char *prev = "";
@@ -1051,22 +1079,55 @@ void config_to_yaml(const lk_config *c, lk_buf *out)
         const cfg_opt *o = &cfg_opts[i];
         if (o->flags & CFG_ALIAS)
             continue;
-        int depth = common_sections(prev, o->path);
-        const char *seg = o->path;
-        for (int k = 0; k < depth; k++)
-            seg = strchr(seg, '.') + 1;
-        for (const char *dot; (dot = strchr(seg, '.')); seg = dot + 1, depth++) {
-            indent(out, depth);
-            lk_buf_append(out, seg, (size_t)(dot - seg));
-            lk_buf_puts(out, ":\n");
-        }
-        indent(out, depth);
-        lk_buf_puts(out, seg);
-        lk_buf_puts(out, ": ");
-        cfg_format(c, o, out);
-        lk_buf_putc(out, '\n');
+        put_option(c, o, prev, out);
         prev = o->path;
     }
+}
+
+/* Dotted paths in the order Go's YAML encoder writes map keys: segment by
+ * segment, each compared bytewise. */
+static int path_cmp(const void *a, const void *b)
+{
+    const char *x = (*(const cfg_opt *const *)a)->path, *y = (*(const cfg_opt *const *)b)->path;
+    for (;;) {
+        size_t nx = strcspn(x, "."), ny = strcspn(y, ".");
+        int d = memcmp(x, y, nx < ny ? nx : ny);
+        if (d || nx != ny)
+            return d ? d : (nx < ny ? -1 : 1);
+        if (!x[nx] || !y[ny])
+            return (x[nx] ? 1 : 0) - (y[ny] ? 1 : 0);
+        x += nx + 1;
+        y += ny + 1;
+    }
+}
+
+void config_to_yaml_diff(const lk_config *c, const lk_config *base, lk_buf *out)
+{
+    const cfg_opt **diff = lk_calloc(cfg_nopts, sizeof(*diff));
+    size_t n = 0;
+    lk_buf v = { 0 }, b = { 0 };
+    for (size_t i = 0; i < cfg_nopts; i++) {
+        const cfg_opt *o = &cfg_opts[i];
+        if (o->flags & CFG_ALIAS)
+            continue;
+        lk_buf_reset(&v);
+        lk_buf_reset(&b);
+        cfg_format(c, o, &v);
+        cfg_format(base, o, &b);
+        if (!lk_str_eq(lk_buf_str(&v), lk_buf_str(&b)))
+            diff[n++] = o;
+    }
+    qsort(diff, n, sizeof(*diff), path_cmp);
+    const char *prev = "";
+    for (size_t i = 0; i < n; i++) {
+        put_option(c, diff[i], prev, out);
+        prev = diff[i]->path;
+    }
+    if (!n)
+        lk_buf_puts(out, "{}\n");
+    lk_buf_free(&v);
+    lk_buf_free(&b);
+    free(diff);
 }
 
 void config_limits_to_yaml(const lk_config *c, const lk_config *base, int depth, lk_buf *out)

@@ -154,7 +154,9 @@ typedef struct lk_config {
     int64_t ruler_notification_timeout_ns; /* ruler.notification_timeout (10s) */
     int ruler_notification_queue_capacity; /* ruler.notification_queue_capacity (10000) */
     bool ruler_enable_api;             /* ruler.enable_api (true) */
-    char *ruler_wal_dir;               /* ruler.wal.dir ("ruler-wal") */
+    char *ruler_wal_dir;               /* ruler.wal.dir (<path_prefix>/ruler-wal) */
+    int64_t ruler_for_outage_tolerance_ns; /* ruler.for_outage_tolerance (1h) */
+    int64_t ruler_for_grace_period_ns; /* ruler.for_grace_period (10m) */
     bool ruler_remote_write_enabled;   /* ruler.remote_write.enabled (false) */
     char *ruler_rw_url;                /* ruler.remote_write.client.url */
     lk_cfg_list ruler_rw_headers;      /* ruler.remote_write.client.headers: pairs */
@@ -206,6 +208,10 @@ int config_finish(lk_config *c, const lk_flags *f, lk_buf *err);
 /* Effective configuration as Loki-style YAML (for /config and
  * -print-config-stderr). */
 void config_to_yaml(const lk_config *c, lk_buf *out);
+/* /config?mode=diff as Loki answers it: the options whose value differs
+ * from base's (the defaults), nested, keys sorted at each level as Go's
+ * YAML encoder sorts a map's; "{}" when none differs. */
+void config_to_yaml_diff(const lk_config *c, const lk_config *base, lk_buf *out);
 
 /* Where S3 or DynamoDB is, resolved from storage_config.aws (lib/config_aws.c):
  * the URL forms, the separate keys (which win over a URL's parts) and, when

@@ -100,6 +100,7 @@ int cfg_check_aws(const lk_config *c, lk_buf *err);
 typedef struct cfg_tenant {
     char *tenant;
     lk_config cfg;   /* the base config with the tenant's limits_config keys */
+    bool own_otlp;   /* cfg.otlp is the tenant's otlp_config (else base's, borrowed) */
 } cfg_tenant;
 
 typedef struct cfg_tenants {

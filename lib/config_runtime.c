@@ -9,9 +9,10 @@
  * limits_config) for that tenant; a key is parsed and bounded as the same
  * key of limits_config is (the option table, lib/config.c). The other
  * top-level sections Loki knows (configs, multi_kv_config, ...) are
- * skipped. A key that is not a limits_config option, or otlp_config (not
- * overridable in lokic), is a warning; a value that does not parse is an
- * error naming file:line:column, and the file is refused. */
+ * skipped. otlp_config replaces the whole of the base's for the tenant, as
+ * Loki's per-tenant limits do. A key that is not a limits_config option is
+ * a warning; a value that does not parse is an error naming
+ * file:line:column, and the file is refused. */
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -48,8 +49,9 @@ static cfg_tenant *tenant_get(cfg_tenants *set, const lk_config *base, lk_str na
     set->v = lk_grow(set->v, &set->cap, set->n + 1, sizeof *set->v);
     cfg_tenant *t = &set->v[set->n++];
     t->tenant = lk_strndup(name.p, name.len);
+    t->own_otlp = false;
     cfg_copy(&t->cfg, base);
-    t->cfg.otlp = base->otlp; /* borrowed: not overridable, not freed (cfg_tenants_free) */
+    t->cfg.otlp = base->otlp; /* borrowed until the tenant has its own otlp_config */
     return t;
 }
 
@@ -133,7 +135,15 @@ static int apply_tenant(yaml_document_t *doc, const lk_config *base, const char 
             lk_buf_puts(err, "overrides: a limits_config key must be a string");
             return LK_EPARSE;
         }
-        int rc = apply_key(doc, name, tenant, pk, pv, &t->cfg, err);
+        int rc;
+        if (lk_str_eq_c(node_str(pk), "otlp_config")) {
+            if (!t->own_otlp) /* base's stays base's */
+                memset(&t->cfg.otlp, 0, sizeof t->cfg.otlp);
+            t->own_otlp = true;
+            rc = node_null(pv) ? LK_OK : cfg_load_otlp(doc, pv, name, &t->cfg.otlp, err);
+        } else {
+            rc = apply_key(doc, name, tenant, pk, pv, &t->cfg, err);
+        }
         if (rc != LK_OK)
             return rc;
     }
@@ -207,7 +217,8 @@ void cfg_tenants_sort(cfg_tenants *set)
 void cfg_tenants_free(cfg_tenants *set)
 {
     for (size_t i = 0; i < set->n; i++) {
-        memset(&set->v[i].cfg.otlp, 0, sizeof set->v[i].cfg.otlp); /* borrowed */
+        if (!set->v[i].own_otlp)
+            memset(&set->v[i].cfg.otlp, 0, sizeof set->v[i].cfg.otlp); /* borrowed */
         config_free(&set->v[i].cfg);
         free(set->v[i].tenant);
     }

@@ -84,7 +84,7 @@ static const char *const na_paths[] = {
     "ruler.ring", "ruler.enable_sharding", "ruler.sharding_strategy", "ruler.sharding_algo",
     "ruler.search_pending_for", "ruler.flush_period", "ruler.ruler_client",
     "ruler.alertmanager_client", "ruler.alertmanager_refresh_interval",
-    "ruler.enable_alertmanager_discovery", "ruler.notification_queue_*", "ruler.for_*",
+    "ruler.enable_alertmanager_discovery", "ruler.notification_queue_*",
     "ruler.datasource_uid", "ruler.query_stats_enabled", "ruler.disabled_*",
     "ruler.remote_write.config_refresh_period", "ruler.remote_write.add_org_id_header",
     "ruler.wal.truncate_frequency", "ruler.wal.min_age",

@@ -240,3 +240,11 @@ bool lk_overrides_to_yaml(const lk_overrides *o, bool diff, lk_buf *out)
     }
     return true;
 }
+
+int lk_max_streams(const lk_config *limits)
+{
+    int local = limits->max_streams_per_user, global = limits->max_global_streams_per_user;
+    if (local == 0 || (global != 0 && local > global))
+        return global;
+    return local;
+}

@@ -38,6 +38,12 @@ int lk_overrides_reload(lk_overrides *o, lk_buf *err);
  * overrides. o may be NULL (base is then not known: NULL). */
 const lk_config *lk_limits_for(const lk_overrides *o, lk_str tenant);
 
+/* The active streams a tenant may hold (0: no limit), as Loki's ingester
+ * limiter computes it: max_global_streams_per_user shared among the
+ * ingesters (one here, replication factor 1: all of it), then the smaller
+ * non-zero of that and max_streams_per_user. */
+int lk_max_streams(const lk_config *limits);
+
 /* /runtime_config: false when there is no runtime config file. Otherwise
  * `overrides:` with every overridden tenant's limits (all of them, or with
  * diff only those that differ from the defaults). */

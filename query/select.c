@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "lib/mem.h"
+#include "lib/timeutil.h"
 #include "storage/delete.h"
 
 typedef struct cursor {
@@ -159,8 +160,22 @@ typedef struct sel {
     bool have_last;
     int64_t last_ts;
     int64_t pending;         /* bytes kept and not yet charged to q->mem */
+    unsigned ticks;          /* entries read since the deadline was last checked */
     lk_buf *err;
 } sel;
+
+/* Entries read between checks of the deadline. */
+#define DEADLINE_EVERY 1024
+
+/* LK_ERANGE past the query's deadline (checked every DEADLINE_EVERY
+ * entries; now: at once). */
+static int check_deadline(sel *s, bool now)
+{
+    if (!s->q->deadline_ns || (!now && ++s->ticks < DEADLINE_EVERY))
+        return LK_OK;
+    s->ticks = 0;
+    return lk_now_ns() > s->q->deadline_ns ? LK_ERANGE : LK_OK;
+}
 
 /* Charges the pending bytes once they reach a batch (all: whatever they
  * are). */
@@ -203,7 +218,9 @@ static bool duplicate(cursor *c)
 static int advance(sel *s, cursor *c)
 {
     for (;;) {
-        int rc = sto_iter_next(c->it, &c->cur);
+        int rc = check_deadline(s, false);
+        if (rc == LK_OK)
+            rc = sto_iter_next(c->it, &c->cur);
         if (rc <= 0)
             return rc;
         if (!lp_run(c->run, &c->cur, &c->res))
@@ -318,6 +335,8 @@ int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf 
     cursor *cur = lk_calloc(n_views ? n_views : 1, sizeof(*cur));
     heap h = { .v = lk_calloc(n_views ? n_views : 1, sizeof(*h.v)), .backward = q->backward };
     int64_t decoded = r.stats.decompressed_bytes;
+    if ((rc = check_deadline(&s, true)) != LK_OK)
+        goto out;
     for (size_t i = 0; i < n_views; i++) {
         cur[i].stream = i;
         cur[i].it = st_view_iter_opts(views[i], q->start, q->end, q->backward, &io, &r.stats);

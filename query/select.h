@@ -34,6 +34,8 @@ typedef struct logql_select {
     bool categorize;              /* X-Loki-Response-Encoding-Flags: categorize-labels */
     qm_query *mem;                /* charged for the entries kept and the blocks the
                                    * streams' iterators decode; NULL: none */
+    int64_t deadline_ns;          /* lk_now_ns() past which the query stops with
+                                   * LK_ERANGE (query_timeout); 0: none */
 } logql_select;
 
 typedef struct logql_stream_res {
@@ -56,7 +58,7 @@ typedef struct logql_streams {
 } logql_streams;
 
 /* LK_ELIMIT / LK_ERATE (message in *err) past q->mem's limits
- * (query/qmem.h). */
+ * (query/qmem.h); LK_ERANGE past q->deadline_ns. */
 int logql_select_logs(ing *g, const logql_select *q, logql_streams *out, lk_buf *err);
 void logql_streams_free(logql_streams *r);
 

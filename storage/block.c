@@ -238,7 +238,7 @@ size_t chk_decoded_lower_bound(const chk_decoded *d, int64_t t)
     return lo;
 }
 
-static int corrupt(chk_decoded *d, lk_buf *err, const char *why)
+int chk_block_corrupt(chk_decoded *d, lk_buf *err, const char *why)
 {
     d->n = 0;
     d->n_meta = 0;
@@ -256,17 +256,17 @@ int chk_parse_payload(chk_decoded *d, uint32_t entries, int64_t mint, int64_t ma
     d->bytes = 0;
     /* an entry takes at least 3 bytes (before the array is sized by it) */
     if (entries == 0 || entries > d->raw_len / 3 || mint > maxt)
-        return corrupt(d, err, "bad entry count or time range");
+        return chk_block_corrupt(d, err, "bad entry count or time range");
     d->e = lk_grow(d->e, &d->e_cap, entries, sizeof(*d->e));
     codec_run run;
     const char *why = codec_entries_decode(p, p + d->raw_len, mint, entries, d->e, &d->meta,
                                            &d->meta_cap, &run);
     if (why)
-        return corrupt(d, err, why);
+        return chk_block_corrupt(d, err, why);
     if (!run.ordered || run.first_ts != mint)
-        return corrupt(d, err, "timestamp out of order or outside the block's range");
+        return chk_block_corrupt(d, err, "timestamp out of order or outside the block's range");
     if (run.last_ts != maxt)
-        return corrupt(d, err, "last timestamp is not the block's maxt");
+        return chk_block_corrupt(d, err, "last timestamp is not the block's maxt");
     d->n = entries;
     d->n_meta = run.n_meta;
     d->bytes = run.bytes;
@@ -281,7 +281,7 @@ static int decode_v1(const chk_block *b, chk_decoded *d, lk_buf *err)
     if (in->raw_len > CHK_MAX_RAW || in->raw_len / 32 > in->comp_len + 2 ||
         snappy_uncompressed_length((const char *)b->comp, in->comp_len, &ulen) != SNAPPY_OK ||
         ulen != in->raw_len)
-        return corrupt(d, err, "bad uncompressed length");
+        return chk_block_corrupt(d, err, "bad uncompressed length");
     if (d->raw_cap < (size_t)in->raw_len + 1) {
         free(d->raw);
         d->raw_cap = (size_t)in->raw_len + 1;
@@ -290,7 +290,7 @@ static int decode_v1(const chk_block *b, chk_decoded *d, lk_buf *err)
     size_t out = in->raw_len;
     if (snappy_uncompress((const char *)b->comp, in->comp_len, d->raw, &out) != SNAPPY_OK ||
         out != in->raw_len)
-        return corrupt(d, err, "snappy data does not decompress");
+        return chk_block_corrupt(d, err, "snappy data does not decompress");
     d->raw_len = out;
     return chk_parse_payload(d, in->entries, in->mint, in->maxt, err);
 }
@@ -299,7 +299,7 @@ int chk_block_decode_cols(const chk_block *b, unsigned cols, chk_decoded *d, lk_
 {
     d->raw_len = 0;
     if (!chk_block_crc_ok(b))
-        return corrupt(d, err, "checksum mismatch");
+        return chk_block_corrupt(d, err, "checksum mismatch");
     if (b->info.format == CHK_FORMAT_COLS)
         return chk_cols_decode(&b->info, b->comp, cols, d, err);
     return decode_v1(b, d, err);

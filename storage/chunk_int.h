@@ -25,6 +25,10 @@ size_t chk_head_arena_len(const chk_head *h);
  * entries spanning exactly [mint, maxt] into d. LK_ECORRUPT otherwise. */
 int chk_parse_payload(chk_decoded *d, uint32_t entries, int64_t mint, int64_t maxt, lk_buf *err);
 
+/* block.c: empties d, says "corrupt block: why" in err (may be NULL) and
+ * returns LK_ECORRUPT: how every block decoder gives up. */
+int chk_block_corrupt(chk_decoded *d, lk_buf *err, const char *why);
+
 /* columns.c: the column payload (format 2, byte layout in columns.c) of
  * the head's entries, each column compressed with codec (or stored when
  * that does not shrink it), replacing out; fills info's raw_len,

@@ -471,13 +471,27 @@ int cdir_scan(const cdir *d, cdir_scan_fn fn, void *ctx, size_t *foreign, lk_buf
 
 /* ---- retention */
 
+static int32_t same_cut(void *ctx, lk_str tenant)
+{
+    (void)tenant;
+    return *(const int32_t *)ctx;
+}
+
 int cdir_drop_before(cdir *d, int32_t period, size_t *removed, lk_buf *err)
+{
+    return cdir_drop_expired(d, same_cut, &period, removed, err);
+}
+
+int cdir_drop_expired(cdir *d, chk_cutoff_fn cut, void *ctx, size_t *removed, lk_buf *err)
 {
     fs_names tenants;
     size_t k = 0;
     int rc = fs_list(d->root, &tenants, err);
-    lk_buf tdir = { 0 }, pdir = { 0 };
+    lk_buf tdir = { 0 }, pdir = { 0 }, tname = { 0 };
     for (size_t i = 0; rc == 0 && i < tenants.n; i++) {
+        if (!parse_tenant(tenants.v[i], &tname))
+            continue; /* staging, or not a tenant's directory */
+        int32_t period = cut(ctx, lk_buf_str(&tname));
         lk_buf_reset(&tdir);
         lk_buf_printf(&tdir, "%s/%s", d->root, tenants.v[i]);
         fs_names periods;
@@ -501,6 +515,7 @@ int cdir_drop_before(cdir *d, int32_t period, size_t *removed, lk_buf *err)
     fs_names_free(&tenants);
     lk_buf_free(&tdir);
     lk_buf_free(&pdir);
+    lk_buf_free(&tname);
     if (removed)
         *removed = k;
     return rc;

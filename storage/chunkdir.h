@@ -92,5 +92,7 @@ int cdir_read_info(const cdir_entry *e, chk_file_info *info, lk_buf *canonical, 
 /* Retention: removes every tenant's period directories below `period`.
  * *removed (may be NULL) counts the directories removed. */
 int cdir_drop_before(cdir *d, int32_t period, size_t *removed, lk_buf *err);
+/* The same with each tenant's own cut (per-tenant retention_period). */
+int cdir_drop_expired(cdir *d, chk_cutoff_fn cut, void *ctx, size_t *removed, lk_buf *err);
 
 #endif

@@ -57,6 +57,10 @@ static inline int32_t chk_period(int64_t ts)
     return (int32_t)p;
 }
 
+/* Retention's cut per tenant: its periods below the returned one are
+ * deleted (INT32_MIN: none of them). */
+typedef int32_t (*chk_cutoff_fn)(void *ctx, lk_str tenant);
+
 /* The footer CRC of an encoded chunk file (its last 4 bytes, LE). */
 uint32_t chk_file_crc(lk_str file);
 

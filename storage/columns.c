@@ -181,16 +181,6 @@ typedef struct col_desc {
     const uint8_t *raw; /* once decompressed */
 } col_desc;
 
-static int corrupt(chk_decoded *d, lk_buf *err, const char *why)
-{
-    d->n = 0;
-    d->n_meta = 0;
-    d->bytes = 0;
-    if (err)
-        lk_buf_printf(err, "corrupt block: %s", why);
-    return LK_ECORRUPT;
-}
-
 static const char *read_header(const chk_block_info *in, const uint8_t *p, col_desc *c)
 {
     if (in->comp_len < HDR_LEN)
@@ -360,7 +350,7 @@ int chk_cols_decode(const chk_block_info *in, const uint8_t *p, unsigned cols, c
     if (!why)
         why = inflate_cols(d, c, want);
     if (why)
-        return corrupt(d, err, why);
+        return chk_block_corrupt(d, err, why);
     d->e = lk_grow(d->e, &d->e_cap, in->entries, sizeof(*d->e));
     why = decode_ts(d, in, &c[COL_TS]);
     if (!why && (cols & CHK_COL_LEN))
@@ -369,7 +359,7 @@ int chk_cols_decode(const chk_block_info *in, const uint8_t *p, unsigned cols, c
     if (!why && (cols & CHK_COL_META))
         why = decode_meta(d, in, &c[COL_META]);
     if (why)
-        return corrupt(d, err, why);
+        return chk_block_corrupt(d, err, why);
     d->n = in->entries;
     d->bytes = in->line_bytes + in->meta_bytes;
     return 0;

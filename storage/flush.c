@@ -220,21 +220,33 @@ int ing_flush_cycle(ing *g, bool force, size_t *unflushed, lk_buf *err)
 
 /* ---- retention */
 
+typedef struct retention_cut {
+    ing *g;
+    int64_t now;
+} retention_cut;
+
+/* The tenant's first period kept: those below it ended more than its
+ * retention ago (INT32_MIN: it keeps everything). */
+static int32_t tenant_cut(void *ctx, lk_str tenant)
+{
+    const retention_cut *c = ctx;
+    const ing_opts *o = &c->g->opts;
+    int64_t keep = o->retention_of ? o->retention_of(o->retention_ctx, tenant) : c->g->retention_ns;
+    return keep > 0 ? chk_period(c->now - keep) : INT32_MIN;
+}
+
 int ing_retention_cycle(ing *g, lk_buf *err)
 {
-    if (g->retention_ns <= 0 || !g->index)
+    if ((g->retention_ns <= 0 && !g->opts.retention_of) || !g->index)
         return 0;
-    int64_t cutoff = lk_now_ns() - g->retention_ns;
-    int32_t period = chk_period(cutoff); /* periods below it ended before cutoff */
+    retention_cut cut = { g, lk_now_ns() };
     size_t keys = 0, dirs = 0;
-    int rc = idx_drop_before(g->index, period, &keys, err);
+    int rc = idx_drop_expired(g->index, tenant_cut, &cut, &keys, err);
     if (rc == 0)
-        rc = cdir_drop_before(g->dir, period, &dirs, err);
+        rc = cdir_drop_expired(g->dir, tenant_cut, &cut, &dirs, err);
     if (keys || dirs) {
         atomic_fetch_add(&g->retention_periods, (long long)dirs);
-        log_info("retention deleted old periods", "before_period=%d index_keys=%zu "
-                 "chunk_dirs=%zu",
-                 (int)period, keys, dirs);
+        log_info("retention deleted old periods", "index_keys=%zu chunk_dirs=%zu", keys, dirs);
     }
     return rc;
 }
@@ -302,7 +314,8 @@ static void *bg_main(void *arg)
             failing = false;
         }
         int64_t now = lk_now_ns();
-        if ((g->retention_ns > 0 || g->opts.delete_compact) && now >= g->next_retention_ns) {
+        if ((g->retention_ns > 0 || g->opts.retention_of || g->opts.delete_compact) &&
+            now >= g->next_retention_ns) {
             g->next_retention_ns = now + g->retention_every_ns;
             lk_buf_reset(&err);
             if (ing_retention_cycle(g, &err) != 0)

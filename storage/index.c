@@ -987,10 +987,11 @@ int idx_replace(idx *x, const idx_chunk *old, const chk_ref *repl, lk_buf *err)
 
 /* ---- retention */
 
-/* Deletes the keys of db in periods below `period`; counts them into *n.
- * Commits every DROP_BATCH deletions. Tenants are visited in key order;
- * the first kept key of a tenant sends the cursor past all of its keys. */
-static int drop_db(idx *x, MDB_dbi db, bool dups, int32_t period, size_t *n)
+/* Deletes the keys of db in periods below the cut of their tenant; counts
+ * them into *n. Commits every DROP_BATCH deletions. Tenants are visited in
+ * key order; the first kept key of a tenant sends the cursor past all of
+ * its keys. */
+static int drop_db(idx *x, MDB_dbi db, bool dups, chk_cutoff_fn cut, void *ctx, size_t *n)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *c = NULL;
@@ -1017,7 +1018,7 @@ static int drop_db(idx *x, MDB_dbi db, bool dups, int32_t period, size_t *n)
         int32_t p;
         size_t rest;
         bool parsed = key_tp(&key, &t, &p, &rest);
-        if (parsed && p >= period) {
+        if (parsed && p >= cut(ctx, t)) {
             if (skipped.n && has_prefix(&key, &skipped)) {
                 /* past the skip target but still this tenant (a key in the
                  * very last period): step over it */
@@ -1064,14 +1065,25 @@ static int drop_db(idx *x, MDB_dbi db, bool dups, int32_t period, size_t *n)
     return m;
 }
 
+static int32_t same_cut(void *ctx, lk_str tenant)
+{
+    (void)tenant;
+    return *(const int32_t *)ctx;
+}
+
 int idx_drop_before(idx *x, int32_t period, size_t *deleted, lk_buf *err)
 {
+    return idx_drop_expired(x, same_cut, &period, deleted, err);
+}
+
+int idx_drop_expired(idx *x, chk_cutoff_fn cut, void *ctx, size_t *deleted, lk_buf *err)
+{
     size_t n = 0;
-    int m = drop_db(x, x->chunks, false, period, &n);
+    int m = drop_db(x, x->chunks, false, cut, ctx, &n);
     if (m == 0)
-        m = drop_db(x, x->postings, true, period, &n);
+        m = drop_db(x, x->postings, true, cut, ctx, &n);
     if (m == 0)
-        m = drop_db(x, x->series, false, period, &n);
+        m = drop_db(x, x->series, false, cut, ctx, &n);
     if (deleted)
         *deleted = n;
     if (m != 0)

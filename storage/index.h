@@ -84,6 +84,8 @@ int idx_replace(idx *x, const idx_chunk *old, const chk_ref *repl, lk_buf *err);
 /* Retention: deletes every key, of every tenant, in periods below
  * `period`. *deleted (may be NULL) receives the number of keys removed. */
 int idx_drop_before(idx *x, int32_t period, size_t *deleted, lk_buf *err);
+/* The same with each tenant's own cut (per-tenant retention_period). */
+int idx_drop_expired(idx *x, chk_cutoff_fn cut, void *ctx, size_t *deleted, lk_buf *err);
 
 /* A cheap consistency check: the first and the last key of each database
  * are read (under the fault guard, storage/faultguard.h), and *chunk_keys

@@ -46,6 +46,12 @@ typedef struct ing_opts {
     int64_t chunk_retain_period_ns;/* flushed chunks stay in memory this long */
     int64_t retention_period_ns;   /* periods older than this are deleted (0: keep) */
     int64_t retention_interval_ns; /* how often retention runs (0: 10m) */
+    /* Per-tenant retention (retention_period under the runtime config's
+     * overrides): the tenant's retention, 0 to keep its data; called on the
+     * retention thread with retention_ctx, which must be valid from
+     * ing_recover on. NULL: retention_period_ns for every tenant. */
+    int64_t (*retention_of)(void *ctx, lk_str tenant);
+    void *retention_ctx;
     int64_t flush_check_period_ns; /* flusher sweep period (0: from the idle period) */
     int64_t flush_write_bytes;     /* chunk file bytes encoded and written at a time
                                       while flushing (0: 4 MiB) */
@@ -108,7 +114,7 @@ int ing_flush(ing *g, bool all, size_t *unflushed, lk_buf *err);
  * thread. */
 void ing_flush_all_async(ing *g);
 /* Runs retention now (it also runs every retention interval): deletes the
- * periods that ended more than retention_period ago. */
+ * periods of each tenant that ended more than its retention ago. */
 int ing_apply_retention(ing *g, lk_buf *err);
 /* Stops the threads (without flushing) and frees everything; a durable
  * ingester destroyed without ing_shutdown recovers from its WAL, as after

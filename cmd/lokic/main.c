@@ -21,6 +21,7 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/overrides.h"
 #include "lokic_version.h"
 #include "query/delfilter.h"
 #include "query/ruler/ruler.h"
@@ -140,6 +141,20 @@ static int64_t retention_of(const lk_config *cfg)
     return 0;
 }
 
+/* Each tenant's retention for the retention thread (ing_opts.retention_of):
+ * its limits under the runtime config's overrides, known once the server
+ * that reads them exists (before ing_recover starts the thread). */
+typedef struct tenant_limits {
+    const lk_config *cfg;
+    const lk_overrides *overrides;
+} tenant_limits;
+
+static int64_t tenant_retention(void *ctx, lk_str tenant)
+{
+    const tenant_limits *t = ctx;
+    return retention_of(t->overrides ? lk_limits_for(t->overrides, tenant) : t->cfg);
+}
+
 static int load_config(int argc, char **argv, lk_config *cfg, lk_flags *fl)
 {
     lk_buf err = { 0 };
@@ -167,11 +182,12 @@ static int run(const lk_config *cfg, const lk_flags *fl)
     api_server *srv = NULL;
     rul_ruler *ruler = NULL;
     lk_buf err = { 0 };
+    tenant_limits limits = { .cfg = cfg };
     ing_opts io = {
         .chunk_block_size = cfg->chunk_block_size,
         .chunk_target_size = cfg->chunk_target_size,
         .max_chunk_age_ns = cfg->max_chunk_age_ns,
-        .max_streams_per_user = cfg->max_streams_per_user,
+        .max_streams_per_user = lk_max_streams(cfg),
         .chunk_encoding = cfg->chunk_encoding,
         .wal_dir = cfg->wal_enabled ? cfg->wal_dir : NULL,
         .chunk_dir = cfg->filesystem_directory,
@@ -180,6 +196,9 @@ static int run(const lk_config *cfg, const lk_flags *fl)
         .chunk_idle_period_ns = cfg->chunk_idle_period_ns,
         .chunk_retain_period_ns = cfg->chunk_retain_period_ns,
         .retention_period_ns = retention_of(cfg),
+        /* per tenant: the compactor's retention_period is a limit */
+        .retention_of = cfg->retention_enabled ? tenant_retention : NULL,
+        .retention_ctx = &limits,
         .retention_interval_ns = cfg->compaction_interval_ns,
         .wal_compress = LOKIC_WAL_COMPRESS,
         .push_decoder = &push_wal_decoder,
@@ -207,6 +226,8 @@ static int run(const lk_config *cfg, const lk_flags *fl)
         log_error("creating the ruler failed", "err=\"%s\"", err.p ? err.p : lk_strerror(rc));
         goto out;
     }
+    limits.overrides = api_server_overrides(srv);
+    rul_set_overrides(ruler, api_server_overrides(srv));
     api_server_set_ruler(srv, ruler);
     if ((rc = api_server_start(srv, &err)) != LK_OK) {
         log_error("starting the HTTP server failed", "err=\"%s\"", err.p ? err.p : "");

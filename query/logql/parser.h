@@ -28,5 +28,9 @@ int logql_parse_unvalidated(lk_str text, logql_expr **out, lk_buf *err);
  * parameters, grouping, unwrap, binary operation legs, label_replace's
  * regex, and the non-empty-compatible matcher rule. */
 int logql_validate(const logql_expr *e, lk_buf *err);
+/* The non-empty-compatible matcher rule alone: LK_EPARSE with Loki's
+ * "parse error : queries require at least one regexp or equality matcher
+ * ..." unless some matcher rejects the empty value. */
+int logql_validate_matchers(const lk_matcher *ms, size_t n, lk_buf *err);
 
 #endif

@@ -49,13 +49,18 @@ static void parse_float_error(lk_str text, lk_buf *out)
     lk_buf_puts(out, rc == LK_ERANGE ? ": value out of range" : ": invalid syntax");
 }
 
-static int validate_matchers(const logql_log_selector *sel, lk_buf *err)
+int logql_validate_matchers(const lk_matcher *ms, size_t n, lk_buf *err)
 {
-    size_t n = sel ? sel->n_matchers : 0;
     for (size_t i = 0; i < n; i++)
-        if (!matcher_matches_empty(&sel->matchers[i]))
+        if (!matcher_matches_empty(&ms[i]))
             return 0;
     return fail(err, ERR_EMPTY_MATCHERS);
+}
+
+static int validate_matchers(const logql_log_selector *sel, lk_buf *err)
+{
+    return sel ? logql_validate_matchers(sel->matchers, sel->n_matchers, err)
+               : logql_validate_matchers(NULL, 0, err);
 }
 
 static int literal_error(const logql_expr *e, lk_buf *err)

@@ -1,6 +1,6 @@
 /* Evaluation of one group (ruler_int.h), rule by rule in file order, as
  * Prometheus' Group.Eval: an instant LogQL query as the tenant at the
- * group's time through lm_eval (the evaluation the /loki/api/v1/query
+ * group's time (run without the ruler's lock) through lm_eval (the evaluation the /loki/api/v1/query
  * endpoint runs, with the same limits: max_query_series, query_timeout,
  * querier.max_memory_per_query), then
  *   recording rule: each series renamed to the record with the rule's
@@ -22,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/timeutil.h"
+#include "query/logql/parser.h"
 #include "query/metric/metric.h"
 #include "query/ruler/expand.h"
 
@@ -50,10 +51,10 @@ static void pairs_from(pairs *p, const lk_labels *l)
             pairs_set(p, l->v[i].name, l->v[i].value);
 }
 
-static int run_query(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, int64_t ts,
+static int run_query(rul_ruler *r, const char *tenant, const logql_expr *e, int64_t ts,
                      lm_result *res, lk_buf *err)
 {
-    const lk_config *cfg = r->cfg;
+    const lk_config *cfg = r->overrides ? lk_limits_for(r->overrides, lk_str_c(tenant)) : r->cfg;
     qm_query mem;
     int rc = qm_begin(r->qmem, cfg->max_memory_per_query, &mem);
     if (rc != LK_OK) {
@@ -62,8 +63,8 @@ static int run_query(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, 
     }
     lm_query q = {
         .g = r->g,
-        .tenant = lk_str_c(grp->file->tenant),
-        .expr = rule->e,
+        .tenant = lk_str_c(tenant),
+        .expr = e,
         .start = ts,
         .end = ts,
         .max_series = cfg->max_query_series,
@@ -98,6 +99,55 @@ static size_t result_vector(const lm_result *res, vec **out)
     }
     *out = v;
     return k;
+}
+
+/* The templates' query function: an instant LogQL query as the group's
+ * tenant at the evaluation time, as Loki's ruler gives Prometheus' rules
+ * manager its query function. */
+typedef struct tq_ctx {
+    rul_ruler *r;
+    const rul_rgroup *grp;
+    int64_t ts;
+} tq_ctx;
+
+static void samples_into(const vec *v, size_t n, lk_arena *a, tmpl_sample *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        const lk_labels *l = v[i].labels;
+        s[i].labels = lk_arena_alloc(a, (l->n ? l->n : 1) * sizeof(lk_label));
+        for (size_t j = 0; j < l->n; j++)
+            s[i].labels[j] = (lk_label){ lk_arena_str(a, l->v[j].name),
+                                         lk_arena_str(a, l->v[j].value) };
+        s[i].n_labels = l->n;
+        s[i].value = v[i].v;
+    }
+}
+
+static int template_query(void *ctx, lk_str q, lk_arena *a, tmpl_sample **out, size_t *n,
+                          lk_buf *err)
+{
+    const tq_ctx *c = ctx;
+    logql_expr *e = NULL;
+    int rc = logql_parse(q, &e, err);
+    if (rc == LK_OK && logql_expr_is_log(e)) {
+        lk_buf_puts(err, "log queries are not supported, use a metric query");
+        rc = LK_EINVAL;
+    }
+    lm_result res = { 0 };
+    if (rc == LK_OK)
+        rc = run_query(c->r, c->grp->file->tenant, e, c->ts, &res, err);
+    logql_expr_free(e);
+    if (rc != LK_OK)
+        return rc;
+    vec *v = NULL;
+    size_t k = result_vector(&res, &v);
+    tmpl_sample *s = lk_arena_alloc(a, (k ? k : 1) * sizeof *s);
+    samples_into(v, k, a, s);
+    free(v);
+    lm_result_free(&res);
+    *out = s;
+    *n = k;
+    return LK_OK;
 }
 
 static void queue_samples(rul_ruler *r, const rul_rgroup *grp, rul_sample *s, size_t n)
@@ -144,7 +194,8 @@ static void expand_all(const lk_label *src, size_t n, const rul_tmpl_ctx *c,
     free(offs);
 }
 
-static void alert_series(rul_ruler *r, const rul_rule *rule, const vec *v, rul_active *out)
+static void alert_series(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, const vec *v,
+                         int64_t ts, rul_active *out)
 {
     const lk_config *cfg = r->cfg;
     const lk_cfg_list *ext = &cfg->ruler_external_labels;
@@ -155,8 +206,10 @@ static void alert_series(rul_ruler *r, const rul_rule *rule, const vec *v, rul_a
     pairs p = { 0 };
     pairs_from(&p, v->labels);
     labels_from_pairs(p.v, p.n, &base);
+    tq_ctx qc = { r, grp, ts };
     rul_tmpl_ctx c = { .labels = &base, .value = v->v, .external = extl,
-                       .n_external = ext->n / 2, .external_url = cfg->ruler_external_url };
+                       .n_external = ext->n / 2, .external_url = cfg->ruler_external_url,
+                       .ts = ts, .query = template_query, .query_ctx = &qc };
     lk_buf lmem = { 0 }, amem = { 0 };
     lk_buf_reserve(&lmem, 256);
     expand_all(rule->labels, rule->n_labels, &c, "__alert_labels", &p, &lmem);
@@ -221,7 +274,7 @@ static int alert(rul_ruler *r, rul_rgroup *grp, size_t idx, const vec *v, size_t
     const rul_rule *rule = &grp->g->rules[idx];
     rul_active *act = lk_calloc(n ? n : 1, sizeof *act);
     for (size_t i = 0; i < n; i++)
-        alert_series(r, rule, &v[i], &act[i]);
+        alert_series(r, grp, rule, &v[i], ts, &act[i]);
     int rc = LK_OK;
     if (duplicate_labels(act, n)) {
         lk_buf_puts(err, "vector contains metrics with the same labelset after applying alert "
@@ -241,14 +294,41 @@ static int alert(rul_ruler *r, rul_rgroup *grp, size_t idx, const vec *v, size_t
     return rc;
 }
 
-static void eval_rule(rul_ruler *r, rul_rgroup *grp, size_t idx, int64_t ts, const char *const *lv)
+/* The rule's query without mu, so the API and the state endpoints do not
+ * wait for it; a reload meanwhile keeps the rule's file alive (rul_unbury)
+ * and makes the result void: false then. */
+static bool query_unlocked(rul_ruler *r, const rul_rgroup *grp, const rul_rule *rule, int64_t ts,
+                           lm_result *res, lk_buf *err, int *rc)
+{
+    uint64_t gen = r->gen;
+    char *tenant = lk_strdup(grp->file->tenant);
+    const logql_expr *e = rule->e;
+    r->in_query = true;
+    pthread_mutex_unlock(&r->mu);
+    *rc = run_query(r, tenant, e, ts, res, err);
+    pthread_mutex_lock(&r->mu);
+    r->in_query = false;
+    rul_unbury(r);
+    free(tenant);
+    if (r->gen == gen)
+        return true;
+    if (*rc == LK_OK)
+        lm_result_free(res);
+    return false;
+}
+
+static bool eval_rule(rul_ruler *r, rul_rgroup *grp, size_t idx, int64_t ts, const char *const *lv)
 {
     const rul_rule *rule = &grp->g->rules[idx];
-    rul_rstate *st = &grp->rules[idx];
     int64_t t0 = lk_now_ns();
     lk_buf err = { 0 };
     lm_result res = { 0 };
-    int rc = run_query(r, grp, rule, ts, &res, &err);
+    int rc;
+    if (!query_unlocked(r, grp, rule, ts, &res, &err, &rc)) {
+        lk_buf_free(&err);
+        return false;
+    }
+    rul_rstate *st = &grp->rules[idx];
     if (rc == LK_OK) {
         vec *v = NULL;
         size_t n = result_vector(&res, &v);
@@ -274,17 +354,24 @@ static void eval_rule(rul_ruler *r, rul_rgroup *grp, size_t idx, int64_t ts, con
     st->eval_ns = lk_now_ns() - t0;
     lk_histogram_observe(r->m_eval_duration, &lv[1], (double)st->eval_ns / 1e9);
     lk_buf_free(&err);
+    return true;
 }
 
-void rul_eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts)
+bool rul_eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts)
 {
     int64_t t0 = lk_now_ns();
     lk_buf key = { 0 };
     rul_group_key(grp, &key);
-    const char *lv[] = { key.p, grp->file->tenant };
-    for (size_t i = 0; i < grp->g->n_rules; i++)
-        eval_rule(r, grp, i, ts, lv);
-    grp->last_eval = ts;
-    grp->eval_ns = lk_now_ns() - t0;
+    char *tenant = lk_strdup(grp->file->tenant);
+    const char *lv[] = { key.p, tenant };
+    bool ok = true;
+    for (size_t i = 0; ok && i < grp->g->n_rules; i++)
+        ok = eval_rule(r, grp, i, ts, lv);
+    if (ok) {
+        grp->last_eval = ts;
+        grp->eval_ns = lk_now_ns() - t0;
+    }
+    free(tenant);
     lk_buf_free(&key);
+    return ok;
 }

@@ -1,16 +1,12 @@
 /* Alerts to the Alertmanagers (ruler_int.h): the alerts of one rule that
- * need sending (alert.h's rule), as Prometheus' notifier posts them to
- * <alertmanager_url>/api/v2/alerts:
+ * need sending (alert.h's rule), queued for the notifier (notifier.h) in
+ * the body Prometheus' notifier posts to <alertmanager_url>/api/v2/alerts:
  *   [{"labels":{...},"annotations":{...},"startsAt":"<RFC3339>",
  *     "endsAt":"<RFC3339>","generatorURL":"<external_url>"}]
  * startsAt is when the alert fired; endsAt its resolution, or for a firing
  * alert 4 x max(resend_delay, group interval) ahead (ValidUntil), so
  * Alertmanager resolves it by itself if the ruler stops. The external
- * labels are added where the alert has no label of that name. Each URL of
- * alertmanager_url (comma-separated) gets every batch; a failure counts in
- * loki_prometheus_notifications_errors_total and
- * loki_prometheus_notifications_dropped_total (no retry: the next resend
- * carries the alert again). */
+ * labels are added where the alert has no label of that name. */
 #include "query/ruler/ruler_int.h"
 
 #include <string.h>
@@ -18,7 +14,6 @@
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
-#include "query/ruler/http.h"
 
 static void write_labels(jw *w, const lk_labels *l, const lk_cfg_list *ext)
 {
@@ -59,39 +54,6 @@ static void write_alert(rul_ruler *r, jw *w, const rul_alert *a)
     jw_obj_close(w);
 }
 
-static void post_all(rul_ruler *r, const char *tenant, lk_str body, size_t n)
-{
-    const char *urls = r->cfg->ruler_alertmanager_url;
-    const char *lv[] = { tenant };
-    while (urls && *urls) {
-        const char *comma = strchr(urls, ',');
-        size_t len = comma ? (size_t)(comma - urls) : strlen(urls);
-        lk_str u = lk_str_trim(lk_str_n(urls, len));
-        urls = comma ? comma + 1 : urls + len;
-        if (!u.len)
-            continue;
-        lk_buf url = { 0 }, err = { 0 };
-        lk_buf_put_str(&url, u);
-        while (url.len && url.p[url.len - 1] == '/')
-            url.p[--url.len] = '\0';
-        lk_buf_puts(&url, "/api/v2/alerts");
-        static const char *const hs[] = { "Content-Type: application/json", NULL };
-        rul_post p = { .url = url.p, .headers = hs, .body = body,
-                       .timeout_ns = r->cfg->ruler_notification_timeout_ns };
-        int status;
-        if (rul_http_post(&p, &status, &err) == LK_OK) {
-            lk_counter_add(r->m_notif_sent, lv, (double)n);
-        } else {
-            lk_counter_add(r->m_notif_errors, lv, 1);
-            lk_counter_add(r->m_notif_dropped, lv, (double)n);
-            log_warn("sending alerts failed", "tenant=%s alertmanager=%s count=%zu err=\"%s\"",
-                     tenant, url.p, n, err.p ? err.p : "");
-        }
-        lk_buf_free(&url);
-        lk_buf_free(&err);
-    }
-}
-
 void rul_notify(rul_ruler *r, const rul_rgroup *grp, size_t rule, int64_t ts)
 {
     rul_alerts *as = &grp->rules[rule].alerts;
@@ -113,6 +75,6 @@ void rul_notify(rul_ruler *r, const rul_rgroup *grp, size_t rule, int64_t ts)
     }
     jw_arr_close(&w);
     if (n)
-        post_all(r, grp->file->tenant, lk_buf_str(&body), n);
+        rul_notifier_push(r->notifier, grp->file->tenant, lk_buf_str(&body), n);
     lk_buf_free(&body);
 }

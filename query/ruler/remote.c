@@ -1,7 +1,11 @@
 /* Remote write (remote.h): the WriteRequest built with protobuf-c's
  * generated code (remote.proto) and snappy-compressed at push time; a FIFO
- * of encoded batches per tenant under one mutex; one sender thread that
- * posts each batch to every client in turn, retrying as remote.h says. */
+ * of encoded batches per tenant under one mutex, each batch also a file in
+ * ruler.wal.dir (rwwal.h) until sent, the files replayed into the queue at
+ * start; one sender thread that posts each batch to every client in turn,
+ * retrying as remote.h says. Metrics as Loki's ruler WAL registers
+ * Prometheus' remote storage ones: prefixed loki_ruler_wal_, labelled
+ * tenant, remote_name and url. */
 #include "query/ruler/remote.h"
 
 #include <pthread.h>
@@ -17,6 +21,7 @@
 #include "lib/timeutil.h"
 #include "query/ruler/http.h"
 #include "query/ruler/remote.pb-c.h"
+#include "query/ruler/rwwal.h"
 
 #define BACKOFF_MIN_NS (100 * INT64_C(1000000))
 #define BACKOFF_MAX_NS (5 * INT64_C(1000000000))
@@ -100,6 +105,7 @@ typedef struct rw_batch {
     char *tenant;
     lk_buf body;
     size_t n;
+    uint64_t seq; /* its WAL file; 0: none */
 } rw_batch;
 
 struct rul_rw {
@@ -112,7 +118,8 @@ struct rul_rw {
     bool stopping, started, busy;
     int64_t stop_deadline;
     pthread_t thread;
-    lk_metric *m_sent, *m_failed, *m_dropped;
+    rul_rwwal *wal; /* NULL: the queue is in memory only */
+    lk_metric *m_sent, *m_failed, *m_retried, *m_dropped, *m_pending;
 };
 
 static void client_header(rw_client *c, const char *name, const char *value)
@@ -207,11 +214,11 @@ static bool send_once(rul_rw *rw, const rw_client *c, const rw_batch *b)
     lk_buf err = { 0 };
     int rc = rul_http_post(&p, &status, &err);
     bool done = rc == LK_OK || (status >= 400 && status < 500 && status != 429);
-    const char *lv[] = { c->name };
+    const char *lv[] = { b->tenant, c->name, c->url };
     if (rc == LK_OK) {
         lk_counter_add(rw->m_sent, lv, (double)b->n);
     } else {
-        lk_counter_add(rw->m_failed, lv, (double)b->n);
+        lk_counter_add(done ? rw->m_failed : rw->m_retried, lv, (double)b->n);
         log_warn("remote write failed", "client=%s tenant=%s samples=%zu retry=%s err=\"%s\"",
                  c->name, b->tenant, b->n, done ? "false" : "true", err.p ? err.p : "");
     }
@@ -235,17 +242,36 @@ static void sleep_ns(int64_t ns)
     nanosleep(&ts, NULL);
 }
 
-static void send_batch(rul_rw *rw, const rw_batch *b)
+/* samples_pending of every client (from) on: the batch's samples that
+ * client has not taken yet. */
+static void pending_add(rul_rw *rw, const rw_batch *b, size_t from, double v)
+{
+    for (size_t i = from; i < rw->n_clients; i++)
+        if (rw->clients[i].url) {
+            const char *lv[] = { b->tenant, rw->clients[i].name, rw->clients[i].url };
+            lk_gauge_add(rw->m_pending, lv, v);
+        }
+}
+
+/* True when every client took the batch or refused it for good. */
+static bool send_batch(rul_rw *rw, const rw_batch *b)
 {
     for (size_t i = 0; i < rw->n_clients; i++) {
         if (!rw->clients[i].url)
             continue;
         int64_t backoff = BACKOFF_MIN_NS;
-        while (!send_once(rw, &rw->clients[i], b) && !give_up(rw)) {
+        for (;;) {
+            if (send_once(rw, &rw->clients[i], b))
+                break;
+            if (give_up(rw))
+                return false;
             sleep_ns(backoff);
             backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
         }
+        const char *lv[] = { b->tenant, rw->clients[i].name, rw->clients[i].url };
+        lk_gauge_add(rw->m_pending, lv, -(double)b->n);
     }
+    return true;
 }
 
 static void *sender(void *arg)
@@ -264,14 +290,59 @@ static void *sender(void *arg)
         rw->queued -= b->n;
         rw->busy = true;
         pthread_mutex_unlock(&rw->mu);
-        send_batch(rw, b);
-        batch_free(b);
+        bool done = send_batch(rw, b);
         pthread_mutex_lock(&rw->mu);
+        if (done && b->seq)
+            rul_rwwal_remove(rw->wal, b->seq); /* else kept for the next start */
+        batch_free(b);
         rw->busy = false;
         pthread_cond_broadcast(&rw->cv);
     }
     pthread_mutex_unlock(&rw->mu);
     return NULL;
+}
+
+static void create_metrics(rul_rw *rw)
+{
+    static const char *const lbl[] = { "tenant", "remote_name", "url" };
+#define RWM "loki_ruler_wal_prometheus_remote_storage_"
+    rw->m_sent = lk_metric_counter(RWM "samples_total",
+                                   "Samples sent to remote storage.", 3, lbl);
+    rw->m_failed = lk_metric_counter(RWM "samples_failed_total",
+                                     "Samples that failed on a non-recoverable error (4xx).", 3,
+                                     lbl);
+    rw->m_retried = lk_metric_counter(RWM "samples_retried_total",
+                                      "Samples that failed on a recoverable error, retried.", 3,
+                                      lbl);
+    rw->m_dropped = lk_metric_counter(RWM "samples_dropped_total",
+                                      "Samples dropped unsent because the queue was full.", 3,
+                                      lbl);
+    rw->m_pending = lk_metric_gauge(RWM "samples_pending",
+                                    "Samples queued to be sent to remote storage.", 3, lbl);
+#undef RWM
+}
+
+/* A batch from the WAL into the queue (before the sender starts). */
+static void enqueue(rul_rw *rw, rw_batch *b)
+{
+    if (rw->tail)
+        rw->tail->next = b;
+    else
+        rw->head = b;
+    rw->tail = b;
+    rw->queued += b->n;
+    pending_add(rw, b, 0, (double)b->n);
+}
+
+static void replay_batch(void *ctx, uint64_t seq, const char *tenant, uint32_t n, lk_str body)
+{
+    rul_rw *rw = ctx;
+    rw_batch *b = lk_calloc(1, sizeof *b);
+    b->tenant = lk_strdup(tenant);
+    b->n = n;
+    b->seq = seq;
+    lk_buf_put_str(&b->body, body);
+    enqueue(rw, b);
 }
 
 int rul_rw_create(const lk_config *cfg, rul_rw **out, lk_buf *err)
@@ -290,13 +361,18 @@ int rul_rw_create(const lk_config *cfg, rul_rw **out, lk_buf *err)
         rul_rw_destroy(rw, 0);
         return LK_EINVAL;
     }
-    static const char *const lbl[] = { "remote_name" };
-    rw->m_sent = lk_metric_counter("loki_ruler_remote_write_samples_total",
-                                   "Samples the ruler wrote through remote write.", 1, lbl);
-    rw->m_failed = lk_metric_counter("loki_ruler_remote_write_samples_failed_total",
-                                     "Samples whose remote write failed (then retried).", 1, lbl);
-    rw->m_dropped = lk_metric_counter("loki_ruler_remote_write_samples_dropped_total",
-                                      "Samples dropped because the queue was full.", 0, NULL);
+    create_metrics(rw);
+    if (cfg->ruler_wal_dir && *cfg->ruler_wal_dir) {
+        int rc = rul_rwwal_open(cfg->ruler_wal_dir, &rw->wal, err);
+        if (rc != LK_OK) {
+            rul_rw_destroy(rw, 0);
+            return rc;
+        }
+        size_t n = rul_rwwal_replay(rw->wal, replay_batch, rw);
+        if (n)
+            log_info("remote-write batches from the WAL queued again", "batches=%zu samples=%zu",
+                     n, rw->queued);
+    }
     pthread_mutex_init(&rw->mu, NULL);
     pthread_cond_init(&rw->cv, NULL);
     if (pthread_create(&rw->thread, NULL, sender, rw) != 0)
@@ -321,15 +397,20 @@ void rul_rw_push(rul_rw *rw, lk_str tenant, const rul_sample *s, size_t n)
         if (!rw->head)
             rw->tail = NULL;
         rw->queued -= old->n;
-        lk_counter_add(rw->m_dropped, NULL, (double)old->n);
+        pending_add(rw, old, 0, -(double)old->n);
+        for (size_t i = 0; i < rw->n_clients; i++)
+            if (rw->clients[i].url) {
+                const char *lv[] = { old->tenant, rw->clients[i].name, rw->clients[i].url };
+                lk_counter_add(rw->m_dropped, lv, (double)old->n);
+            }
+        if (old->seq)
+            rul_rwwal_remove(rw->wal, old->seq);
         batch_free(old);
     }
-    if (rw->tail)
-        rw->tail->next = b;
-    else
-        rw->head = b;
-    rw->tail = b;
-    rw->queued += n;
+    if (rw->wal && rul_rwwal_append(rw->wal, b->tenant, (uint32_t)n, lk_buf_str(&b->body),
+                                    &b->seq) != LK_OK)
+        b->seq = 0;
+    enqueue(rw, b);
     pthread_cond_broadcast(&rw->cv);
     pthread_mutex_unlock(&rw->mu);
 }
@@ -364,5 +445,6 @@ void rul_rw_destroy(rul_rw *rw, int64_t timeout_ns)
         free(c->password);
     }
     free(rw->clients);
+    rul_rwwal_close(rw->wal);
     free(rw);
 }

@@ -5,6 +5,8 @@
  * auth. The queue is bounded (RUL_RW_QUEUE_SAMPLES: the oldest batches are
  * dropped past it, counted); a failed request (5xx, 429, network) is
  * retried with backoff from 100 ms to 5 s, a 4xx other than 429 dropped.
+ * With ruler.wal.dir set every queued batch is also on disk (rwwal.h)
+ * until sent: what is not sent at stop is sent after the next start.
  * Thread safe. */
 #ifndef LOKIC_QUERY_RULER_REMOTE_H
 #define LOKIC_QUERY_RULER_REMOTE_H

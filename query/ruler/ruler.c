@@ -1,8 +1,12 @@
 /* The ruler's life cycle, thread and loading (ruler.h). The thread holds
- * mu while it reloads and evaluates and sleeps on cv until the next group
- * is due, the next poll, a change through the API or the stop. Groups are
+ * mu while it reloads and evaluates, but not while a rule's query runs
+ * (eval.c), and sleeps on cv until the next group is due, the next poll, a
+ * change through the API or the stop. Groups are
  * rebuilt on every reload; a rule keeps its state (alerts, health) when its
- * tenant, namespace, group, name and expression are unchanged. */
+ * tenant, namespace, group, name and expression are unchanged. The alerts'
+ * for state is saved after each round that evaluated alerting rules and
+ * restored after each group's first evaluation since the start
+ * (forstate.h). */
 #include "query/ruler/ruler_int.h"
 
 #include <errno.h>
@@ -156,6 +160,7 @@ static void carry_group(const rul_rgroup *og, size_t n_og, rul_rgroup *grp)
             grp->next_eval = og[i].next_eval;
             grp->last_eval = og[i].last_eval;
             grp->eval_ns = og[i].eval_ns;
+            grp->restore = og[i].restore;
             return;
         }
 }
@@ -187,6 +192,7 @@ static void build_groups(rul_ruler *r, rul_rgroup *og, size_t n_og, int64_t now)
             grp->g = g;
             grp->interval_ns = g->interval_ns ? g->interval_ns : r->cfg->ruler_evaluation_interval_ns;
             grp->next_eval = aligned(grp, now) + grp->interval_ns;
+            grp->restore = !r->loaded && r->wal_dir;
             carry_group(og, n_og, grp);
             grp->rules = lk_calloc(g->n_rules ? g->n_rules : 1, sizeof *grp->rules);
             for (size_t j = 0; j < g->n_rules; j++) {
@@ -201,6 +207,31 @@ static void build_groups(rul_ruler *r, rul_rgroup *og, size_t n_og, int64_t now)
     }
 }
 
+/* True when the files read are the ones loaded before, byte for byte;
+ * then their parses go back to the old entries (load_file moved them). */
+static bool unchanged(rul_nsfile *old, size_t n_old, rul_nsfile *files, size_t n)
+{
+    if (n != n_old)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        rul_nsfile *o = find_file(old, n_old, files[i].tenant, files[i].ns);
+        if (!o || o->text.len != files[i].text.len ||
+            memcmp(o->text.p ? o->text.p : "", files[i].text.p ? files[i].text.p : "",
+                   o->text.len) != 0)
+            return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rul_nsfile *o = find_file(old, n_old, files[i].tenant, files[i].ns);
+        if (!o->f) {
+            o->f = files[i].f;
+            files[i].f = NULL;
+        }
+    }
+    return true;
+}
+
+/* Reads the files again; when they changed, rebuilds the groups (a query
+ * running without mu then finds gen changed). */
 void rul_reload(rul_ruler *r, int64_t now)
 {
     rul_nsfile *old = r->files;
@@ -219,6 +250,13 @@ void rul_reload(rul_ruler *r, int64_t now)
             lk_buf_free(&p);
         }
     fs_names_free(&tenants);
+    if (r->loaded && unchanged(old, n_old, files, n)) {
+        for (size_t i = 0; i < n; i++)
+            file_free(&files[i]);
+        free(files);
+        r->reload = false;
+        return;
+    }
     r->files = files;
     r->n_files = n;
     r->groups = NULL;
@@ -227,10 +265,98 @@ void rul_reload(rul_ruler *r, int64_t now)
     for (size_t i = 0; i < n_og; i++)
         group_state_free(&og[i]);
     free(og);
-    for (size_t i = 0; i < n_old; i++)
+    for (size_t i = 0; i < n_old; i++) {
+        if (r->in_query && old[i].f) { /* the running query may use its rules */
+            r->buried = lk_realloc(r->buried, (r->n_buried + 1) * sizeof *r->buried);
+            r->buried[r->n_buried++] = old[i].f;
+            old[i].f = NULL;
+        }
         file_free(&old[i]);
+    }
     free(old);
     r->reload = false;
+    r->loaded = true;
+    r->gen++;
+}
+
+void rul_unbury(rul_ruler *r)
+{
+    for (size_t i = 0; i < r->n_buried; i++)
+        rul_file_free(r->buried[i]);
+    free(r->buried);
+    r->buried = NULL;
+    r->n_buried = 0;
+}
+
+/* ---- the for state across restarts (forstate.h) */
+
+static void restore_group(rul_ruler *r, rul_rgroup *grp, int64_t now)
+{
+    lk_buf key = { 0 };
+    rul_group_key(grp, &key);
+    for (size_t i = 0; i < grp->g->n_rules; i++)
+        if (grp->g->rules[i].alert.len)
+            rul_fstate_restore(&r->for_state, grp->file->tenant, lk_buf_str(&key),
+                               &grp->rules[i].alerts, grp->g->rules[i].for_ns, now,
+                               r->cfg->ruler_for_outage_tolerance_ns,
+                               r->cfg->ruler_for_grace_period_ns);
+    grp->restore = false;
+    lk_buf_free(&key);
+}
+
+/* The records of one group: its active alerts, or what was read at start
+ * while its restore is still to come. */
+static void group_records(const rul_ruler *r, const rul_rgroup *grp, rul_fstate *out)
+{
+    lk_buf key = { 0 }, k = { 0 };
+    rul_group_key(grp, &key);
+    if (grp->restore) {
+        for (size_t i = 0; i < r->for_state.n; i++)
+            if (rul_fstate_in_group(&r->for_state.v[i], grp->file->tenant, lk_buf_str(&key)))
+                rul_fstate_add(out, lk_str_n(r->for_state.v[i].key, r->for_state.v[i].key_len),
+                               r->for_state.v[i].active_at_s, r->for_state.v[i].down_at_ms);
+    } else {
+        for (size_t i = 0; i < grp->g->n_rules; i++) {
+            const rul_alerts *as = &grp->rules[i].alerts;
+            for (size_t j = 0; j < as->n; j++) {
+                if (as->v[j].state == RUL_INACTIVE)
+                    continue;
+                k.len = 0;
+                rul_fstate_key(grp->file->tenant, lk_buf_str(&key), &as->v[j].labels, &k);
+                rul_fstate_add(out, lk_buf_str(&k), as->v[j].active_at / 1000000000,
+                               grp->rules[i].last_eval / 1000000);
+            }
+        }
+    }
+    lk_buf_free(&k);
+    lk_buf_free(&key);
+}
+
+static void save_for_state(rul_ruler *r)
+{
+    rul_fstate s = { 0 };
+    for (size_t i = 0; i < r->n_groups; i++)
+        group_records(r, &r->groups[i], &s);
+    lk_buf err = { 0 };
+    if (rul_fstate_save(&s, r->wal_dir, &err) != LK_OK)
+        log_warn("saving the alerts' for state failed", "err=\"%s\"", err.p ? err.p : "");
+    lk_buf_free(&err);
+    rul_fstate_free(&s);
+}
+
+/* Evaluates a group at ts and, after its first evaluation since the start,
+ * restores its alerts' for state; *alerting set when it has alerting
+ * rules. False when a reload came meanwhile (grp is gone). */
+static bool eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts, int64_t now, bool *alerting)
+{
+    if (!rul_eval_group(r, grp, ts))
+        return false;
+    if (grp->restore)
+        restore_group(r, grp, now);
+    for (size_t i = 0; i < grp->g->n_rules; i++)
+        if (grp->g->rules[i].alert.len)
+            *alerting = true;
+    return true;
 }
 
 /* ---- the thread */
@@ -260,15 +386,21 @@ static void *ruler_main(void *arg)
             next_poll = now + r->cfg->ruler_poll_interval_ns;
         }
         int64_t next = next_poll;
+        bool alerting = false;
         for (size_t i = 0; i < r->n_groups && !r->stopping; i++) {
             rul_rgroup *grp = &r->groups[i];
             if (grp->next_eval <= now) {
-                rul_eval_group(r, grp, aligned(grp, now));
+                if (!eval_group(r, grp, aligned(grp, now), lk_now_ns(), &alerting)) {
+                    next = now; /* the groups changed: look at them again */
+                    break;
+                }
                 grp->next_eval = aligned(grp, now) + grp->interval_ns;
             }
             if (grp->next_eval < next)
                 next = grp->next_eval;
         }
+        if (alerting && r->wal_dir)
+            save_for_state(r);
         if (!r->stopping && !r->reload)
             wait_until(r, next);
     }
@@ -277,6 +409,12 @@ static void *ruler_main(void *arg)
 }
 
 /* ---- life cycle */
+
+void rul_set_overrides(rul_ruler *r, const lk_overrides *o)
+{
+    if (r)
+        r->overrides = o;
+}
 
 int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, lk_buf *err)
 {
@@ -291,8 +429,20 @@ int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, l
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     int rc = fs_mkdirs(r->dir, err);
-    if (rc == LK_OK)
+    if (rc == LK_OK && cfg->ruler_wal_dir && *cfg->ruler_wal_dir) {
+        r->wal_dir = lk_strdup(cfg->ruler_wal_dir);
+        rc = fs_mkdirs(r->wal_dir, err);
+    }
+    if (rc == LK_OK) {
+        lk_buf ferr = { 0 };
+        if (r->wal_dir && rul_fstate_load(r->wal_dir, &r->for_state, &ferr) != LK_OK)
+            log_warn("the alerts' for state is not restored", "err=\"%s\"",
+                     ferr.p ? ferr.p : "");
+        lk_buf_free(&ferr);
         rc = rul_rw_create(cfg, &r->rw, err);
+    }
+    if (rc == LK_OK)
+        rc = rul_notifier_create(cfg, &r->notifier);
     if (rc != LK_OK) {
         rul_destroy(r);
         return rc;
@@ -308,14 +458,6 @@ int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, l
     r->m_eval_duration = lk_metric_histogram("loki_prometheus_rule_evaluation_duration_seconds",
                                              "The duration for a rule to execute.", 1, user_lbl,
                                              buckets, 11);
-    r->m_notif_sent = lk_metric_counter("loki_prometheus_notifications_sent_total",
-                                        "Total number of alerts sent.", 1, user_lbl);
-    r->m_notif_errors = lk_metric_counter("loki_prometheus_notifications_errors_total",
-                                          "Total number of errors sending alert notifications.",
-                                          1, user_lbl);
-    r->m_notif_dropped = lk_metric_counter("loki_prometheus_notifications_dropped_total",
-                                           "Total number of alerts dropped due to errors when "
-                                           "sending to Alertmanager.", 1, user_lbl);
     *out = r;
     return LK_OK;
 }
@@ -350,6 +492,8 @@ void rul_destroy(rul_ruler *r)
         return;
     rul_stop(r);
     rul_rw_destroy(r->rw, STOP_SEND_NS);
+    rul_notifier_destroy(r->notifier, STOP_SEND_NS);
+    rul_unbury(r);
     for (size_t i = 0; i < r->n_groups; i++)
         group_state_free(&r->groups[i]);
     free(r->groups);
@@ -359,6 +503,8 @@ void rul_destroy(rul_ruler *r)
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
     free(r->dir);
+    free(r->wal_dir);
+    rul_fstate_free(&r->for_state);
     free(r);
 }
 
@@ -366,7 +512,11 @@ void rul_run_once(rul_ruler *r, int64_t ts)
 {
     pthread_mutex_lock(&r->mu);
     rul_reload(r, ts);
+    bool alerting = false;
     for (size_t i = 0; i < r->n_groups; i++)
-        rul_eval_group(r, &r->groups[i], ts);
+        if (!eval_group(r, &r->groups[i], ts, ts, &alerting))
+            break;
+    if (alerting && r->wal_dir)
+        save_for_state(r);
     pthread_mutex_unlock(&r->mu);
 }

@@ -19,6 +19,7 @@
 
 #include "lib/config.h"
 #include "lib/jsonw.h"
+#include "lib/overrides.h"
 #include "lib/str.h"
 #include "query/qmem.h"
 #include "storage/ingester.h"
@@ -27,6 +28,10 @@ typedef struct rul_ruler rul_ruler;
 
 /* NULL in *out when the config has no rules directory (the ruler is off). */
 int rul_create(const lk_config *cfg, ing *g, qm_budget *qmem, rul_ruler **out, lk_buf *err);
+/* A rule group's queries run under its tenant's limits (lk_limits_for:
+ * query_timeout, max_query_series, ...) from o (borrowed; it outlives r).
+ * Accepts NULL r; set before rul_start. */
+void rul_set_overrides(rul_ruler *r, const lk_overrides *o);
 /* Starts the ruler thread (after the WAL replay). */
 int rul_start(rul_ruler *r, lk_buf *err);
 /* Stops and joins the thread; queued remote writes get a few seconds. */

@@ -7,7 +7,10 @@
 #include <pthread.h>
 
 #include "lib/metrics.h"
+#include "lib/overrides.h"
 #include "query/ruler/alert.h"
+#include "query/ruler/forstate.h"
+#include "query/ruler/notifier.h"
 #include "query/ruler/remote.h"
 #include "query/ruler/ruler.h"
 #include "query/ruler/rules.h"
@@ -34,11 +37,14 @@ typedef struct rul_rgroup {
     int64_t interval_ns;
     int64_t next_eval;
     int64_t last_eval, eval_ns;
+    bool restore;        /* from the first load: restore the for state after
+                            the first evaluation (forstate.h) */
     rul_rstate *rules;   /* g->n_rules */
 } rul_rgroup;
 
 struct rul_ruler {
     const lk_config *cfg;
+    const lk_overrides *overrides; /* per-tenant limits; NULL: cfg's for all */
     ing *g;
     qm_budget *qmem;
     char *dir;
@@ -50,14 +56,26 @@ struct rul_ruler {
     size_t n_files;
     rul_rgroup *groups;
     size_t n_groups;
+    bool loaded;            /* the first load is done */
+    char *wal_dir;          /* ruler.wal.dir; NULL: no for state on disk */
+    rul_fstate for_state;   /* as read at start */
+    uint64_t gen;           /* rul_reload's count */
+    bool in_query;          /* the thread runs a rule's query without mu */
+    rul_file **buried;      /* rule files freed when that query ends */
+    size_t n_buried;
     rul_rw *rw;
+    rul_notifier *notifier; /* NULL: no Alertmanager */
     lk_metric *m_evals, *m_eval_failures, *m_eval_duration;
-    lk_metric *m_notif_sent, *m_notif_errors, *m_notif_dropped;
 };
 
-/* eval.c: evaluates group at ts (mu held). */
-void rul_eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts);
-/* notify.c: sends the alerts of one rule that need sending (mu held). */
+/* eval.c: evaluates group at ts (mu held, released while each rule's query
+ * runs). False when the files were reloaded meanwhile: grp is gone, the
+ * rest of the evaluation dropped. */
+bool rul_eval_group(rul_ruler *r, rul_rgroup *grp, int64_t ts);
+/* ruler.c: frees the rule files a reload left while a query ran (mu
+ * held). */
+void rul_unbury(rul_ruler *r);
+/* notify.c: queues the alerts of one rule that need sending (mu held). */
 void rul_notify(rul_ruler *r, const rul_rgroup *grp, size_t rule, int64_t ts);
 /* ruler.c: reads the files again and rebuilds the groups, keeping the
  * state of rules that did not change (mu held). */

@@ -191,7 +191,7 @@ TFI(tfi_index)
                 item = tv_str(v);
             } else {
                 const tv_jmap *mp = item.u.m;
-                tv v = { .kind = TV_NILIFACE };
+                tv v = mp->shape == TJ_STRINGS ? tv_str(LK_STR("")) : (tv){ .kind = TV_NILIFACE };
                 size_t lo = 0, hi = mp->n;
                 while (lo < hi) {
                     size_t mid = (lo + hi) / 2;

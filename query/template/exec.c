@@ -311,10 +311,14 @@ static tv eval_field(tx *x, const tv *dot, lk_str name, const tnode *node, tnode
         if (has_args)
             tx_errorf(x, "%.*s is not a method but has arguments", LK_STR_FMT(name));
         const tv *v = jmap_lookup(recv.u.m, name);
+        if (!v && recv.u.m->shape == TJ_STRUCT)
+            tx_errorf(x, "can't evaluate field %.*s in type struct", LK_STR_FMT(name));
         if (!v)
-            return (tv){ .kind = TV_NILIFACE };
+            return recv.u.m->shape == TJ_STRINGS ? tv_str(LK_STR(""))
+                                                 : (tv){ .kind = TV_NILIFACE };
         tv r = *v;
-        r.iface = 1;
+        if (recv.u.m->shape == TJ_IFACE)
+            r.iface = 1;
         return r;
     }
     tx_errorf(x, "can't evaluate field %.*s in type %s", LK_STR_FMT(name),
@@ -701,6 +705,8 @@ void tx_run(tx *x)
 {
     tv data = { .kind = TV_LABELS };
     data.u.i = (int64_t)x->d->n_labels;
+    if (x->prom)
+        data = tf_prom_data(x);
     push_var(x, LK_STR("$"), data);
     walk(x, &data, x->t->root);
 }

@@ -526,6 +526,22 @@ static lk_str regex_replace(tx *x, const tx_regex *re, lk_str src, lk_str repl, 
     return tx_sb_end(x, mark);
 }
 
+lk_str tf_regex_replace_all(tx *x, const tnode *cmd, lk_str pattern, lk_str src, lk_str repl)
+{
+    tx_regex re = call_regex(x, cmd, pattern);
+    lk_str r = regex_replace(x, &re, src, repl, false);
+    end_regex(x);
+    return r;
+}
+
+bool tf_regex_match(tx *x, const tnode *cmd, lk_str pattern, lk_str s)
+{
+    tx_regex re = call_regex(x, cmd, pattern);
+    bool r = lk_regex_match(re.re, s);
+    end_regex(x);
+    return r;
+}
+
 static TFI(f_regex_replace_all)
 {
     (void)n;

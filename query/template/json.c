@@ -322,6 +322,7 @@ static tv d_object(jp *j)
     }
     qsort(v, n, sizeof *v, kv_cmp);
     tv_jmap *m = tx_alloc(j->x, sizeof *m);
+    m->shape = TJ_IFACE;
     m->keys = tx_alloc(j->x, (n ? n : 1) * sizeof(lk_str));
     m->vals = tx_alloc(j->x, (n ? n : 1) * sizeof(tv));
     uint32_t k = 0;

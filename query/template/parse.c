@@ -1699,7 +1699,8 @@ static void fields_walk(fieldset *fs, const tnode *n)
     }
 }
 
-/* Precompiles the literal pattern of regexReplaceAll & co. */
+/* Precompiles the literal pattern of regexReplaceAll & co (Prometheus'
+ * reReplaceAll and match too). */
 static void cache_regexes(parser *p, tnode *n)
 {
     if (!n)
@@ -1737,7 +1738,7 @@ static void cache_regexes(parser *p, tnode *n)
             break;
         const char *name = n->u.cmd.args[0]->u.ident.fn->name;
         if (strcmp(name, "regexReplaceAll") && strcmp(name, "regexReplaceAllLiteral") &&
-            strcmp(name, "count"))
+            strcmp(name, "count") && strcmp(name, "reReplaceAll") && strcmp(name, "match"))
             break;
         tx_regex *re = tf_regex_compile(n->u.cmd.args[1]->u.str.text, NULL);
         if (!re)

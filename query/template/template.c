@@ -178,11 +178,18 @@ static void tx_release(tx *x)
 
 int tmpl_exec(const tmpl *t, const tmpl_data *d, lk_buf *out, lk_buf *err)
 {
+    return tmpl_exec_prom(t, d, NULL, out, err);
+}
+
+int tmpl_exec_prom(const tmpl *t, const tmpl_data *d, const tmpl_prom *prom, lk_buf *out,
+                   lk_buf *err)
+{
     tx xs;
     tx *x = &xs;
     memset(x, 0, offsetof(tx, inline_vars));
     x->t = t;
     x->d = d;
+    x->prom = prom;
     x->out = out;
     x->err = err;
     x->out_base = out->len;

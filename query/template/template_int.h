@@ -180,7 +180,15 @@ typedef struct tv_time {
 
 typedef struct tv tv;
 
+/* What a tv_jmap stands for in Go. */
+enum {
+    TJ_IFACE,   /* map[string]interface{} (fromJson, args) */
+    TJ_STRINGS, /* map[string]string: a missing key is "" */
+    TJ_STRUCT,  /* a struct (Prometheus' template data and samples) */
+};
+
 typedef struct tv_jmap {
+    uint8_t shape; /* TJ_* */
     uint32_t n;
     lk_str *keys; /* sorted, distinct */
     tv *vals;
@@ -263,6 +271,7 @@ typedef struct tx_var {
 typedef struct tx {
     const struct tmpl *t;
     const tmpl_data *d;
+    const tmpl_prom *prom; /* tmpl_exec_prom's alert data, or NULL */
     lk_buf *out;
     lk_buf *err;
     size_t out_base;     /* out->len at entry */
@@ -371,6 +380,16 @@ TFI(tfi_ge);
 const tfunc *tt_method(uint8_t kind, lk_str name);
 /* url.QueryEscape into b. */
 void tf_query_escape(lk_buf *b, lk_str s);
+
+/* regexp.MustCompile(pattern).ReplaceAllString(src, repl) and
+ * regexp.MatchString(pattern, s), with the command's parse-time regex
+ * when it has one (funcs.c). */
+lk_str tf_regex_replace_all(tx *x, const tnode *cmd, lk_str pattern, lk_str src, lk_str repl);
+bool tf_regex_match(tx *x, const tnode *cmd, lk_str pattern, lk_str s);
+/* Prometheus' alert data as dot (x->prom set) and the query functions
+ * (promquery.c): query, first, label, value, strvalue, sortByLabel. */
+tv tf_prom_data(tx *x);
+const tfunc *tf_lookup_prom_query(lk_str name);
 
 /* Function lookup by name (parse time). NULL when not defined. */
 const tfunc *tf_lookup(lk_str name);
