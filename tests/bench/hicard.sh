@@ -37,6 +37,7 @@ limits_config:
   ingestion_rate_mb: 100000
   ingestion_burst_size_mb: 100000
   max_query_series: 100000
+  max_global_streams_per_user: 0 # Loki's default 5000 would refuse most streams
 YAML
 "$bin" -config.file="$tmp/config.yaml" &
 pid=$!
