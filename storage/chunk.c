@@ -101,6 +101,12 @@ void chk_chunk_cut_block(chk_chunk *c)
     chk_head_reset(c->head);
 }
 
+void chk_chunk_shrink_head(chk_chunk *c)
+{
+    if (c->head)
+        chk_head_shrink(c->head);
+}
+
 bool chk_chunk_full(const chk_chunk *c, const chk_limits *l, int64_t ts)
 {
     if (chk_chunk_empty(c))

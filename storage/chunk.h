@@ -67,6 +67,8 @@ chk_head *chk_head_new(void);
 void chk_head_free(chk_head *h); /* accepts NULL */
 /* Forgets the entries, keeps the buffers for reuse. */
 void chk_head_reset(chk_head *h);
+/* Frees the buffers of an empty head (an idle stream's head was cut). */
+void chk_head_shrink(chk_head *h);
 
 /* Inserts e in timestamp order after any entries with the same timestamp
  * (the bytes are copied). Returns 1 when stored, 0 when an entry with the
@@ -180,6 +182,8 @@ int chk_chunk_append(chk_chunk *c, const lk_entry *e);
 bool chk_chunk_head_full(const chk_chunk *c, const chk_limits *l);
 /* Compresses the head into a new block (nothing when the head is empty). */
 void chk_chunk_cut_block(chk_chunk *c);
+/* Frees the buffers of an empty head (after a cut of an idle stream's head). */
+void chk_chunk_shrink_head(chk_chunk *c);
 /* Must the chunk be closed before an entry at ts is appended: its compressed
  * size reached target_size (or 10 blocks), or its time span including ts
  * would reach max_age_ns? false for an empty chunk. */

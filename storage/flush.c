@@ -272,15 +272,24 @@ static void *bg_main(void *arg)
     lk_buf err = { 0 };
     bool failing = false;
     int64_t last = 0; /* start of the last cycle (CLOCK_REALTIME) */
+    int64_t next_heads = realtime_ns() + ING_HEAD_CHECK_NS;
     pthread_mutex_lock(&g->bgmu);
     while (!g->bg_stop) {
-        /* until the flush period is over, or a kick after the spacing */
+        /* until the flush period is over, or a kick after the spacing; the
+         * idle heads are cut in between */
         int64_t deadline = last + g->flush_every_ns;
         while (!g->bg_stop) {
             int64_t now = realtime_ns();
             if (now >= deadline || (g->bg_kick && now >= last + KICK_SPACING_NS))
                 break;
-            int64_t until = deadline;
+            if (now >= next_heads) {
+                pthread_mutex_unlock(&g->bgmu);
+                ing_cut_idle_heads(g, lk_now_ns(), ING_HEAD_IDLE_NS);
+                next_heads = realtime_ns() + ING_HEAD_CHECK_NS;
+                pthread_mutex_lock(&g->bgmu);
+                continue;
+            }
+            int64_t until = deadline < next_heads ? deadline : next_heads;
             if (g->bg_kick && last + KICK_SPACING_NS < until)
                 until = last + KICK_SPACING_NS;
             struct timespec ts = abs_time(until);

@@ -60,6 +60,17 @@ void chk_head_reset(chk_head *h)
     h->last = SIZE_MAX;
 }
 
+void chk_head_shrink(chk_head *h)
+{
+    if (h->n)
+        return;
+    free(h->v);
+    free(h->arena);
+    h->v = NULL;
+    h->arena = NULL;
+    h->cap = h->acap = 0;
+}
+
 size_t chk_head_len(const chk_head *h)
 {
     return h->n;

@@ -87,6 +87,19 @@ void ing_remove_stream(ing *g, ing_tenant *t, st_stream *s, int64_t now_ns);
 void ing_add_deltas(ing *g, int64_t chunks, int64_t blocks, int64_t head_bytes,
                     int64_t comp_bytes);
 
+/* ingheads.c */
+/* A head is cut into a block after ING_HEAD_IDLE_NS without a push, when it
+ * holds at least ING_HEAD_MIN_BYTES (smaller ones would make blocks of a
+ * line or two out of a slow stream); the pass runs every
+ * ING_HEAD_CHECK_NS and trims the heap after ING_TRIM_AFTER_CUTS cuts. */
+#define ING_HEAD_IDLE_NS (5 * LK_NS_PER_SEC)
+#define ING_HEAD_CHECK_NS (2 * LK_NS_PER_SEC)
+#define ING_HEAD_MIN_BYTES 1024
+#define ING_TRIM_AFTER_CUTS 256
+/* Cuts the heads of the streams idle for idle_ns at now_ns (see
+ * st_stream_cut_idle_head); returns how many. */
+size_t ing_cut_idle_heads(ing *g, int64_t now_ns, int64_t idle_ns);
+
 /* ingselect.c */
 /* ing_select_stats for one tenant. */
 int ing_select_one(ing *g, lk_str tenant, const lk_matcher *ms, size_t nm, int64_t from,

@@ -188,6 +188,19 @@ static void close_chunk(st_stream *s, st_chunk *c)
     chk_chunk_close(c->c);
 }
 
+/* Room for one more chunk. Most streams hold one chunk at a time: the
+ * array starts with room for one, not lk_grow's eight (issue 15: 560 bytes
+ * per stream). */
+static void grow_chunks(st_stream *s)
+{
+    if (s->cap == 0) {
+        s->chunks = lk_malloc(sizeof(*s->chunks));
+        s->cap = 1;
+        return;
+    }
+    s->chunks = lk_grow(s->chunks, &s->cap, s->n_chunks + 1, sizeof(*s->chunks));
+}
+
 /* The chunk an entry at ts goes to: the open one, unless it must be closed
  * first, or a new one. */
 static chk_chunk *chunk_for(st_stream *s, const st_push_opts *o, int64_t ts, st_push_acc *a)
@@ -202,7 +215,7 @@ static chk_chunk *chunk_for(st_stream *s, const st_push_opts *o, int64_t ts, st_
         close_chunk(s, c);
         a->closed++;
     }
-    s->chunks = lk_grow(s->chunks, &s->cap, s->n_chunks + 1, sizeof(*s->chunks));
+    grow_chunks(s);
     c = &s->chunks[s->n_chunks++];
     *c = (st_chunk){ .c = chk_chunk_new(), .wal_seg = o->wal_seg, .state = CH_UNFLUSHED };
     chk_chunk_set_codec(c->c, o->lim->codec);
@@ -389,6 +402,25 @@ void st_stream_flush_done(st_stream *s, const st_flush_item *it, int64_t now_ns,
         break;
     }
     pthread_mutex_unlock(&s->mu);
+}
+
+bool st_stream_cut_idle_head(st_stream *s, int64_t now_ns, int64_t idle_ns, int64_t min_bytes,
+                             st_sweep *sw)
+{
+    pthread_mutex_lock(&s->mu);
+    st_chunk *open = open_chunk_of(s);
+    int64_t head0 = open_head_bytes(s);
+    bool cut = open && head0 > 0 && head0 >= min_bytes && now_ns - s->last_push_ns >= idle_ns;
+    if (cut) {
+        int64_t blocks0 = s->n_blocks, comp0 = s->comp_bytes;
+        cut_block(s, open->c);
+        chk_chunk_shrink_head(open->c);
+        sw->d_head_bytes -= head0;
+        sw->d_blocks += s->n_blocks - blocks0;
+        sw->d_comp_bytes += s->comp_bytes - comp0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return cut;
 }
 
 bool st_stream_try_remove(st_stream *s, int64_t now_ns, int64_t idle_ns)

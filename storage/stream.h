@@ -113,6 +113,12 @@ bool st_stream_sweep(st_stream *s, st_sweep *sw);
  * segment lowers sw->min_seg). */
 void st_stream_flush_done(st_stream *s, const st_flush_item *it, int64_t now_ns,
                           int64_t retain_ns, st_sweep *sw);
+/* Under the stream's lock: when the open chunk's head holds at least
+ * min_bytes and the stream has had no push for idle_ns, cuts the head into
+ * a compressed block of the same chunk (readers see it there) and frees the
+ * head's buffers. Adds the counters' deltas to sw; true when it cut. */
+bool st_stream_cut_idle_head(st_stream *s, int64_t now_ns, int64_t idle_ns, int64_t min_bytes,
+                             st_sweep *sw);
 /* Marks the stream removed when it is still empty and idle (true); a push
  * that reaches a removed stream looks it up again (acc->removed). */
 bool st_stream_try_remove(st_stream *s, int64_t now_ns, int64_t idle_ns);

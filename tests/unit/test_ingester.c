@@ -26,6 +26,7 @@
 #include "storage/ingester.h"
 #include "storage/wal.h"
 #include "tests/unit/testutil.h"
+#include "storage/ing_int.h" /* ing_cut_idle_heads */
 #include "storage/stream.h" /* st_view internals, for the corrupt-block test */
 
 #define SEC LK_NS_PER_SEC
@@ -272,6 +273,70 @@ static void test_duplicates_across_blocks(void **state)
     assert_int_equal(c.blocks, 3);
     assert_int_equal(c.head_bytes, 0);
     sid_free(&s);
+    ing_destroy(g);
+}
+
+/* Idle heads (issue 15, memory per stream): the head of a stream idle long
+ * enough becomes a block of its open chunk and frees its buffers; a small
+ * or busy head stays; readers see every entry before and after, the last
+ * entry is still a duplicate, and later pushes go on in the same chunk. */
+static void test_idle_head_cut(void **state)
+{
+    (void)state;
+    ing *g = new_ing(1 << 20, 0, 2 * HOUR, 0);
+    stream_id big, small;
+    sid_init(&big, "{app=\"idle\"}");
+    sid_init(&small, "{app=\"small\"}");
+    char lines[20][128];
+    lk_entry e[20];
+    for (int i = 0; i < 20; i++) {
+        snprintf(lines[i], sizeof(lines[i]), "%03d %0100d", i, i);
+        e[i] = ent(T0 + 2 * i, lines[i]);
+    }
+    ing_push_result r;
+    assert_int_equal(push(g, FAKE, &big, e, 20, &r, NULL), 0);
+    lk_entry one = ent(T0, "short");
+    assert_int_equal(push(g, FAKE, &small, &one, 1, &r, NULL), 0);
+
+    assert_int_equal(ing_cut_idle_heads(g, lk_now_ns(), HOUR), 0); /* not idle yet */
+    assert_int_equal(ing_cut_idle_heads(g, lk_now_ns() + HOUR, HOUR), 1);
+    ing_counters c;
+    ing_get_counters(g, &c);
+    assert_int_equal(c.blocks, 1);
+    assert_int_equal(c.head_bytes, 5); /* the small stream's head stays */
+    assert_int_equal(c.chunks, 2);
+
+    /* the last entry again is a duplicate; entries between the cut ones
+     * are merged in order */
+    lk_entry more[] = { e[19], ent(T0 + 1, "odd 1"), ent(T0 + 39, "odd 39") };
+    assert_int_equal(push(g, FAKE, &big, more, 3, &r, NULL), 0);
+    assert_int_equal(r.duplicates, 1);
+    assert_int_equal(r.accepted, 2);
+    ing_get_counters(g, &c);
+    assert_int_equal(c.chunks, 2);
+
+    st_view **v;
+    size_t n;
+    lk_matcher m;
+    assert_int_equal(matcher_init(&m, LK_MATCH_EQ, lk_str_c("app"), lk_str_c("idle"), NULL), 0);
+    assert_int_equal(ing_select(g, FAKE, &m, 1, T0, T0 + HOUR, true, &v, &n), 0);
+    matcher_free(&m);
+    assert_int_equal(n, 1);
+    for (int dir = 0; dir < 2; dir++) {
+        got_list l = { 0 };
+        sto_stats st = { 0 };
+        read_all(v[0], T0, T0 + HOUR, dir == 1, &st, &l);
+        assert_int_equal(l.n, 22);
+        for (size_t i = 0; i < l.n; i++) {
+            size_t k = dir ? l.n - 1 - i : i;
+            int64_t want = k == 0 ? 0 : k == 1 ? 1 : k == 21 ? 39 : 2 * ((int64_t)k - 1);
+            assert_int_equal(l.v[i].ts - T0, want);
+        }
+        got_free(&l);
+    }
+    st_views_free(v, n);
+    sid_free(&big);
+    sid_free(&small);
     ing_destroy(g);
 }
 
@@ -1121,6 +1186,7 @@ int main(void)
         cmocka_unit_test(test_equal_timestamps_arrival_order),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_duplicates_across_blocks),
+        cmocka_unit_test(test_idle_head_cut),
         cmocka_unit_test(test_partial_reads),
         cmocka_unit_test(test_too_far_behind),
         cmocka_unit_test(test_stream_limit),
