@@ -39,21 +39,9 @@ static int read_files(const char *list, lk_buf *all, lk_buf *err)
         if (!name.len)
             continue;
         char *path = lk_strndup(name.p, name.len);
-        FILE *f = fopen(path, "rb");
-        if (!f) {
-            lk_buf_printf(err, "open(\"%s\") failed: %s", path, strerror(errno));
-            free(path);
-            return LK_EIO;
-        }
         lk_buf body = { 0 };
-        char chunk[8192];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            lk_buf_append(&body, chunk, n);
-        bool bad = ferror(f);
-        fclose(f);
-        if (bad) {
-            lk_buf_printf(err, "read(\"%s\") failed", path);
+        if (lk_buf_read_file(&body, path) != LK_OK) {
+            lk_buf_printf(err, "reading \"%s\" failed: %s", path, strerror(errno));
             free(path);
             lk_buf_free(&body);
             return LK_EIO;

@@ -1,10 +1,12 @@
 /* Length-delimited strings, growable buffers and the bump arena. */
 #include "lib/str.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/err.h"
 #include "lib/mem.h"
 
 int lk_str_cmp(lk_str a, lk_str b)
@@ -211,4 +213,19 @@ void lk_arena_free(lk_arena *a)
     }
     a->head = NULL;
     a->used = a->size = 0;
+}
+
+int lk_buf_read_file(lk_buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return LK_EIO;
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        lk_buf_append(b, chunk, got);
+    int bad = ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    errno = bad;
+    return bad ? LK_EIO : LK_OK;
 }

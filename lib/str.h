@@ -68,6 +68,9 @@ void lk_buf_reset(lk_buf *b);
 void lk_buf_free(lk_buf *b);
 /* Takes ownership of the bytes (NUL-terminated); the buffer is left empty. */
 char *lk_buf_steal(lk_buf *b);
+/* Appends the whole file at path. LK_EIO with errno as the failing open
+ * or read left it (ENOENT: no such file); what was read stays in b. */
+int lk_buf_read_file(lk_buf *b, const char *path);
 static inline lk_str lk_buf_str(const lk_buf *b)
 {
     return (lk_str){ b->p, b->len };

@@ -107,32 +107,20 @@ int rul_fstate_load(const char *dir, rul_fstate *s, lk_buf *err)
     lk_buf path = { 0 }, data = { 0 };
     lk_buf_printf(&path, "%s/" FILE_NAME, dir);
     int rc = LK_OK;
-    FILE *f = fopen(path.p, "rb");
-    if (!f) {
+    if (lk_buf_read_file(&data, path.p) != LK_OK) {
         if (errno != ENOENT) {
             rc = LK_EIO;
             if (err)
-                lk_buf_printf(err, "fopen(\"%s\") failed: %s", path.p, strerror(errno));
+                lk_buf_printf(err, "reading \"%s\" failed: %s", path.p, strerror(errno));
         }
         goto out;
     }
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        lk_buf_append(&data, chunk, got);
-    if (ferror(f)) {
-        rc = LK_EIO;
+    rc = decode((const uint8_t *)(data.p ? data.p : ""), data.len, s);
+    if (rc != LK_OK) {
+        rul_fstate_free(s);
         if (err)
-            lk_buf_printf(err, "fread(\"%s\") failed", path.p);
-    } else {
-        rc = decode((const uint8_t *)(data.p ? data.p : ""), data.len, s);
-        if (rc != LK_OK) {
-            rul_fstate_free(s);
-            if (err)
-                lk_buf_printf(err, "%s: not a valid for state file", path.p);
-        }
+            lk_buf_printf(err, "%s: not a valid for state file", path.p);
     }
-    fclose(f);
 out:
     lk_buf_free(&path);
     lk_buf_free(&data);

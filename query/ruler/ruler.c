@@ -50,20 +50,6 @@ void rul_group_key(const rul_rgroup *grp, lk_buf *out)
 
 /* ---- loading */
 
-static int read_all(const char *path, lk_buf *out)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return LK_EIO;
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        lk_buf_append(out, buf, n);
-    int rc = ferror(fp) ? LK_EIO : LK_OK;
-    fclose(fp);
-    return rc;
-}
-
 static bool is_dir(const char *path)
 {
     struct stat st;
@@ -84,7 +70,7 @@ static void load_file(rul_nsfile *old, size_t n_old, const char *tenant, const c
                       const char *path, rul_nsfile *out)
 {
     memset(out, 0, sizeof *out);
-    if (read_all(path, &out->text) != LK_OK) {
+    if (lk_buf_read_file(&out->text, path) != LK_OK) {
         log_warn("reading a rule file failed", "file=%s err=\"%s\"", path, strerror(errno));
         lk_buf_free(&out->text);
         return;

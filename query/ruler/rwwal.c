@@ -111,16 +111,7 @@ static int cmp_name(const void *a, const void *b)
 /* Reads path; LK_ECORRUPT when it is not a valid batch. */
 static int read_batch(const char *path, lk_buf *data)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return LK_EIO;
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        lk_buf_append(data, chunk, got);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
+    if (lk_buf_read_file(data, path) != LK_OK)
         return LK_EIO;
     const uint8_t *p = (const uint8_t *)data->p;
     if (data->len < HDR || memcmp(p, "LKRW\1\0\0\0", 8) != 0)

@@ -4,9 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/err.h"
 #include "lib/str.h"
+#include "tests/unit/testutil.h"
 
 static void test_str_cmp(void **state)
 {
@@ -67,12 +71,35 @@ static void test_arena(void **state)
     lk_arena_free(&a); /* idempotent */
 }
 
+/* One home for reading a whole file (the runtime config, the ruler's
+ * state files): appends, and a missing file says ENOENT. */
+static void test_buf_read_file(void **state)
+{
+    (void)state;
+    char *dir = tst_tmpdir("readfile");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/f", dir);
+    tst_write_file(path, "hello\n");
+    lk_buf b = { 0 };
+    lk_buf_puts(&b, ">");
+    assert_int_equal(lk_buf_read_file(&b, path), LK_OK);
+    assert_int_equal(b.len, 7);
+    assert_memory_equal(b.p, ">hello\n", 7);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    assert_int_equal(lk_buf_read_file(&b, path), LK_EIO);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(b.len, 7);
+    lk_buf_free(&b);
+    tst_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_str_cmp),
         cmocka_unit_test(test_buf),
         cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_buf_read_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
